@@ -1,0 +1,63 @@
+import type { CredentialsAccessor, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import type { NodeCatalog } from './catalog.js';
+import type { Clock } from './ports/clock.port.js';
+import type { EventSink } from './ports/event-sink.port.js';
+import type { ExecutionStore } from './ports/execution-store.port.js';
+import type { Ids } from './ports/ids.port.js';
+import type { NodeTransport } from './ports/node-transport.port.js';
+import type { WorkflowSource } from './ports/workflow-source.port.js';
+import type { WorkflowDefinition } from './workflow/workflow.types.js';
+
+export interface EngineOptions {
+  /** node attempts running at once in this process (all executions) */
+  maxConcurrentNodes: number;
+  /** node attempts running at once in one execution */
+  maxConcurrentNodesPerExecution: number;
+  /** time bound for one JSONata evaluation */
+  expressionTimeoutMs: number;
+  /** largest graph accepted */
+  maxNodes: number;
+  /** timers due within this horizon are kept in memory; later ones are found by the poller */
+  wakeUpHorizonMs: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxConcurrentNodes: 512,
+  maxConcurrentNodesPerExecution: 16,
+  expressionTimeoutMs: 1000,
+  maxNodes: 20_000,
+  wakeUpHorizonMs: 60_000,
+};
+
+export interface EngineDeps {
+  store: ExecutionStore;
+  transport: NodeTransport;
+  catalog: NodeCatalog;
+  workflows: WorkflowSource;
+  sink?: EventSink;
+  clock?: Clock;
+  ids?: Ids;
+  logger?: NodeLogger;
+  /** plugin-owned durable state, by plugin name */
+  pluginState?: (plugin: string) => PluginState;
+  credentials?: CredentialsAccessor;
+  options?: Partial<EngineOptions>;
+}
+
+export interface StartExecutionRequest {
+  workflowId: string;
+  version: number;
+  /** the version's definition when the caller has it (saves a lookup) */
+  definition?: WorkflowDefinition;
+  input?: unknown;
+  /** which trigger fired; default: the first manual trigger, else the first trigger, else all start nodes */
+  triggerNodeId?: string;
+  /** never start two executions of this workflow with the same key */
+  dedupeKey?: string;
+}
+
+export interface StartExecutionResult {
+  executionId: string;
+  /** true when dedupeKey matched an existing execution (nothing new was started) */
+  duplicate: boolean;
+}

@@ -1,0 +1,123 @@
+import type { ErrorInfo, NodeOutputs } from '@anchorflow/plugin-sdk';
+
+/**
+ * The append-only history of an execution. Every state change is one of these, numbered by `seq`
+ * (1, 2, 3… per execution). Execution and node-run projections are folds of these events
+ * (`applyEvent`), so they can always be rebuilt.
+ * They are plain past-tense classes so Nest's EventBus can route them by type.
+ */
+abstract class BaseExecutionEvent {
+  abstract readonly type: string;
+  constructor(
+    readonly executionId: string,
+    readonly seq: number,
+    /** epoch ms */
+    readonly at: number,
+  ) {}
+}
+
+export class ExecutionStartedEvent extends BaseExecutionEvent {
+  readonly type = 'execution.started' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly workflowId: string,
+    readonly workflowVersion: number,
+    readonly input: unknown,
+    /** the trigger/start node that fired, if any */
+    readonly triggerNodeId: string | undefined,
+    readonly dedupeKey?: string,
+  ) { super(executionId, seq, at); }
+}
+
+/** Emitted before a node that is not pure runs, and made durable before its side effect. */
+export class NodeStartedEvent extends BaseExecutionEvent {
+  readonly type = 'node.started' as const;
+  constructor(executionId: string, seq: number, at: number, readonly nodeId: string, readonly attempt: number) { super(executionId, seq, at); }
+}
+
+export class NodeSucceededEvent extends BaseExecutionEvent {
+  readonly type = 'node.succeeded' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly nodeId: string, readonly attempt: number,
+    readonly output: NodeOutputs,
+    /** epoch ms when this attempt started */
+    readonly startedAt: number,
+  ) { super(executionId, seq, at); }
+}
+
+export class NodeFailedEvent extends BaseExecutionEvent {
+  readonly type = 'node.failed' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly nodeId: string, readonly attempt: number,
+    readonly error: ErrorInfo,
+    readonly startedAt: number,
+    /** set when another attempt is scheduled (epoch ms) */
+    readonly retryAt?: number,
+    /** the error went out on the `error` port (continueOnFail) */
+    readonly continued?: boolean,
+  ) { super(executionId, seq, at); }
+}
+
+export class NodeSkippedEvent extends BaseExecutionEvent {
+  readonly type = 'node.skipped' as const;
+  constructor(executionId: string, seq: number, at: number, readonly nodeId: string) { super(executionId, seq, at); }
+}
+
+export class NodeWaitingEvent extends BaseExecutionEvent {
+  readonly type = 'node.waiting' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly nodeId: string, readonly attempt: number,
+    readonly startedAt: number,
+    readonly until?: number,
+    readonly token?: string,
+  ) { super(executionId, seq, at); }
+}
+
+export class NodeResumedEvent extends BaseExecutionEvent {
+  readonly type = 'node.resumed' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly nodeId: string,
+    readonly reason: 'timer' | 'signal',
+    readonly data?: unknown,
+  ) { super(executionId, seq, at); }
+}
+
+export class NodeCancelledEvent extends BaseExecutionEvent {
+  readonly type = 'node.cancelled' as const;
+  constructor(executionId: string, seq: number, at: number, readonly nodeId: string) { super(executionId, seq, at); }
+}
+
+export class ExecutionCancelRequestedEvent extends BaseExecutionEvent {
+  readonly type = 'execution.cancel-requested' as const;
+  constructor(executionId: string, seq: number, at: number, readonly reason: string) { super(executionId, seq, at); }
+}
+
+export class ExecutionFinishedEvent extends BaseExecutionEvent {
+  readonly type = 'execution.finished' as const;
+  constructor(
+    executionId: string, seq: number, at: number,
+    readonly status: 'succeeded' | 'failed' | 'cancelled',
+    readonly output?: Record<string, unknown>,
+    readonly error?: ErrorInfo,
+  ) { super(executionId, seq, at); }
+}
+
+export type ExecutionEvent =
+  | ExecutionStartedEvent
+  | NodeStartedEvent
+  | NodeSucceededEvent
+  | NodeFailedEvent
+  | NodeSkippedEvent
+  | NodeWaitingEvent
+  | NodeResumedEvent
+  | NodeCancelledEvent
+  | ExecutionCancelRequestedEvent
+  | ExecutionFinishedEvent;
+
+export type ExecutionEventType = ExecutionEvent['type'];
+
+/** Events read back from storage are plain objects of the same shape (classes carry no private state). */

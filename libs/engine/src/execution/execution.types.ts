@@ -1,0 +1,43 @@
+import type { ErrorInfo, NodeOutputs } from '@anchorflow/plugin-sdk';
+
+export type ExecutionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'waiting';
+export type NodeRunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
+
+export const TERMINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** Projection of one node's runs in an execution (the latest attempt). */
+export interface NodeRunView {
+  nodeId: string;
+  status: NodeRunStatus;
+  attempt: number;
+  input?: unknown;
+  output?: NodeOutputs;
+  error?: ErrorInfo;
+  startedAt?: number;
+  finishedAt?: number;
+  /** next attempt time while a retry is scheduled */
+  retryAt?: number;
+  /** wake-up time / resume token while waiting */
+  waitUntil?: number;
+  resumeToken?: string;
+}
+
+/** Projection of an execution: what the API returns and what the store keeps as a row. */
+export interface ExecutionView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  input: unknown;
+  output?: Record<string, unknown>;
+  error?: ErrorInfo;
+  triggerNodeId?: string;
+  dedupeKey?: string;
+  startedAt: number;
+  finishedAt?: number;
+  /** last event seq applied */
+  seq: number;
+  /** earliest time something must happen without outside input (retry or timer), for the wake-up poller */
+  wakeAt?: number;
+  nodeRuns: NodeRunView[];
+}

@@ -1,0 +1,6 @@
+import type { WorkflowDefinition } from '../workflow/workflow.types.js';
+
+/** Reads stored workflow versions (executions keep the version they started with). */
+export interface WorkflowSource {
+  getVersion(workflowId: string, version: number): Promise<WorkflowDefinition | undefined>;
+}

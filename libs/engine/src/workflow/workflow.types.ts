@@ -1,0 +1,51 @@
+import type { RetryPolicy } from '@anchorflow/plugin-sdk';
+
+/** The editor's and the API's workflow format (ARCHITECTURE §3). */
+export interface WorkflowNode {
+  id: string;
+  type: string;
+  params?: Record<string, unknown>;
+  position?: { x: number; y: number };
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  continueOnFail?: boolean;
+  /** free text for humans */
+  notes?: string;
+}
+
+export interface WorkflowEdge {
+  from: string;
+  to: string;
+  /** default `main` */
+  fromPort?: string;
+  /** default `main` */
+  toPort?: string;
+}
+
+export interface WorkflowDefinition {
+  name: string;
+  description?: string;
+  nodes: WorkflowNode[];
+  edges: WorkflowEdge[];
+}
+
+/** A problem found by validation: what is wrong and where (JSON path into the submitted workflow). */
+export interface ValidationProblem {
+  code:
+    | 'INVALID_SHAPE'
+    | 'DUPLICATE_NODE_ID'
+    | 'UNKNOWN_NODE_TYPE'
+    | 'UNKNOWN_PORT'
+    | 'INVALID_PARAMS'
+    | 'INVALID_EXPRESSION'
+    | 'DANGLING_EDGE'
+    | 'DUPLICATE_EDGE'
+    | 'CYCLE'
+    | 'NO_START_NODE'
+    | 'TOO_LARGE';
+  message: string;
+  path: string;
+  nodeId?: string;
+  /** for CYCLE: the nodes on the cycle, in order */
+  nodes?: string[];
+}

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './node.js';
+export * from './params.js';
+export * from './plugin.js';
+export * from './trigger.js';
+export * from './testing/index.js';

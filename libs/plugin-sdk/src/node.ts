@@ -1,0 +1,128 @@
+import type { ParamsClass } from './params.js';
+
+export type NodeCategory = 'trigger' | 'action' | 'transform' | 'flow' | 'chain' | 'notification';
+
+/** What a node emits: payload per output port. A port that is absent did not emit (its edges are dead). */
+export type NodeOutputs = Record<string, unknown>;
+
+export interface NodeLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Credentials are referenced by name in params and resolved at run time; never stored in the graph. */
+export interface CredentialsAccessor {
+  get<T extends object = Record<string, unknown>>(ref: string): Promise<T>;
+}
+
+/**
+ * Durable plugin-owned state (batches, cursors, delivery records) without touching the database.
+ * Keys are scoped to the plugin; values are JSON.
+ */
+export interface PluginState {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** keys starting with prefix, in key order */
+  list<T = unknown>(prefix: string, options?: { limit?: number; after?: string }): Promise<Array<{ key: string; value: T }>>;
+  /** Atomic read-modify-write: `fn` sees the current value and returns the new one (undefined deletes). */
+  update<T = unknown>(key: string, fn: (current: T | undefined) => T | undefined): Promise<T | undefined>;
+}
+
+/** Returned by `ctx.suspend()`; return it from `execute` to park the node without holding memory. */
+export interface Suspension {
+  readonly kind: 'suspend';
+  /** wake up at this time (epoch ms) even without a signal */
+  readonly until?: number;
+  /** resume when this token is signalled (e.g. an approval link, a transaction's confirmation) */
+  readonly token?: string;
+}
+
+export interface ResumeInfo {
+  reason: 'timer' | 'signal';
+  /** data delivered with the signal */
+  data?: unknown;
+  /** when the node was first suspended (epoch ms) */
+  suspendedAt: number;
+}
+
+export interface NodeContext<P = Record<string, unknown>> {
+  /** params with `=expressions` already evaluated against this node's input */
+  readonly params: P;
+  readonly executionId: string;
+  readonly workflowId: string;
+  readonly nodeId: string;
+  readonly nodeType: string;
+  /** 1 for the first attempt */
+  readonly attempt: number;
+  /** stable across retries and restarts of this node in this execution: pass it to every side effect */
+  readonly idempotencyKey: string;
+  /** aborted on cancel, timeout or shutdown */
+  readonly signal: AbortSignal;
+  readonly logger: NodeLogger;
+  readonly credentials: CredentialsAccessor;
+  readonly state: PluginState;
+  /** set when this run continues a suspension */
+  readonly resume?: ResumeInfo;
+  /** evaluates a JSONata expression with the same bindings as params ($trigger, $nodes, $execution) */
+  evaluate(expression: string, input?: unknown): Promise<unknown>;
+  /** live progress for watchers; not persisted */
+  progress(data: unknown): void;
+  /** build a suspension to return from execute */
+  suspend(options: { until?: Date | number; token?: string }): Suspension;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffMs: number;
+  factor: number;
+  maxBackoffMs: number;
+}
+
+export interface NodeDefinition<P extends object = any> {
+  /** `<plugin>.<name>` */
+  type: string;
+  version: number;
+  title: string;
+  description?: string;
+  category: NodeCategory;
+  /** input ports; [] for triggers */
+  inputs: string[];
+  /** output ports, or a function of the params when they are dynamic (core.switch) */
+  outputs: string[] | ((params: P) => string[]);
+  /** class-validator DTO describing the params */
+  params?: ParamsClass<P>;
+  /**
+   * No side effects and deterministic given its input: the engine may run it before the execution's
+   * history is durable, since re-running it after a crash is harmless.
+   */
+  pure?: boolean;
+  /** default retry policy for this node type (a workflow node may override) */
+  retry?: Partial<RetryPolicy>;
+  /** default per-attempt timeout */
+  timeoutMs?: number;
+  execute(ctx: NodeContext<P>, input: unknown): Promise<NodeOutputs | Suspension> | NodeOutputs | Suspension;
+}
+
+const TYPE_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
+
+export function assertNodeTypeName(type: string): void {
+  if (!TYPE_RE.test(type)) throw new TypeError(`node type "${type}" must look like "<plugin>.<name>" (lowercase plugin, dot-separated)`);
+}
+
+export function defineNode<P extends object>(def: NodeDefinition<P>): NodeDefinition<P> {
+  assertNodeTypeName(def.type);
+  if (!Number.isInteger(def.version) || def.version < 1) throw new TypeError(`${def.type}: version must be a positive integer`);
+  if (typeof def.execute !== 'function') throw new TypeError(`${def.type}: execute must be a function`);
+  return Object.freeze({ ...def });
+}
+
+export function isSuspension(value: unknown): value is Suspension {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'suspend' && Object.keys(value).every((k) => k === 'kind' || k === 'until' || k === 'token');
+}
+
+export function outputPortsOf<P extends object>(def: NodeDefinition<P>, params: P): string[] {
+  return typeof def.outputs === 'function' ? def.outputs(params) : def.outputs;
+}

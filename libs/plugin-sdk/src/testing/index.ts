@@ -1,0 +1,2 @@
+export * from './memory-plugin-state.js';
+export * from './run-node.js';
