@@ -10,3 +10,4 @@ export * from './ports/ids.port.js';
 export * from './ports/node-transport.port.js';
 export * from './ports/workflow-source.port.js';
 export * from './workflow/workflow.types.js';
+export * from './ports/workflow-repository.port.js';
