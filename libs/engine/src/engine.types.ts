@@ -54,6 +54,13 @@ export interface StartExecutionRequest {
   triggerNodeId?: string;
   /** never start two executions of this workflow with the same key */
   dedupeKey?: string;
+  /**
+   * false: don't wait for the start to be durable before running. Safe when the caller waits for the
+   * result anyway (a webhook answering with the last node's output): a crash before the first commit
+   * is then seen by the caller as a failed request, and nodes with side effects still wait for
+   * durability before they run.
+   */
+  awaitDurable?: boolean;
 }
 
 export interface StartExecutionResult {

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './invoke.js';
 export * from './node.js';
 export * from './params.js';
 export * from './plugin.js';

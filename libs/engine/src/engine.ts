@@ -1,0 +1,758 @@
+import {
+  type ErrorInfo,
+  type NodeLogger,
+  type NodeOutputs,
+  type PluginState,
+  NodeError,
+  toErrorInfo,
+  validateParams,
+} from '@anchorflow/plugin-sdk';
+import { NodeCatalog } from './catalog.js';
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  type EngineDeps,
+  type EngineOptions,
+  type StartExecutionRequest,
+  type StartExecutionResult,
+} from './engine.types.js';
+import { EngineError } from './errors.js';
+import {
+  type ExecutionEvent,
+  ExecutionCancelRequestedEvent,
+  ExecutionFinishedEvent,
+  ExecutionStartedEvent,
+  NodeCancelledEvent,
+  NodeFailedEvent,
+  NodeResumedEvent,
+  NodeSkippedEvent,
+  NodeStartedEvent,
+  NodeSucceededEvent,
+  NodeWaitingEvent,
+} from './events/execution-events.js';
+import { ExecutionState, inputOf, isTerminalNode, payloadOf } from './execution/execution-state.js';
+import type { ExecutionView } from './execution/execution.types.js';
+import { retryDelay } from './execution/retry-policy.js';
+import { type ExpressionBindings, ExpressionEvaluator } from './expressions/expression-evaluator.js';
+import { type Clock, systemClock } from './ports/clock.port.js';
+import type { ExecutionStore } from './ports/execution-store.port.js';
+import { type Ids, randomIds } from './ports/ids.port.js';
+import type { NodeJob, NodeJobEnvironment, NodeJobOutcome } from './ports/node-transport.port.js';
+import type { CompiledGraph } from './workflow/compiled-graph.js';
+import { validateWorkflow } from './workflow/validate-workflow.js';
+import type { ValidationProblem, WorkflowDefinition } from './workflow/workflow.types.js';
+
+const silentLogger: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+class NodeTimeoutError extends Error {
+  readonly code = 'NODE_TIMEOUT';
+  readonly retryable = true;
+  constructor(ms: number) {
+    super(`node did not finish within ${ms} ms`);
+    this.name = 'NodeTimeoutError';
+  }
+}
+
+/** One live execution: its folded state plus what only exists while it runs (timers, attempts, queues). */
+class ExecutionRun {
+  readonly remaining: Int32Array;
+  running = 0;
+  readonly ready: Array<{ index: number; attempt: number }> = [];
+  queued = false;
+  /** the attempt whose result counts, per node; results of other attempts are ignored */
+  readonly attempts = new Map<number, AbortController>();
+  readonly timers = new Map<number, () => void>();
+  readonly tokens = new Set<string>();
+  finishing = false;
+  /** nodes currently suspended (waiting) */
+  suspended = 0;
+  readonly viewFn: () => ExecutionView;
+  bindings?: ExpressionBindings;
+
+  constructor(readonly state: ExecutionState) {
+    this.remaining = new Int32Array(state.graph.nodes.length);
+    this.viewFn = () => state.view();
+  }
+
+  get graph(): CompiledGraph {
+    return this.state.graph;
+  }
+}
+
+interface Waiter {
+  resolve(view: ExecutionView | undefined): void;
+}
+
+/**
+ * The durable scheduler. Framework-free: everything it touches is a port. It keeps each live
+ * execution's folded state in memory, appends every state change to the store (group-committed),
+ * and waits for durability only where the outside world could tell: before a node with side effects,
+ * before acknowledging a start, before reporting a finish.
+ */
+export class Engine {
+  readonly catalog: NodeCatalog;
+  readonly options: EngineOptions;
+  private readonly store: ExecutionStore;
+  private readonly clock: Clock;
+  private readonly ids: Ids;
+  private readonly logger: NodeLogger;
+  private readonly evaluator: ExpressionEvaluator;
+  private readonly runs = new Map<string, ExecutionRun>();
+  private readonly tokenIndex = new Map<string, { executionId: string; nodeId: string }>();
+  private readonly dedupe = new Map<string, string>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly graphs = new Map<string, CompiledGraph>();
+  private readonly loading = new Map<string, Promise<ExecutionRun | undefined>>();
+  private readonly readyRuns: ExecutionRun[] = [];
+  private globalRunning = 0;
+  private stopping = false;
+  private stopPoller?: () => void;
+  private readonly stateFor: (plugin: string) => PluginState;
+
+  constructor(readonly deps: EngineDeps) {
+    this.catalog = deps.catalog;
+    this.store = deps.store;
+    this.clock = deps.clock ?? systemClock;
+    this.ids = deps.ids ?? randomIds;
+    this.logger = deps.logger ?? silentLogger;
+    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
+    this.evaluator = new ExpressionEvaluator(this.options.expressionTimeoutMs);
+    this.stateFor =
+      deps.pluginState ??
+      (() => {
+        throw new NodeError('plugin state is not configured in this engine', 'STATE_UNAVAILABLE');
+      });
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /** every problem of a submitted workflow at once; [] when valid */
+  validate(definition: unknown): ValidationProblem[] {
+    const r = validateWorkflow(definition, this.catalog, this.options);
+    return r.ok ? [] : r.problems;
+  }
+
+  /** validated, compiled graph (throws VALIDATION_FAILED) */
+  compile(definition: unknown): CompiledGraph {
+    const r = validateWorkflow(definition, this.catalog, this.options);
+    if (!r.ok) throw new EngineError('VALIDATION_FAILED', `the workflow is invalid: ${r.problems.length} problem(s)`, r.problems);
+    return r.graph;
+  }
+
+  /** starts an execution; resolves once its start is durable (unless awaitDurable is false) */
+  async start(req: StartExecutionRequest): Promise<StartExecutionResult> {
+    if (this.stopping) throw new EngineError('SHUTTING_DOWN', 'the engine is shutting down', undefined, true);
+    const graph = await this.graphFor(req.workflowId, req.version, req.definition);
+    if (req.triggerNodeId !== undefined) {
+      const t = graph.byId.get(req.triggerNodeId);
+      if (!t || t.predecessors.length > 0) throw new EngineError('INVALID_INPUT', `triggerNodeId "${req.triggerNodeId}" is not a trigger or start node of this workflow`);
+    }
+    if (req.dedupeKey !== undefined) {
+      const key = `${req.workflowId}\u0000${req.dedupeKey}`;
+      const existing = this.dedupe.get(key) ?? (await this.store.findByDedupeKey(req.workflowId, req.dedupeKey));
+      if (existing) return { executionId: existing, duplicate: true };
+    }
+    const input = req.input === undefined ? {} : req.input;
+    const triggerNodeId = req.triggerNodeId ?? this.defaultTrigger(graph);
+    const executionId = this.ids.executionId();
+    const started = new ExecutionStartedEvent(executionId, 1, this.clock.now(), req.workflowId, req.version, input, triggerNodeId, req.dedupeKey);
+    const state = ExecutionState.fromStarted(graph, started);
+    const run = new ExecutionRun(state);
+    this.runs.set(executionId, run);
+    if (req.dedupeKey !== undefined) this.dedupe.set(`${req.workflowId}\u0000${req.dedupeKey}`, executionId);
+    this.store.append([started], run.viewFn);
+    this.deps.sink?.publish(started);
+    if (req.awaitDurable === false) {
+      this.begin(run);
+    } else {
+      try {
+        await this.store.durable();
+      } catch (err) {
+        this.runs.delete(executionId);
+        throw new EngineError('STORE_FAILED', 'could not record the execution', undefined, true, { cause: err });
+      }
+      this.begin(run);
+    }
+    return { executionId, duplicate: false };
+  }
+
+  /** the final view once it is durable, or undefined if not finished within timeoutMs */
+  async whenFinished(executionId: string, timeoutMs: number): Promise<ExecutionView | undefined> {
+    const live = this.runs.get(executionId);
+    if (!live) {
+      const stored = await this.store.get(executionId);
+      if (!stored) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
+      if (stored.status === 'succeeded' || stored.status === 'failed' || stored.status === 'cancelled') return stored;
+    }
+    return new Promise<ExecutionView | undefined>((resolve) => {
+      let done = false;
+      const waiter: Waiter = {
+        resolve: (v) => {
+          if (done) return;
+          done = true;
+          cancelTimer();
+          resolve(v);
+        },
+      };
+      const cancelTimer = this.clock.setTimer(timeoutMs, () => {
+        const list = this.waiters.get(executionId);
+        if (list) {
+          const i = list.indexOf(waiter);
+          if (i >= 0) list.splice(i, 1);
+          if (!list.length) this.waiters.delete(executionId);
+        }
+        waiter.resolve(undefined);
+      });
+      const list = this.waiters.get(executionId);
+      if (list) list.push(waiter);
+      else this.waiters.set(executionId, [waiter]);
+    });
+  }
+
+  /** cancels a running or waiting execution; throws NOT_FOUND / EXECUTION_FINISHED */
+  async cancel(executionId: string, reason = 'cancelled by request'): Promise<void> {
+    const run = await this.load(executionId);
+    if (!run) {
+      const stored = await this.store.get(executionId);
+      if (!stored) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
+      throw new EngineError('EXECUTION_FINISHED', `execution ${executionId} already ${stored.status}`);
+    }
+    if (run.state.finished || run.finishing) throw new EngineError('EXECUTION_FINISHED', `execution ${executionId} already ${run.state.status}`);
+    this.emit(run, new ExecutionCancelRequestedEvent(executionId, run.state.seq + 1, this.clock.now(), reason));
+    this.terminate(run, 'cancelled');
+    await this.store.durable();
+  }
+
+  /** resumes the node waiting on this token; throws NOT_FOUND */
+  async signal(token: string, data?: unknown): Promise<{ executionId: string; nodeId: string }> {
+    const where = this.tokenIndex.get(token) ?? (await this.store.findResumeToken(token));
+    if (!where) throw new EngineError('NOT_FOUND', 'no node is waiting for this resume token');
+    const run = await this.load(where.executionId);
+    const g = run?.graph.byId.get(where.nodeId);
+    const n = g && run!.state.nodes[g.index];
+    if (!run || !g || !n || n.status !== 'waiting' || n.resumeToken !== token) throw new EngineError('NOT_FOUND', 'no node is waiting for this resume token');
+    this.resumeNode(run, g.index, 'signal', data);
+    await this.store.durable();
+    return where;
+  }
+
+  /** live in-memory view of an execution this engine is running */
+  view(executionId: string): ExecutionView | undefined {
+    return this.runs.get(executionId)?.state.view();
+  }
+
+  /** the compiled graph of a workflow version (cached) */
+  async graph(workflowId: string, version: number): Promise<CompiledGraph> {
+    return this.graphFor(workflowId, version);
+  }
+
+  /** resumes every unfinished execution found in the store; returns how many */
+  async recover(): Promise<number> {
+    const ids = await this.store.unfinished();
+    let count = 0;
+    for (const id of ids) {
+      if (this.runs.has(id)) continue;
+      try {
+        if (await this.load(id)) count++;
+      } catch (err) {
+        this.logger.error('could not resume execution', { executionId: id, err: String(err) });
+      }
+    }
+    return count;
+  }
+
+  /** polls the store for timers and retries due soon that are not armed in memory */
+  startPolling(intervalMs = 5000): void {
+    this.stopPoller?.();
+    let stopped = false;
+    const tick = async () => {
+      if (stopped || this.stopping) return;
+      try {
+        const due = await this.store.dueWakeUps(this.clock.now() + this.options.wakeUpHorizonMs, 1000);
+        for (const { executionId } of due) {
+          const run = this.runs.get(executionId);
+          if (run) this.armAll(run);
+          else await this.load(executionId).catch((err) => this.logger.error('could not wake execution', { executionId, err: String(err) }));
+        }
+      } catch (err) {
+        this.logger.warn('wake-up poll failed', { err: String(err) });
+      }
+      if (!stopped) cancel = this.clock.setTimer(intervalMs, () => void tick());
+    };
+    let cancel = this.clock.setTimer(0, () => void tick());
+    this.stopPoller = () => {
+      stopped = true;
+      cancel();
+    };
+  }
+
+  /** stops taking work; running nodes are abandoned (they run again after a restart); flushes the store */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopPoller?.();
+    for (const run of this.runs.values()) {
+      for (const c of run.attempts.values()) c.abort(new EngineError('SHUTTING_DOWN', 'the daemon is shutting down'));
+      run.attempts.clear();
+      for (const cancel of run.timers.values()) cancel();
+      run.timers.clear();
+    }
+    await this.store.durable().catch(() => undefined);
+    for (const [id, list] of this.waiters) {
+      for (const w of list) w.resolve(undefined);
+      this.waiters.delete(id);
+    }
+  }
+
+  get liveExecutions(): number {
+    return this.runs.size;
+  }
+
+  // ------------------------------------------------------------------ loading & recovery
+
+  private async graphFor(workflowId: string, version: number, definition?: WorkflowDefinition): Promise<CompiledGraph> {
+    const key = `${workflowId}@${version}`;
+    let graph = this.graphs.get(key);
+    if (graph) return graph;
+    const def = definition ?? (await this.deps.workflows.getVersion(workflowId, version));
+    if (!def) throw new EngineError('NOT_FOUND', `workflow ${workflowId} version ${version} not found`);
+    graph = this.compile(def);
+    if (this.graphs.size > 1000) this.graphs.delete(this.graphs.keys().next().value!);
+    this.graphs.set(key, graph);
+    return graph;
+  }
+
+  /** the live run, or rebuilt from its events and resumed; undefined when finished or unknown */
+  private load(executionId: string): Promise<ExecutionRun | undefined> {
+    const live = this.runs.get(executionId);
+    if (live) return Promise.resolve(live);
+    let p = this.loading.get(executionId);
+    if (!p) {
+      p = this.rehydrate(executionId).finally(() => this.loading.delete(executionId));
+      this.loading.set(executionId, p);
+    }
+    return p;
+  }
+
+  private async rehydrate(executionId: string): Promise<ExecutionRun | undefined> {
+    await this.store.durable();
+    const events = await this.store.events(executionId);
+    const first = events[0];
+    if (!first || first.type !== 'execution.started') return undefined;
+    let graph: CompiledGraph;
+    try {
+      graph = await this.graphFor(first.workflowId, first.workflowVersion);
+    } catch (err) {
+      // the version can no longer run here (e.g. a plugin was removed): fail it visibly instead of retrying forever
+      const state = ExecutionState.fromStarted({ definition: { name: '', nodes: [], edges: [] }, nodes: [], byId: new Map(), order: [], sinks: [], triggers: [] }, first as ExecutionStartedEvent);
+      for (const e of events.slice(1)) if (e.type === 'execution.finished') return undefined;
+      const run = new ExecutionRun(state);
+      state.seq = events[events.length - 1].seq;
+      const info: ErrorInfo = { message: `cannot resume: ${(err as Error).message}`, code: 'WORKFLOW_UNAVAILABLE', retryable: false };
+      this.emit(run, new ExecutionFinishedEvent(executionId, state.seq + 1, this.clock.now(), 'failed', undefined, info));
+      await this.store.durable();
+      return undefined;
+    }
+    if (this.runs.has(executionId)) return this.runs.get(executionId);
+    const state = ExecutionState.fromStarted(graph, first as ExecutionStartedEvent);
+    for (let i = 1; i < events.length; i++) state.apply(events[i]);
+    if (state.finished) return undefined;
+    const run = new ExecutionRun(state);
+    this.runs.set(executionId, run);
+    if (state.dedupeKey !== undefined) this.dedupe.set(`${state.workflowId}\u0000${state.dedupeKey}`, executionId);
+    this.resumeRun(run);
+    return run;
+  }
+
+  /** picks up a replayed execution where its history ends */
+  private resumeRun(run: ExecutionRun): void {
+    const { state, graph } = run;
+    if (state.cancelRequested !== undefined) return this.terminate(run, 'cancelled');
+    for (const g of graph.nodes) {
+      let r = 0;
+      for (const p of g.predecessors) if (!isTerminalNode(state.nodes[p])) r++;
+      run.remaining[g.index] = r;
+    }
+    for (const i of graph.order) {
+      const n = state.nodes[i];
+      if (n.status === 'running') this.dispatch(run, i, n.attempt); // in flight at the crash: same attempt, same idempotency key
+      else if (n.status === 'pending' && n.resume) this.dispatch(run, i, n.attempt);
+      else if (n.status === 'pending' && n.retryAt !== undefined) this.arm(run, i, n.retryAt, 'retry');
+      else if (n.status === 'waiting') this.registerWait(run, i);
+      else if (n.status === 'pending' && run.remaining[i] === 0) this.decide(run, i);
+    }
+    this.maybeFinish(run);
+    this.updateStatus(run);
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private defaultTrigger(graph: CompiledGraph): string | undefined {
+    const triggers = graph.triggers.map((i) => graph.nodes[i]);
+    return (triggers.find((t) => t.def.type === 'core.trigger.manual') ?? triggers[0])?.id;
+  }
+
+  private begin(run: ExecutionRun): void {
+    const { graph } = run;
+    for (const g of graph.nodes) run.remaining[g.index] = g.predecessors.length;
+    for (const g of graph.nodes) if (g.predecessors.length === 0 && run.state.nodes[g.index].status === 'pending') this.decide(run, g.index);
+    this.maybeFinish(run);
+  }
+
+  private emit(run: ExecutionRun, event: ExecutionEvent): void {
+    run.state.apply(event);
+    this.store.append([event], run.viewFn);
+    this.deps.sink?.publish(event);
+  }
+
+  private nextSeq(run: ExecutionRun): number {
+    return run.state.seq + 1;
+  }
+
+  /** a node whose predecessors are all terminal: run it if an incoming edge is live, else skip it */
+  private decide(run: ExecutionRun, index: number): void {
+    // iterative so that skips propagating down a 10,000-node chain cannot overflow the stack
+    const work = [index];
+    while (work.length) {
+      const i = work.pop()!;
+      if (run.finishing || run.state.finished) return;
+      const g = run.graph.nodes[i];
+      let live: boolean;
+      if (g.predecessors.length === 0) live = !g.trigger || run.state.triggerNodeId === undefined || run.state.triggerNodeId === g.id;
+      else live = inputOf(run.graph, i, run.state.nodes, run.state.input).live;
+      if (live) {
+        this.dispatch(run, i, 1);
+        continue;
+      }
+      this.emit(run, new NodeSkippedEvent(run.state.id, this.nextSeq(run), this.clock.now(), g.id));
+      for (const s of g.successors) if (--run.remaining[s] === 0) work.push(s);
+    }
+  }
+
+  private dispatch(run: ExecutionRun, index: number, attempt: number): void {
+    if (run.running < this.options.maxConcurrentNodesPerExecution && this.globalRunning < this.options.maxConcurrentNodes && !run.ready.length) {
+      void this.execute(run, index, attempt);
+      return;
+    }
+    run.ready.push({ index, attempt });
+    if (!run.queued) {
+      run.queued = true;
+      this.readyRuns.push(run);
+    }
+  }
+
+  private pump(): void {
+    let spins = this.readyRuns.length;
+    while (spins-- > 0 && this.globalRunning < this.options.maxConcurrentNodes && this.readyRuns.length) {
+      const run = this.readyRuns.shift()!;
+      run.queued = false;
+      while (run.ready.length && run.running < this.options.maxConcurrentNodesPerExecution && this.globalRunning < this.options.maxConcurrentNodes) {
+        const next = run.ready.shift()!;
+        if (run.finishing || run.state.finished) {
+          run.ready.length = 0;
+          break;
+        }
+        void this.execute(run, next.index, next.attempt);
+      }
+      if (run.ready.length && !run.queued) {
+        run.queued = true;
+        this.readyRuns.push(run);
+      }
+    }
+  }
+
+  private bindings(run: ExecutionRun): ExpressionBindings {
+    if (!run.bindings) {
+      const s = run.state;
+      run.bindings = {
+        get trigger() {
+          return s.triggerNodeId !== undefined && s.triggerNodeId in s.nodePayloads ? s.nodePayloads[s.triggerNodeId] : s.input;
+        },
+        nodes: s.nodePayloads,
+        execution: { id: s.id, workflowId: s.workflowId, workflowVersion: s.workflowVersion, startedAt: s.startedAt, input: s.input },
+      };
+    }
+    return run.bindings;
+  }
+
+  private async execute(run: ExecutionRun, index: number, attempt: number): Promise<void> {
+    const { state, graph } = run;
+    const g = graph.nodes[index];
+    const n = state.nodes[index];
+    const controller = new AbortController();
+    run.attempts.set(index, controller);
+    run.running++;
+    this.globalRunning++;
+    const startedAt = this.clock.now();
+    const resume = n.resume;
+    let cancelTimeout: (() => void) | undefined;
+    let outcome: NodeJobOutcome | undefined;
+    let failure: unknown;
+    try {
+      if (!g.pure) {
+        // the started event is durable before the side effect, so a crash re-runs it with the same key
+        this.emit(run, new NodeStartedEvent(state.id, this.nextSeq(run), startedAt, g.id, attempt));
+        await this.durableBarrier(controller.signal);
+      } else {
+        n.status = 'running';
+        n.attempt = attempt;
+        n.startedAt = startedAt;
+      }
+      const input = g.incoming.length === 0 ? state.input : inputOf(graph, index, state.nodes, state.input).input;
+      let params = g.params;
+      if (g.dynamicParams) {
+        const resolved = await this.evaluator.resolveParams(g.params, input, this.bindings(run), `$.nodes[${index}].params`);
+        const checked = validateParams(g.def.params, resolved);
+        if (checked.problems.length) {
+          throw new NodeError(`params after evaluation are invalid: ${checked.problems.map((p) => `${p.path.replace('$', `$.nodes[${index}].params`)} ${p.message}`).join('; ')}`, 'INVALID_PARAMS', checked.problems);
+        }
+        params = checked.value as Record<string, unknown>;
+      }
+      const job: NodeJob = {
+        executionId: state.id,
+        workflowId: state.workflowId,
+        nodeId: g.id,
+        nodeType: g.def.type,
+        attempt,
+        idempotencyKey: `${state.id}:${g.id}`,
+        params,
+        input,
+        ...(resume ? { resume } : {}),
+        ...(g.timeoutMs ? { deadline: startedAt + g.timeoutMs } : {}),
+      };
+      const env: NodeJobEnvironment = {
+        signal: controller.signal,
+        logger: this.logger,
+        credentials: this.deps.credentials ?? { get: async (ref: string) => { throw new NodeError(`credential "${ref}" not found`, 'CREDENTIAL_NOT_FOUND'); } },
+        state: this.stateFor,
+        evaluate: (expression, data) => this.evaluator.evaluate(expression, data, this.bindings(run)),
+        progress: () => undefined,
+      };
+      const running = this.deps.transport.run(job, env);
+      if (g.timeoutMs) {
+        outcome = await new Promise<NodeJobOutcome>((resolve, reject) => {
+          cancelTimeout = this.clock.setTimer(g.timeoutMs!, () => {
+            const err = new NodeTimeoutError(g.timeoutMs!);
+            controller.abort(err);
+            reject(err);
+          });
+          running.then(resolve, reject);
+        });
+      } else {
+        outcome = await running;
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      cancelTimeout?.();
+      run.running--;
+      this.globalRunning--;
+    }
+    const current = run.attempts.get(index) === controller;
+    if (current) run.attempts.delete(index);
+    if (current && !run.finishing && !state.finished) {
+      if (failure !== undefined) this.onFailure(run, index, attempt, startedAt, failure);
+      else if (outcome!.kind === 'output') this.onSuccess(run, index, attempt, startedAt, outcome!.outputs);
+      else this.onSuspend(run, index, attempt, startedAt, outcome!.until, outcome!.token);
+    }
+    if (run.ready.length && !run.queued) {
+      run.queued = true;
+      this.readyRuns.push(run);
+    }
+    if (this.readyRuns.length) this.pump();
+  }
+
+  private onSuccess(run: ExecutionRun, index: number, attempt: number, startedAt: number, outputs: NodeOutputs): void {
+    const g = run.graph.nodes[index];
+    this.emit(run, new NodeSucceededEvent(run.state.id, this.nextSeq(run), this.clock.now(), g.id, attempt, outputs, startedAt));
+    this.completed(run, index);
+  }
+
+  private completed(run: ExecutionRun, index: number): void {
+    for (const s of run.graph.nodes[index].successors) if (--run.remaining[s] === 0) this.decide(run, s);
+    this.maybeFinish(run);
+    if (run.suspended > 0) this.updateStatus(run);
+  }
+
+  /**
+   * Waits until the history so far is committed. A failed commit is retried by the store, so a
+   * database hiccup delays side effects instead of failing them.
+   */
+  private async durableBarrier(signal: AbortSignal): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await this.store.durable();
+      } catch (err) {
+        if (signal.aborted || this.stopping) throw err;
+        this.logger.warn('store not durable yet; waiting before a side effect', { err: String(err) });
+        await new Promise<void>((r) => this.clock.setTimer(delay, r));
+      }
+    }
+  }
+
+  private onSuspend(run: ExecutionRun, index: number, attempt: number, startedAt: number, until?: number, token?: string): void {
+    const g = run.graph.nodes[index];
+    if (until === undefined && token === undefined) {
+      return this.onFailure(run, index, attempt, startedAt, new NodeError('suspended without a time or a token: it could never resume', 'INVALID_SUSPEND'));
+    }
+    this.emit(run, new NodeWaitingEvent(run.state.id, this.nextSeq(run), this.clock.now(), g.id, attempt, startedAt, until, token));
+    this.registerWait(run, index);
+    this.updateStatus(run);
+  }
+
+  private onFailure(run: ExecutionRun, index: number, attempt: number, startedAt: number, err: unknown): void {
+    const g = run.graph.nodes[index];
+    const info = toErrorInfo(err);
+    const now = this.clock.now();
+    if (info.retryable && attempt < g.retry.maxAttempts) {
+      const retryAt = now + retryDelay(g.retry, attempt);
+      this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt, retryAt));
+      this.arm(run, index, retryAt, 'retry');
+      return;
+    }
+    if (g.continueOnFail) {
+      this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt, undefined, true));
+      this.completed(run, index);
+      return;
+    }
+    this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt));
+    this.terminate(run, 'failed', { ...info, nodeId: g.id });
+  }
+
+  /** failure or cancel: running attempts are cancelled, everything else not terminal is skipped/cancelled */
+  private terminate(run: ExecutionRun, status: 'failed' | 'cancelled', error?: ErrorInfo): void {
+    if (run.finishing || run.state.finished) return;
+    run.finishing = true;
+    const { state, graph } = run;
+    const reason = status === 'cancelled' ? new EngineError('EXECUTION_FINISHED', 'execution cancelled') : new EngineError('EXECUTION_FINISHED', 'execution failed');
+    for (const c of run.attempts.values()) c.abort(reason);
+    run.attempts.clear();
+    for (const cancel of run.timers.values()) cancel();
+    run.timers.clear();
+    run.ready.length = 0;
+    const now = this.clock.now();
+    for (const i of graph.order) {
+      const n = state.nodes[i];
+      if (isTerminalNode(n)) continue;
+      const id = graph.nodes[i].id;
+      const cancelled = status === 'cancelled' || n.status === 'running' || n.status === 'waiting';
+      this.emit(run, cancelled ? new NodeCancelledEvent(state.id, this.nextSeq(run), now, id) : new NodeSkippedEvent(state.id, this.nextSeq(run), now, id));
+    }
+    this.finish(run, status, undefined, error);
+  }
+
+  private maybeFinish(run: ExecutionRun): void {
+    const { state, graph } = run;
+    if (run.finishing || state.finished || state.terminalCount < graph.nodes.length) return;
+    run.finishing = true;
+    const output: Record<string, unknown> = {};
+    for (const i of graph.sinks) {
+      const n = state.nodes[i];
+      if (n.status === 'succeeded') output[graph.nodes[i].id] = payloadOf(n.output);
+    }
+    this.finish(run, 'succeeded', output);
+  }
+
+  private finish(run: ExecutionRun, status: 'succeeded' | 'failed' | 'cancelled', output?: Record<string, unknown>, error?: ErrorInfo): void {
+    const { state } = run;
+    this.emit(run, new ExecutionFinishedEvent(state.id, this.nextSeq(run), this.clock.now(), status, output, error));
+    for (const t of run.tokens) this.tokenIndex.delete(t);
+    const view = state.view();
+    this.store.durable().then(
+      () => this.release(run, view),
+      (err) => {
+        this.logger.error('could not persist the end of an execution; it stays in memory until the store recovers', { executionId: state.id, err: String(err) });
+        this.store.durable().then(() => this.release(run, view), () => undefined);
+      },
+    );
+  }
+
+  private release(run: ExecutionRun, view: ExecutionView | undefined): void {
+    const id = run.state.id;
+    if (this.runs.get(id) === run) this.runs.delete(id);
+    if (run.state.dedupeKey !== undefined) this.dedupe.delete(`${run.state.workflowId}\u0000${run.state.dedupeKey}`);
+    const list = this.waiters.get(id);
+    if (list) {
+      this.waiters.delete(id);
+      for (const w of list) w.resolve(view);
+    }
+  }
+
+  /** status is derived: waiting when nothing runs or is queued and at least one node is suspended */
+  private updateStatus(run: ExecutionRun): void {
+    const { state } = run;
+    if (state.finished || run.finishing) return;
+    let waiting = false;
+    let active = run.running > 0 || run.ready.length > 0;
+    for (const n of state.nodes) {
+      if (n.status === 'waiting') waiting = true;
+      else if (n.status === 'running' || n.retryAt !== undefined || n.resume) active = true;
+    }
+    const status = waiting && !active ? 'waiting' : 'running';
+    if (state.status !== status) {
+      state.status = status;
+      // the projection changes without an event: make the store write it
+      this.store.append([], run.viewFn);
+    }
+    if (status === 'waiting' && run.timers.size === 0 && run.attempts.size === 0) {
+      // nothing will happen without outside input or the poller: don't hold the execution in memory
+      this.store.durable().then(
+        () => {
+          if (this.runs.get(state.id) === run && state.status === 'waiting' && run.timers.size === 0 && run.attempts.size === 0) {
+            this.runs.delete(state.id);
+            for (const t of run.tokens) this.tokenIndex.delete(t);
+          }
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ timers and resume
+
+  private registerWait(run: ExecutionRun, index: number): void {
+    const n = run.state.nodes[index];
+    const id = run.graph.nodes[index].id;
+    run.suspended++;
+    if (n.resumeToken) {
+      run.tokens.add(n.resumeToken);
+      this.tokenIndex.set(n.resumeToken, { executionId: run.state.id, nodeId: id });
+    }
+    if (n.waitUntil !== undefined) this.arm(run, index, n.waitUntil, 'wait');
+  }
+
+  /** arms a timer if it is due within the horizon; later ones are found by the poller */
+  private arm(run: ExecutionRun, index: number, at: number, kind: 'retry' | 'wait'): void {
+    const delay = at - this.clock.now();
+    if (delay > this.options.wakeUpHorizonMs || run.timers.has(index)) return;
+    const cancel = this.clock.setTimer(Math.max(0, delay), () => {
+      run.timers.delete(index);
+      if (run.finishing || run.state.finished || this.stopping) return;
+      const n = run.state.nodes[index];
+      if (kind === 'retry' && n.retryAt !== undefined) this.dispatch(run, index, n.attempt + 1);
+      else if (kind === 'wait' && n.status === 'waiting') this.resumeNode(run, index, 'timer');
+    });
+    run.timers.set(index, cancel);
+  }
+
+  /** re-arm timers that came within the horizon (poller) */
+  private armAll(run: ExecutionRun): void {
+    run.state.nodes.forEach((n, i) => {
+      if (n.retryAt !== undefined) this.arm(run, i, n.retryAt, 'retry');
+      else if (n.status === 'waiting' && n.waitUntil !== undefined) this.arm(run, i, n.waitUntil, 'wait');
+    });
+  }
+
+  private resumeNode(run: ExecutionRun, index: number, reason: 'timer' | 'signal', data?: unknown): void {
+    const n = run.state.nodes[index];
+    const g = run.graph.nodes[index];
+    run.suspended--;
+    if (n.resumeToken) {
+      run.tokens.delete(n.resumeToken);
+      this.tokenIndex.delete(n.resumeToken);
+    }
+    run.timers.get(index)?.();
+    run.timers.delete(index);
+    this.emit(run, new NodeResumedEvent(run.state.id, this.nextSeq(run), this.clock.now(), g.id, reason, data));
+    this.updateStatus(run);
+    this.dispatch(run, index, n.attempt);
+  }
+}

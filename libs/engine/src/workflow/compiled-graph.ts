@@ -1,0 +1,42 @@
+import type { NodeDefinition, RetryPolicy } from '@anchorflow/plugin-sdk';
+import type { WorkflowDefinition, WorkflowNode } from './workflow.types.js';
+
+export interface CompiledEdge {
+  from: number;
+  to: number;
+  fromPort: string;
+  toPort: string;
+}
+
+export interface CompiledNode {
+  index: number;
+  id: string;
+  spec: WorkflowNode;
+  def: NodeDefinition;
+  /** validated params (DTO instance with defaults) when they hold no expressions */
+  params: Record<string, unknown>;
+  /** params hold `=expressions`: evaluate + re-validate at run time */
+  dynamicParams: boolean;
+  retry: RetryPolicy;
+  timeoutMs?: number;
+  continueOnFail: boolean;
+  pure: boolean;
+  trigger: boolean;
+  incoming: CompiledEdge[];
+  outgoing: CompiledEdge[];
+  /** distinct predecessor node indexes */
+  predecessors: number[];
+  /** distinct successor node indexes */
+  successors: number[];
+}
+
+/** A validated workflow ready to run: index-based adjacency, topological order, sinks. */
+export interface CompiledGraph {
+  definition: WorkflowDefinition;
+  nodes: CompiledNode[];
+  byId: Map<string, CompiledNode>;
+  /** Kahn order */
+  order: number[];
+  sinks: number[];
+  triggers: number[];
+}

@@ -1,0 +1,63 @@
+import { NodeError } from './errors.js';
+import type { CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
+import { isSuspension, outputPortsOf } from './node.js';
+
+/** Everything about one node attempt that can travel as data (to a worker, over NATS). */
+export interface NodeInvocation {
+  executionId: string;
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  idempotencyKey: string;
+  /** final params: expressions already evaluated, validated */
+  params: Record<string, unknown>;
+  input: unknown;
+  resume?: ResumeInfo;
+}
+
+/** What the host (daemon or worker) provides around the attempt. */
+export interface NodeHost {
+  signal: AbortSignal;
+  logger: NodeLogger;
+  credentials: CredentialsAccessor;
+  state: PluginState;
+  evaluate(expression: string, input: unknown): Promise<unknown>;
+  progress(data: unknown): void;
+}
+
+export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
+
+/**
+ * Runs a node's execute() with a context built from the invocation and the host, and checks what it
+ * returns. The one place that turns "a node attempt" into a plugin call: the in-process transport,
+ * plugin workers and the runNode() harness all go through here.
+ */
+export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host: NodeHost): Promise<NodeInvocationOutcome> {
+  const ctx: NodeContext<Record<string, unknown>> = {
+    params: inv.params,
+    executionId: inv.executionId,
+    workflowId: inv.workflowId,
+    nodeId: inv.nodeId,
+    nodeType: def.type,
+    attempt: inv.attempt,
+    idempotencyKey: inv.idempotencyKey,
+    signal: host.signal,
+    logger: host.logger,
+    credentials: host.credentials,
+    state: host.state,
+    resume: inv.resume,
+    evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
+    progress: host.progress,
+    suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
+  };
+  const result = await def.execute(ctx, inv.input);
+  if (isSuspension(result)) return { kind: 'suspend', ...(result.until !== undefined ? { until: result.until } : {}), ...(result.token ? { token: result.token } : {}) };
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+    throw new NodeError(`${def.type} returned ${Array.isArray(result) ? 'an array' : result === null ? 'null' : typeof result} instead of { port: payload }`, 'INVALID_NODE_RESULT');
+  }
+  const ports = outputPortsOf(def, inv.params);
+  for (const port in result) {
+    if (port !== 'error' && !ports.includes(port)) throw new NodeError(`${def.type} emitted on unknown port "${port}"; its ports: ${ports.join(', ')}`, 'UNKNOWN_PORT');
+  }
+  return { kind: 'output', outputs: result };
+}
