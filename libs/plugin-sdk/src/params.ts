@@ -59,7 +59,7 @@ function flatten(errors: ValidationError[], base: string, out: ParamProblem[], r
     if (e.constraints) {
       // a value given as `=expression` is checked after evaluation, not now
       if (!isExpression(value)) {
-        for (const message of Object.values(e.constraints)) out.push({ path, message });
+        out.push({ path, message: Object.values(e.constraints).join('; ') });
       }
     }
     if (e.children?.length) flatten(e.children, path, out, value);

@@ -1,0 +1,134 @@
+import { describe, expect, it } from '@jest/globals';
+import { harness, ManualClock } from './spec-support/harness.js';
+import { MemoryExecutionStore } from './testing/memory-execution-store.js';
+import type { WorkflowDefinition } from './workflow/workflow.types.js';
+
+const def = (nodes: Array<[string, string, Record<string, unknown>?]>): WorkflowDefinition => ({
+  name: 'd',
+  nodes: nodes.map(([id, type, params]) => ({ id, type, params: params ?? {} })),
+  edges: nodes.slice(1).map(([id], i) => ({ from: nodes[i][0], to: id })),
+});
+
+describe('Engine: durability', () => {
+  it('records every state change as a sequence-numbered event, and the stored projection is the fold of them', async () => {
+    const h = harness();
+    const v = await h.run(def([['t', 'test.trigger'], ['f', 'test.flaky', { failTimes: 0 }], ['s', 'test.set', { fields: { s: 1 } }]]));
+    const events = await h.store.events(v.id);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.type)).toEqual(['execution.started', 'node.succeeded', 'node.started', 'node.succeeded', 'node.succeeded', 'execution.finished']);
+    expect(await h.store.get(v.id)).toEqual(JSON.parse(JSON.stringify(v)));
+  });
+
+  it('a node with side effects starts only after the history is durable', async () => {
+    const h = harness();
+    let releaseCommit!: () => void;
+    h.workflows.put('w', 1, def([['t', 'test.trigger'], ['f', 'test.flaky', { failTimes: 0 }]]));
+    const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
+    h.store.hold = new Promise<void>((r) => (releaseCommit = r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.calls.get('f')).toBeUndefined();
+    expect(h.engine.view(executionId)!.nodeRuns[1].status).toBe('running');
+    h.store.hold = undefined;
+    releaseCommit();
+    const v = (await h.engine.whenFinished(executionId, 5000))!;
+    expect(v.status).toBe('succeeded');
+    expect(h.calls.get('f')).toBe(1);
+  });
+
+  it('a failed commit delays side effects instead of failing them', async () => {
+    const h = harness();
+    h.store.failNextCommits = 2;
+    const v = await h.run(def([['t', 'test.trigger'], ['f', 'test.flaky', { failTimes: 0 }]])).catch((e) => e);
+    // the start itself reports the failed commit to the caller ...
+    expect(v).toMatchObject({ code: 'STORE_FAILED' });
+    // ... and a later execution waits out the outage before its side effect
+    h.store.failNextCommits = 1;
+    h.workflows.put('w2', 1, def([['t', 'test.trigger'], ['f2', 'test.flaky', { failTimes: 0 }]]));
+    const { executionId } = await h.engine.start({ workflowId: 'w2', version: 1, awaitDurable: false });
+    const done = await h.engine.whenFinished(executionId, 5000);
+    expect(done!.status).toBe('succeeded');
+    expect(h.calls.get('f2')).toBe(1);
+  });
+
+  it('after a crash a new engine resumes from the events: finished nodes never run again, the in-flight node runs with the same key', async () => {
+    const store = new MemoryExecutionStore();
+    const calls = new Map<string, number>();
+    const first = harness({ store, calls });
+    const wf = def([['t', 'test.trigger'], ['a', 'test.flaky', { failTimes: 0 }], ['slow', 'test.hang'], ['b', 'test.set', { fields: { b: 1 } }]]);
+    first.workflows.put('w', 1, wf);
+    const { executionId } = await first.engine.start({ workflowId: 'w', version: 1, input: { n: 1 } });
+    // wait until the hanging node has durably started, then "crash" (the first engine is simply dropped)
+    while ((await store.events(executionId)).filter((e) => e.type === 'node.started').length < 2) await new Promise((r) => setTimeout(r, 2));
+    expect(calls.get('a')).toBe(1);
+    expect(calls.get('slow')).toBe(1);
+
+    const calls2 = new Map<string, number>();
+    const second = harness({ store, calls: calls2 });
+    second.workflows.put('w', 1, wf);
+    // the "slow" node now completes: swap it for a fast one by type (same graph, new process)
+    (second.engine.deps.transport as { run: unknown }).run = async (job: { nodeType: string; input: unknown; idempotencyKey: string; attempt: number; nodeId: string }) => {
+      calls2.set(job.nodeId, (calls2.get(job.nodeId) ?? 0) + 1);
+      if (job.nodeId === 'slow') return { kind: 'output', outputs: { main: { resumedWith: job.idempotencyKey, attempt: job.attempt } } };
+      return { kind: 'output', outputs: { main: { ...(job.input as object), b: 1 } } };
+    };
+    expect(await second.engine.recover()).toBe(1);
+    const v = (await second.engine.whenFinished(executionId, 5000))!;
+    expect(v.status).toBe('succeeded');
+    expect(calls2.get('a')).toBeUndefined();
+    expect(calls2.get('t')).toBeUndefined();
+    expect(calls2.get('slow')).toBe(1);
+    expect(v.output).toEqual({ b: { resumedWith: `${executionId}:slow`, attempt: 1, b: 1 } });
+  });
+
+  it('a durable timer survives a restart and fires once; a waiting execution is not held in memory', async () => {
+    const clock = new ManualClock(Date.now()); // test.wait computes its wake-up from Date.now()
+    const store = new MemoryExecutionStore();
+    const calls = new Map<string, number>();
+    const first = harness({ store, calls, clock, options: { wakeUpHorizonMs: 1000 } });
+    const wf = def([['t', 'test.trigger'], ['w', 'test.wait', { ms: 3_600_000 }], ['after', 'test.set', { fields: { done: true } }]]);
+    first.workflows.put('w', 1, wf);
+    const { executionId } = await first.engine.start({ workflowId: 'w', version: 1 });
+    await clock.advance(0);
+    await store.durable();
+    expect((await store.get(executionId))!.status).toBe('waiting');
+    expect(first.engine.liveExecutions).toBe(0); // evicted: the wake-up is an hour away
+    await first.engine.stop();
+
+    const second = harness({ store, calls, clock, options: { wakeUpHorizonMs: 1000 } });
+    second.workflows.put('w', 1, wf);
+    await second.engine.recover();
+    second.engine.startPolling(60_000);
+    await clock.advance(3_600_000);
+    await store.durable();
+    expect(calls.get('after')).toBeUndefined();
+    await clock.advance(61_000);
+    await store.durable();
+    const v = (await store.get(executionId))!;
+    expect(v.status).toBe('succeeded');
+    expect(v.output).toEqual({ after: { input: {}, resumed: 'timer', data: null, done: true } });
+    expect(calls.get('after')).toBe(1);
+    await second.engine.stop();
+  });
+
+  it('a node waiting on a resume token continues when signalled, with the data', async () => {
+    const h = harness();
+    h.workflows.put('w', 1, def([['t', 'test.trigger'], ['w', 'test.wait', { token: 'approve-123' }]]));
+    const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
+    while (h.engine.view(executionId)?.status !== 'waiting' && (await h.store.get(executionId))?.status !== 'waiting') await new Promise((r) => setTimeout(r, 2));
+    await expect(h.engine.signal('wrong')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await h.engine.signal('approve-123', { approved: true })).toEqual({ executionId, nodeId: 'w' });
+    const v = (await h.engine.whenFinished(executionId, 5000))!;
+    expect(v.output).toEqual({ w: { input: {}, resumed: 'signal', data: { approved: true } } });
+  });
+
+  it('the same dedupe key never starts two executions', async () => {
+    const h = harness();
+    h.workflows.put('w', 1, def([['t', 'test.trigger']]));
+    const a = await h.engine.start({ workflowId: 'w', version: 1, dedupeKey: 'tx-1' });
+    const b = await h.engine.start({ workflowId: 'w', version: 1, dedupeKey: 'tx-1' });
+    expect(b).toEqual({ executionId: a.executionId, duplicate: true });
+    await h.engine.whenFinished(a.executionId, 5000);
+    const c = await h.engine.start({ workflowId: 'w', version: 1, dedupeKey: 'tx-1' });
+    expect(c).toEqual({ executionId: a.executionId, duplicate: true });
+  });
+});
