@@ -496,7 +496,7 @@ export class Engine {
         n.attempt = attempt;
         n.startedAt = startedAt;
       }
-      const input = g.incoming.length === 0 ? state.input : inputOf(graph, index, state.nodes, state.input).input;
+      const { input, sources } = inputOf(graph, index, state.nodes, state.input);
       let params = g.params;
       if (g.dynamicParams) {
         const resolved = await this.evaluator.resolveParams(g.params, input, this.bindings(run), `$.nodes[${index}].params`);
@@ -516,6 +516,7 @@ export class Engine {
         params,
         input,
         ...(resume ? { resume } : {}),
+        ...(sources.length ? { sources } : {}),
         ...(g.timeoutMs ? { deadline: startedAt + g.timeoutMs } : {}),
       };
       const env: NodeJobEnvironment = {
@@ -603,7 +604,7 @@ export class Engine {
     const info = toErrorInfo(err);
     const now = this.clock.now();
     if (info.retryable && attempt < g.retry.maxAttempts) {
-      const retryAt = now + retryDelay(g.retry, attempt);
+      const retryAt = now + Math.max(retryDelay(g.retry, attempt), Math.min(info.retryAfterMs ?? 0, g.retry.maxBackoffMs));
       this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt, retryAt));
       this.arm(run, index, retryAt, 'retry');
       return;

@@ -20,10 +20,21 @@ export class NodeError extends Error {
 
 export class TransientNodeError extends NodeError {
   override readonly retryable: boolean = true;
-  constructor(message: string, code = 'TRANSIENT', details?: unknown, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    code = 'TRANSIENT',
+    details?: unknown,
+    options?: {
+      cause?: unknown;
+      /** the remote asked us to wait at least this long (e.g. Retry-After): the next attempt is not sooner */
+      retryAfterMs?: number;
+    },
+  ) {
     super(message, code, details, options);
     this.name = 'TransientNodeError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
+  readonly retryAfterMs?: number;
 }
 
 /** Serializable description of a failure, as stored in events and returned by the API. */
@@ -34,17 +45,31 @@ export interface ErrorInfo {
   details?: unknown;
   /** node that failed, when the error is an execution's error */
   nodeId?: string;
+  /** minimum delay before a retry, when the remote asked for one */
+  retryAfterMs?: number;
 }
 
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof NodeError) {
-    return { message: err.message, code: err.code, retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) };
+    const retryAfterMs = (err as TransientNodeError).retryAfterMs;
+    return {
+      message: err.message,
+      code: err.code,
+      retryable: err.retryable,
+      ...(err.details !== undefined ? { details: err.details } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   }
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; retryable?: unknown };
     const code = typeof e.code === 'string' ? e.code : err.name === 'AbortError' ? 'ABORTED' : 'UNEXPECTED';
     const retryable = typeof e.retryable === 'boolean' ? e.retryable : true;
     return { message: err.message || err.name, code, retryable };
+  }
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    // JSONata and some libraries throw plain objects {code, message}
+    const e = err as { message: string; code?: unknown };
+    return { message: e.message, code: typeof e.code === 'string' ? e.code : 'UNEXPECTED', retryable: true };
   }
   return { message: String(err), code: 'UNEXPECTED', retryable: true };
 }

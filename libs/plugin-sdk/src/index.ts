@@ -4,4 +4,5 @@ export * from './node.js';
 export * from './params.js';
 export * from './plugin.js';
 export * from './trigger.js';
+export * from './validation.js';
 export * from './testing/index.js';

@@ -13,6 +13,8 @@ export interface NodeInvocation {
   params: Record<string, unknown>;
   input: unknown;
   resume?: ResumeInfo;
+  /** live source node ids, in edge order */
+  sources?: readonly string[];
 }
 
 /** What the host (daemon or worker) provides around the attempt. */
@@ -46,6 +48,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     credentials: host.credentials,
     state: host.state,
     resume: inv.resume,
+    sources: inv.sources,
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
     progress: host.progress,
     suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),

@@ -66,6 +66,11 @@ export interface NodeContext<P = Record<string, unknown>> {
   readonly state: PluginState;
   /** set when this run continues a suspension */
   readonly resume?: ResumeInfo;
+  /**
+   * ids of the nodes whose edges into this one are live, in edge order: with more than one, the
+   * input is an object keyed by these ids (ARCHITECTURE §4).
+   */
+  readonly sources?: readonly string[];
   /** evaluates a JSONata expression with the same bindings as params ($trigger, $nodes, $execution) */
   evaluate(expression: string, input?: unknown): Promise<unknown>;
   /** live progress for watchers; not persisted */

@@ -48,6 +48,27 @@ export function IsJsonata(options?: ValidationOptions): PropertyDecorator {
   };
 }
 
+const STATIC = 'isStatic';
+
+/**
+ * Marks a param that must be fixed when the workflow is saved (a webhook path, a switch's port
+ * names): a `=expression` there is a validation error instead of being evaluated at run time.
+ */
+export function Static(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: STATIC,
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => !isExpression(value),
+        defaultMessage: (args) => `${args?.property} must be a fixed value, not an expression`,
+      },
+    });
+  };
+}
+
 function pathJoin(base: string, key: string): string {
   return /^\d+$/.test(key) ? `${base}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
 }
@@ -57,10 +78,9 @@ function flatten(errors: ValidationError[], base: string, out: ParamProblem[], r
     const path = pathJoin(base, e.property);
     const value = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[e.property] : undefined;
     if (e.constraints) {
-      // a value given as `=expression` is checked after evaluation, not now
-      if (!isExpression(value)) {
-        out.push({ path, message: Object.values(e.constraints).join('; ') });
-      }
+      // a value given as `=expression` is checked after evaluation, not now (unless it must be static)
+      const messages = isExpression(value) ? (e.constraints[STATIC] ? [e.constraints[STATIC]] : []) : Object.values(e.constraints);
+      if (messages.length) out.push({ path, message: messages.join('; ') });
     }
     if (e.children?.length) flatten(e.children, path, out, value);
   }
@@ -89,8 +109,24 @@ export function paramsJsonSchema(cls: ParamsClass | undefined): object {
   if (!cls) return { type: 'object', properties: {}, additionalProperties: false };
   let schema = schemaCache.get(cls);
   if (!schema) {
-    schema = { ...targetConstructorToSchema(cls), additionalProperties: false };
+    schema = dropDanglingRefs({ type: 'object', properties: {}, ...targetConstructorToSchema(cls), additionalProperties: false }) as object;
     schemaCache.set(cls, schema);
   }
   return schema;
+}
+
+/**
+ * class-validator-jsonschema turns custom validators (IsJsonata, Static) into `$ref`s to the property's
+ * design type (`#/definitions/Object`) that no definitions section backs; the other keywords already
+ * describe the value, so such refs are dropped.
+ */
+function dropDanglingRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropDanglingRefs);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/definitions/')) continue;
+    out[k] = dropDanglingRefs(v);
+  }
+  return out;
 }

@@ -223,30 +223,30 @@ export class ExecutionState {
   }
 }
 
-/** The input a node receives given its predecessors' outputs (ARCHITECTURE §4). Undefined when no edge is live. */
-export function inputOf(graph: CompiledGraph, index: number, nodes: readonly { output?: NodeOutputs }[], executionInput: unknown): { live: boolean; input: unknown } {
+/**
+ * The input a node receives given its predecessors' outputs (ARCHITECTURE §4): one live edge → that
+ * payload; several → an object keyed by source node id, in edge order. `sources` lists the live sources.
+ */
+export function inputOf(
+  graph: CompiledGraph,
+  index: number,
+  nodes: readonly { output?: NodeOutputs }[],
+  executionInput: unknown,
+): { live: boolean; input: unknown; sources: string[] } {
   const incoming = graph.nodes[index].incoming;
-  if (incoming.length === 0) return { live: true, input: executionInput };
-  let first: unknown;
-  let liveCount = 0;
-  let keyed: Record<string, unknown> | undefined;
+  if (incoming.length === 0) return { live: true, input: executionInput, sources: [] };
+  const sources: string[] = [];
+  const payloads: unknown[] = [];
   for (const e of incoming) {
     const out = nodes[e.from].output;
     if (!out || !(e.fromPort in out)) continue;
-    const payload = out[e.fromPort];
-    liveCount++;
-    if (liveCount === 1) {
-      first = payload;
-    } else {
-      if (!keyed) {
-        keyed = {};
-        const firstEdge = incoming.find((x) => nodes[x.from].output && x.fromPort in nodes[x.from].output!)!;
-        keyed[graph.nodes[firstEdge.from].id] = first;
-      }
-      const key = graph.nodes[e.from].id;
-      keyed[key in keyed ? `${key}.${e.fromPort}` : key] = payload;
-    }
+    const id = graph.nodes[e.from].id;
+    sources.push(sources.includes(id) ? `${id}.${e.fromPort}` : id);
+    payloads.push(out[e.fromPort]);
   }
-  if (liveCount === 0) return { live: false, input: undefined };
-  return { live: true, input: liveCount === 1 ? first : keyed };
+  if (sources.length === 0) return { live: false, input: undefined, sources };
+  if (sources.length === 1) return { live: true, input: payloads[0], sources };
+  const keyed: Record<string, unknown> = {};
+  for (let i = 0; i < sources.length; i++) keyed[sources[i]] = payloads[i];
+  return { live: true, input: keyed, sources };
 }

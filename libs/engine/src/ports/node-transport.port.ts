@@ -12,6 +12,8 @@ export interface NodeJob {
   params: Record<string, unknown>;
   input: unknown;
   resume?: ResumeInfo;
+  /** live source node ids, in edge order */
+  sources?: readonly string[];
   /** epoch ms after which the attempt is abandoned */
   deadline?: number;
 }

@@ -16,6 +16,8 @@ export interface RunNodeOptions {
   credentials?: Record<string, Record<string, unknown>>;
   state?: PluginState;
   resume?: ResumeInfo;
+  /** live source node ids (what the engine passes to a join) */
+  sources?: string[];
   signal?: AbortSignal;
   /** bindings for expressions */
   trigger?: unknown;
@@ -42,7 +44,7 @@ async function evaluateParams(value: unknown, evaluate: (e: string) => Promise<u
  * without a daemon. Throws what the node throws, or a NodeError INVALID_PARAMS.
  */
 export async function runNode<P extends object>(def: NodeDefinition<P>, options: RunNodeOptions = {}): Promise<RunNodeResult> {
-  const input = options.input ?? {};
+  const input = 'input' in options ? options.input : {};
   const executionId = options.executionId ?? 'test-execution';
   const nodeId = options.nodeId ?? 'node';
   const bindings = { trigger: options.trigger ?? input, nodes: options.nodes ?? {}, execution: { id: executionId } };
@@ -69,6 +71,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
       params: checked.value as Record<string, unknown>,
       input,
       ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.sources ? { sources: options.sources } : {}),
     },
     {
       signal: options.signal ?? new AbortController().signal,

@@ -1,0 +1,30 @@
+import { definePlugin } from '@anchorflow/plugin-sdk';
+import { httpNode } from './nodes/http/http.node.js';
+import { ifNode } from './nodes/if/if.node.js';
+import { manualTriggerNode } from './nodes/manual-trigger/manual-trigger.node.js';
+import { mergeNode } from './nodes/merge/merge.node.js';
+import { noopNode } from './nodes/noop/noop.node.js';
+import { setNode } from './nodes/set/set.node.js';
+import { switchNode } from './nodes/switch/switch.node.js';
+import { transformNode } from './nodes/transform/transform.node.js';
+import { waitNode } from './nodes/wait/wait.node.js';
+import { webhookTriggerNode } from './nodes/webhook-trigger/webhook-trigger.node.js';
+
+export { httpNode, ifNode, manualTriggerNode, mergeNode, noopNode, setNode, switchNode, transformNode, waitNode, webhookTriggerNode };
+export { switchPorts } from './nodes/switch/switch.node.js';
+export { HttpParams } from './nodes/http/http.params.js';
+export { IfParams } from './nodes/if/if.params.js';
+export { ManualTriggerParams } from './nodes/manual-trigger/manual-trigger.params.js';
+export { MergeParams } from './nodes/merge/merge.params.js';
+export { NoopParams } from './nodes/noop/noop.params.js';
+export { SetParams } from './nodes/set/set.params.js';
+export { SwitchCase, SwitchParams } from './nodes/switch/switch.params.js';
+export { TransformParams } from './nodes/transform/transform.params.js';
+export { WaitParams } from './nodes/wait/wait.params.js';
+export { WEBHOOK_PATH_RE, WebhookTriggerParams } from './nodes/webhook-trigger/webhook-trigger.params.js';
+
+export default definePlugin({
+  name: '@anchorflow/plugin-core',
+  version: '0.1.0',
+  nodes: [manualTriggerNode, webhookTriggerNode, transformNode, setNode, ifNode, switchNode, mergeNode, waitNode, httpNode, noopNode],
+});
