@@ -116,11 +116,11 @@ export class Engine {
     this.logger = deps.logger ?? silentLogger;
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
     this.evaluator = new ExpressionEvaluator(this.options.expressionTimeoutMs);
-    this.stateFor =
-      deps.pluginState ??
-      (() => {
-        throw new NodeError('plugin state is not configured in this engine', 'STATE_UNAVAILABLE');
-      });
+    const unavailable = async (): Promise<never> => {
+      throw new NodeError('plugin state is not configured in this engine', 'STATE_UNAVAILABLE');
+    };
+    const noState: PluginState = { get: unavailable, set: unavailable, delete: unavailable, list: unavailable, update: unavailable };
+    this.stateFor = deps.pluginState ?? (() => noState);
   }
 
   // ------------------------------------------------------------------ public API

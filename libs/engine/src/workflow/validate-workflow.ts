@@ -20,12 +20,41 @@ const isPosInt = (v: unknown, max = Number.MAX_SAFE_INTEGER) => Number.isInteger
 
 export type ValidationResult = { ok: true; graph: CompiledGraph } | { ok: false; problems: ValidationProblem[] };
 
-/** Walks params and yields every `=expression` with its JSON path. */
-function* expressionsIn(value: unknown, path: string): Generator<[string, string]> {
-  if (isExpression(value)) yield [value, path];
-  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* expressionsIn(value[i], `${path}[${i}]`);
-  else if (isObj(value)) for (const k in value) yield* expressionsIn(value[k], /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
+const IDENT_RE = /^[A-Za-z_$][\w$]*$/;
+const segment = (k: string | number) => (typeof k === 'number' ? `[${k}]` : IDENT_RE.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+
+/**
+ * Every `=expression` in params with its JSON path. The path is built only for hits: this walk runs
+ * over every param of every node of a 10,000-node graph.
+ */
+function expressionsIn(value: unknown, base: string): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  const trail: Array<string | number> = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (isExpression(v)) found.push([v, base + trail.map(segment).join('')]);
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        trail.push(i);
+        walk(v[i]);
+        trail.pop();
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const k in v as Record<string, unknown>) {
+        trail.push(k);
+        walk((v as Record<string, unknown>)[k]);
+        trail.pop();
+      }
+    }
+  };
+  walk(value);
+  return found;
 }
+
+const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'retry', 'timeoutMs', 'continueOnFail', 'notes']);
+const RETRY_KEYS = new Set(['maxAttempts', 'backoffMs', 'factor', 'maxBackoffMs']);
+const EDGE_KEYS = new Set(['from', 'to', 'fromPort', 'toPort']);
+const WORKFLOW_KEYS = new Set(['name', 'description', 'nodes', 'edges', 'version', 'id', 'active']);
 
 function checkNodeOptions(n: Record<string, unknown>, base: string, problems: ValidationProblem[], nodeId?: string): void {
   const shape = (path: string, message: string) => problems.push({ code: 'INVALID_SHAPE', path, message, ...(nodeId ? { nodeId } : {}) });
@@ -38,16 +67,14 @@ function checkNodeOptions(n: Record<string, unknown>, base: string, problems: Va
     if (!isObj(n.retry)) shape(`${base}.retry`, 'retry must be an object');
     else {
       const r = n.retry;
-      for (const k of Object.keys(r)) if (!['maxAttempts', 'backoffMs', 'factor', 'maxBackoffMs'].includes(k)) shape(`${base}.retry.${k}`, `unknown retry option "${k}"`);
+      for (const k in r) if (!RETRY_KEYS.has(k)) shape(`${base}.retry.${k}`, `unknown retry option "${k}"`);
       if (r.maxAttempts !== undefined && !(isPosInt(r.maxAttempts, 100) && (r.maxAttempts as number) >= 1)) shape(`${base}.retry.maxAttempts`, 'maxAttempts must be an integer between 1 and 100');
       if (r.backoffMs !== undefined && !isPosInt(r.backoffMs, 86_400_000)) shape(`${base}.retry.backoffMs`, 'backoffMs must be an integer between 0 and 86400000');
       if (r.maxBackoffMs !== undefined && !isPosInt(r.maxBackoffMs, 86_400_000)) shape(`${base}.retry.maxBackoffMs`, 'maxBackoffMs must be an integer between 0 and 86400000');
       if (r.factor !== undefined && !(typeof r.factor === 'number' && r.factor >= 1 && r.factor <= 10)) shape(`${base}.retry.factor`, 'factor must be a number between 1 and 10');
     }
   }
-  for (const k of Object.keys(n)) {
-    if (!['id', 'type', 'params', 'position', 'retry', 'timeoutMs', 'continueOnFail', 'notes'].includes(k)) shape(`${base}.${k}`, `unknown node property "${k}"`);
-  }
+  for (const k in n) if (!NODE_KEYS.has(k)) shape(`${base}.${k}`, `unknown node property "${k}"`);
 }
 
 /** Tarjan's strongly connected components over the nodes that Kahn could not order: each is a cycle. */
@@ -110,8 +137,8 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
   if (input.description !== undefined && (typeof input.description !== 'string' || input.description.length > 10_000)) {
     problems.push({ code: 'INVALID_SHAPE', path: '$.description', message: 'description must be a string of at most 10000 characters' });
   }
-  for (const k of Object.keys(input)) {
-    if (!['name', 'description', 'nodes', 'edges', 'version', 'id', 'active'].includes(k)) problems.push({ code: 'INVALID_SHAPE', path: `$.${k}`, message: `unknown workflow property "${k}"` });
+  for (const k in input) {
+    if (!WORKFLOW_KEYS.has(k)) problems.push({ code: 'INVALID_SHAPE', path: `$.${k}`, message: `unknown workflow property "${k}"` });
   }
   if (!Array.isArray(input.nodes)) problems.push({ code: 'INVALID_SHAPE', path: '$.nodes', message: 'nodes must be an array' });
   if (!Array.isArray(input.edges)) problems.push({ code: 'INVALID_SHAPE', path: '$.edges', message: 'edges must be an array' });
@@ -152,12 +179,12 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     const { value, problems: paramProblems } = validateParams(def.params, rawParams);
     for (const p of paramProblems) problems.push({ code: 'INVALID_PARAMS', path: `${base}.params${p.path.slice(1)}`, nodeId, message: p.message });
     let dynamicParams = false;
-    for (const [expr, path] of expressionsIn(rawParams, `${base}.params`)) {
+    for (const [expr, path] of expressionsIn(rawParams, `$.nodes[${i}].params`)) {
       dynamicParams = true;
       const err = expressionSyntaxError(expr.slice(1));
       if (err) problems.push({ code: 'INVALID_EXPRESSION', path, nodeId, message: `invalid JSONata expression: ${err}` });
     }
-    const retry = { ...DEFAULT_RETRY, ...def.retry, ...(isObj(raw.retry) ? (raw.retry as Partial<RetryPolicy>) : {}) };
+    const retry = !def.retry && !isObj(raw.retry) ? DEFAULT_RETRY : { ...DEFAULT_RETRY, ...def.retry, ...(isObj(raw.retry) ? (raw.retry as Partial<RetryPolicy>) : {}) };
     const node: CompiledNode = {
       index: nodes.length,
       id: nodeId,
@@ -193,7 +220,7 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
   rawEdges.forEach((raw, j) => {
     const base = `$.edges[${j}]`;
     if (!isObj(raw)) return void problems.push({ code: 'INVALID_SHAPE', path: base, message: 'an edge must be an object {from, to, fromPort?, toPort?}' });
-    for (const k of Object.keys(raw)) if (!['from', 'to', 'fromPort', 'toPort'].includes(k)) problems.push({ code: 'INVALID_SHAPE', path: `${base}.${k}`, message: `unknown edge property "${k}"` });
+    for (const k in raw) if (!EDGE_KEYS.has(k)) problems.push({ code: 'INVALID_SHAPE', path: `${base}.${k}`, message: `unknown edge property "${k}"` });
     const e = raw as Partial<WorkflowEdge>;
     let bad = false;
     for (const end of ['from', 'to'] as const) {
@@ -216,10 +243,17 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     const to = byId.get(e.to!);
     const fromPort = e.fromPort ?? 'main';
     const toPort = e.toPort ?? 'main';
-    const key = `${e.from}\u0000${fromPort}\u0000${e.to}\u0000${toPort}`;
-    if (seenEdges.has(key)) return void problems.push({ code: 'DUPLICATE_EDGE', path: base, message: `edge ${e.from}.${fromPort} → ${e.to}.${toPort} appears twice` });
-    seenEdges.add(key);
     if (!from || !to) return; // node itself invalid: already reported
+    // duplicates: a scan of the source's few edges; a string set only for hubs
+    let duplicate: boolean;
+    if (from.outgoing.length < 32) duplicate = from.outgoing.some((x) => x.to === to.index && x.fromPort === fromPort && x.toPort === toPort);
+    else {
+      const key = `${e.from}\u0000${fromPort}\u0000${e.to}\u0000${toPort}`;
+      duplicate = seenEdges.has(key);
+      seenEdges.add(key);
+      if (from.outgoing.length === 32) for (const x of from.outgoing) seenEdges.add(`${e.from}\u0000${x.fromPort}\u0000${nodes[x.to].id}\u0000${x.toPort}`);
+    }
+    if (duplicate) return void problems.push({ code: 'DUPLICATE_EDGE', path: base, message: `edge ${e.from}.${fromPort} → ${e.to}.${toPort} appears twice` });
     const outPorts = portsOf.get(from);
     if (fromPort === 'error') {
       if (!from.continueOnFail) problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" has an "error" port only with continueOnFail: true` });
@@ -238,14 +272,11 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
   const n = nodes.length;
   const indeg = new Int32Array(n);
   const succ: number[][] = new Array(n);
+  const distinct = (xs: number[]) => (xs.length < 2 ? xs : xs.length < 16 ? xs.filter((x, i) => xs.indexOf(x) === i) : [...new Set(xs)]);
   for (const node of nodes) {
-    const s = new Set<number>();
-    for (const e of node.outgoing) s.add(e.to);
-    node.successors = [...s];
+    node.successors = distinct(node.outgoing.map((e) => e.to));
     succ[node.index] = node.successors;
-    const p = new Set<number>();
-    for (const e of node.incoming) p.add(e.from);
-    node.predecessors = [...p];
+    node.predecessors = distinct(node.incoming.map((e) => e.from));
     indeg[node.index] = node.predecessors.length;
   }
   const order: number[] = [];
