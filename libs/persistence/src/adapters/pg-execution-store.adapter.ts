@@ -1,0 +1,426 @@
+import { EngineError, type ExecutionEvent, type ExecutionStore, type ExecutionView } from '@anchorflow/engine';
+import type { DatabaseLogger } from '../database/database-logger.js';
+import type { SqlPool, SqlStatement } from '../database/sql-pool.js';
+import { toJsonText } from '../internal/json-text.js';
+import { isUuid, ms, readEvents, readExecution, TERMINAL_STATUSES_SQL } from './execution-rows.js';
+
+export interface PgExecutionStoreOptions {
+  /** upper bound of events in one flush (whole executions are kept together); default 2,000, past which a flush got slower per event here */
+  maxBatchEvents?: number;
+  /** delay before retrying a failed flush, doubling up to `retryMaxMs`; default 50 ms */
+  retryInitialMs?: number;
+  /** default 2,000 ms */
+  retryMaxMs?: number;
+  logger?: Partial<DatabaseLogger>;
+}
+
+export interface ExecutionStoreStats {
+  /** committed flushes (each one transaction) */
+  flushes: number;
+  failedFlushes: number;
+  eventsWritten: number;
+  /** projection rows upserted */
+  projectionsWritten: number;
+  /** most events committed by one flush */
+  largestFlushEvents: number;
+  /** appended, not yet committed */
+  pendingEvents: number;
+  /** duration of the last committed flush */
+  lastFlushMs: number;
+}
+
+/** Everything appended for one execution since its last commit. */
+interface PendingExecution {
+  executionId: string;
+  events: ExecutionEvent[];
+  view: () => ExecutionView;
+  /** number of the first append in here; durable() waits for every entry at or below its mark */
+  firstAppend: number;
+}
+
+interface Waiter {
+  mark: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * One statement (hence one transaction, one round trip) per flush: all events, each touched
+ * execution's projection once, and the resume tokens of those executions.
+ *
+ * It is idempotent, because a commit whose acknowledgement was lost is retried: events ignore an
+ * existing (execution_id, seq); a projection only replaces one with a lower or equal seq.
+ * A dedupe key already taken by another execution is not stored for the newcomer: the newcomer's
+ * history must still be written, and a unique violation would fail every retry of the batch.
+ */
+const FLUSH_SQL = `
+WITH ev AS (
+  INSERT INTO execution_event (execution_id, seq, type, node_id, at, data)
+  SELECT (e->>'x')::uuid, (e->>'s')::int, e->>'t', e->>'n', to_timestamp((e->>'a')::float8 / 1000), e->'d'
+  FROM jsonb_array_elements($1::jsonb) AS e
+  ON CONFLICT (execution_id, seq) DO NOTHING
+), src AS (
+  SELECT (p->>'id')::uuid AS id, (p->>'workflowId')::uuid AS workflow_id, (p->>'workflowVersion')::int AS workflow_version,
+    p->>'status' AS status, p->'input' AS input, p->'output' AS output, p->'error' AS error,
+    p->>'triggerNodeId' AS trigger_node_id, p->>'dedupeKey' AS dedupe_key,
+    to_timestamp((p->>'startedAt')::float8 / 1000) AS started_at, to_timestamp((p->>'finishedAt')::float8 / 1000) AS finished_at,
+    (p->>'seq')::int AS seq, to_timestamp((p->>'wakeAt')::float8 / 1000) AS wake_at, coalesce(p->'nodeRuns', '[]') AS node_runs
+  FROM jsonb_array_elements($2::jsonb) AS p
+), proj AS (
+  INSERT INTO execution AS cur (id, workflow_id, workflow_version, status, input, output, error, trigger_node_id, dedupe_key,
+    started_at, finished_at, seq, wake_at, node_runs, updated_at)
+  SELECT s.id, s.workflow_id, s.workflow_version, s.status, s.input, s.output, s.error, s.trigger_node_id,
+    CASE WHEN NOT EXISTS (SELECT 1 FROM execution o WHERE o.workflow_id = s.workflow_id AND o.dedupe_key = s.dedupe_key AND o.id <> s.id)
+      THEN s.dedupe_key END,
+    s.started_at, s.finished_at, s.seq, s.wake_at, s.node_runs, now()
+  FROM src s
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, output = excluded.output, error = excluded.error,
+    finished_at = excluded.finished_at, seq = excluded.seq, wake_at = excluded.wake_at, node_runs = excluded.node_runs,
+    updated_at = excluded.updated_at
+  WHERE cur.seq <= excluded.seq
+), tokens AS (
+  SELECT k->>'token' AS token, (k->>'executionId')::uuid AS execution_id, k->>'nodeId' AS node_id
+  FROM jsonb_array_elements($3::jsonb) AS k
+), gone AS (
+  DELETE FROM resume_token r USING src s
+  WHERE r.execution_id = s.id AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.token = r.token)
+)
+INSERT INTO resume_token (token, execution_id, node_id)
+SELECT token, execution_id, node_id FROM tokens
+ON CONFLICT (token) DO NOTHING`;
+
+/** Errors caused by the data of some execution rather than the connection (SQLSTATE classes 22, 23). */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/**
+ * The ExecutionStore on PostgreSQL with group commit: `append` only buffers; a flush starts on the next
+ * turn of the event loop when none is in flight, and appends made while one is in flight wait for the
+ * next. Batches therefore grow with load while a lone append costs one round trip.
+ */
+export class PgExecutionStore implements ExecutionStore {
+  private readonly pool: SqlPool;
+  private readonly maxBatchEvents: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  private readonly logger: Partial<DatabaseLogger>;
+
+  /** not yet in a flush, in order of first append */
+  private pending = new Map<string, PendingExecution>();
+  private inflight: Map<string, PendingExecution> | undefined;
+  private appends = 0;
+  private waiters: Waiter[] = [];
+  private flushScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
+  /** set by a data error (SQLSTATE 22/23, a throwing view): flush execution by execution until clean */
+  private isolate = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** dedupe keys of started executions not committed yet (findByDedupeKey must see them) */
+  private readonly pendingDedupe = new Map<string, string>();
+  private readonly counters: Omit<ExecutionStoreStats, 'pendingEvents'> = {
+    flushes: 0, failedFlushes: 0, eventsWritten: 0, projectionsWritten: 0, largestFlushEvents: 0, lastFlushMs: 0,
+  };
+
+  constructor(db: { pool: SqlPool }, options: PgExecutionStoreOptions = {}) {
+    this.pool = db.pool;
+    this.maxBatchEvents = options.maxBatchEvents ?? 2_000;
+    this.retryInitialMs = options.retryInitialMs ?? 50;
+    this.retryMaxMs = options.retryMaxMs ?? 2_000;
+    this.logger = options.logger ?? {};
+  }
+
+  append(events: readonly ExecutionEvent[], view: () => ExecutionView): void {
+    if (this.closed) throw new EngineError('SHUTTING_DOWN', 'the execution store is closed');
+    const executionId = events[0]?.executionId ?? view().id;
+    const mark = ++this.appends;
+    let entry = this.pending.get(executionId);
+    if (!entry) {
+      entry = { executionId, events: [], view, firstAppend: mark };
+      this.pending.set(executionId, entry);
+    }
+    for (const event of events) {
+      entry.events.push(event);
+      if (event.type === 'execution.started' && event.dedupeKey !== undefined) {
+        this.pendingDedupe.set(dedupeSlot(event.workflowId, event.dedupeKey), executionId);
+      }
+    }
+    entry.view = view;
+    this.scheduleFlush();
+  }
+
+  durable(): Promise<void> {
+    const mark = this.appends;
+    if (this.lowestUncommitted() > mark) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ mark, resolve, reject }));
+  }
+
+  async events(executionId: string): Promise<ExecutionEvent[]> {
+    return readEvents(this.pool, executionId);
+  }
+
+  async get(executionId: string): Promise<ExecutionView | undefined> {
+    return readExecution(this.pool, executionId);
+  }
+
+  async unfinished(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM execution WHERE status NOT IN ${TERMINAL_STATUSES_SQL} ORDER BY started_at, id`);
+    return rows.map((r) => r.id);
+  }
+
+  async dueWakeUps(before: number, limit: number): Promise<Array<{ executionId: string; wakeAt: number }>> {
+    const { rows } = await this.pool.query<{ id: string; wake_at: number }>(
+      `SELECT id, ${ms('wake_at')} AS wake_at FROM execution
+       WHERE wake_at IS NOT NULL AND wake_at <= to_timestamp($1::float8 / 1000) AND status NOT IN ${TERMINAL_STATUSES_SQL}
+       ORDER BY wake_at LIMIT $2`,
+      [before, limit]);
+    return rows.map((r) => ({ executionId: r.id, wakeAt: Math.round(r.wake_at) }));
+  }
+
+  async findResumeToken(token: string): Promise<{ executionId: string; nodeId: string } | undefined> {
+    // uncommitted state is newer than the table: a token may be waiting, or already consumed, in memory
+    for (const entry of this.uncommitted()) {
+      const run = entry.view().nodeRuns.find((r) => r.resumeToken === token && r.status === 'waiting');
+      if (run) return { executionId: entry.executionId, nodeId: run.nodeId };
+    }
+    const { rows } = await this.pool.query<{ execution_id: string; node_id: string }>(
+      'SELECT execution_id, node_id FROM resume_token WHERE token = $1', [token]);
+    const found = rows[0];
+    if (!found || this.isUncommitted(found.execution_id)) return undefined;
+    return { executionId: found.execution_id, nodeId: found.node_id };
+  }
+
+  async findByDedupeKey(workflowId: string, dedupeKey: string): Promise<string | undefined> {
+    const pending = this.pendingDedupe.get(dedupeSlot(workflowId, dedupeKey));
+    if (pending) return pending;
+    if (!isUuid(workflowId)) return undefined;
+    const { rows } = await this.pool.query<{ id: string }>(
+      'SELECT id FROM execution WHERE workflow_id = $1 AND dedupe_key = $2', [workflowId, dedupeKey]);
+    return rows[0]?.id;
+  }
+
+  stats(): ExecutionStoreStats {
+    let pendingEvents = 0;
+    for (const entry of this.uncommitted()) pendingEvents += entry.events.length;
+    return { ...this.counters, pendingEvents };
+  }
+
+  /**
+   * Commits everything appended so far (retrying failed flushes until `timeoutMs`), then refuses appends.
+   * Rejects with STORE_FAILED when the data could not be committed in time; it is then abandoned.
+   */
+  close(timeoutMs = 30_000): Promise<void> {
+    this.closing ??= this.drain(timeoutMs);
+    return this.closing;
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (this.lowestUncommitted() !== Infinity) {
+      if (Date.now() >= deadline) {
+        this.closed = true;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        const pendingEvents = this.stats().pendingEvents;
+        this.logger.error?.(`execution store closed with ${pendingEvents} execution events not committed`);
+        throw new EngineError('STORE_FAILED', `closed with ${pendingEvents} execution events not committed`, undefined, true, { cause: lastError });
+      }
+      // durable() settles at the next flush attempt, so this loop follows the retries without polling
+      await this.durable().catch((error: unknown) => { lastError = error; });
+    }
+    this.closed = true;
+  }
+
+  private *uncommitted(): Iterable<PendingExecution> {
+    if (this.inflight) yield* this.inflight.values();
+    yield* this.pending.values();
+  }
+
+  private isUncommitted(executionId: string): boolean {
+    return this.pending.has(executionId) || (this.inflight?.has(executionId) ?? false);
+  }
+
+  /** Entries keep the order of their first append (a flush takes a prefix, failures go back in front). */
+  private lowestUncommitted(): number {
+    const inflight = this.inflight?.values().next().value;
+    if (inflight) return inflight.firstAppend;
+    return this.pending.values().next().value?.firstAppend ?? Infinity;
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed || this.flushScheduled || this.inflight || this.retryTimer || this.pending.size === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private takeBatch(): Map<string, PendingExecution> {
+    const batch = new Map<string, PendingExecution>();
+    let events = 0;
+    for (const [id, entry] of this.pending) {
+      if (batch.size > 0 && events + entry.events.length > this.maxBatchEvents) break;
+      batch.set(id, entry);
+      events += entry.events.length;
+      this.pending.delete(id);
+    }
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.closed || this.inflight || this.pending.size === 0) return;
+    const batch = this.takeBatch();
+    this.inflight = batch;
+    // after a data error, one statement per execution so the others are not held back by the bad one
+    const groups = this.isolate ? [...batch.values()].map((entry) => [entry]) : [[...batch.values()]];
+    // every statement is built now, in the turn that took the batch: each view then matches the events
+    // it covers (appends made while a statement runs belong to the next flush)
+    const statements = groups.map((group) => {
+      try {
+        return { group, statement: buildFlushStatement(group, (message) => this.logger.warn?.(message)) };
+      } catch (error) {
+        return { group, error };
+      }
+    });
+    const failed = new Map<string, PendingExecution>();
+    let failure: unknown;
+    let dataError = false;
+    for (const { group, statement, error: buildError } of statements) {
+      if (failure !== undefined && !dataError) {
+        for (const entry of group) failed.set(entry.executionId, entry);
+        continue;
+      }
+      const started = performance.now();
+      try {
+        if (!statement) throw buildError;
+        await this.pool.query(statement);
+      } catch (error) {
+        failure = error;
+        dataError = !statement || isDataError(error);
+        for (const entry of group) failed.set(entry.executionId, entry);
+        if (dataError && group.length === 1) {
+          this.logger.error?.(`execution ${group[0]!.executionId} cannot be stored, will retry: ${(error as Error)?.message}`);
+        }
+        continue;
+      }
+      this.counters.flushes++;
+      this.counters.eventsWritten += statement.eventCount;
+      this.counters.projectionsWritten += group.length;
+      this.counters.largestFlushEvents = Math.max(this.counters.largestFlushEvents, statement.eventCount);
+      this.counters.lastFlushMs = performance.now() - started;
+      for (const entry of group) this.forgetDedupe(entry);
+    }
+    this.inflight = undefined;
+
+    if (failure === undefined) {
+      this.consecutiveFailures = 0;
+      this.isolate = false;
+      this.resolveWaiters();
+      this.scheduleFlush();
+      return;
+    }
+
+    this.putBack(failed);
+    this.counters.failedFlushes++;
+    this.consecutiveFailures++;
+    const message = (failure as Error)?.message ?? String(failure);
+    if (!(dataError && failed.size === 1)) {
+      this.logger.warn?.(`committing the events of ${failed.size} executions failed, will retry: ${message}`);
+    }
+    const retryNow = dataError && !this.isolate;
+    this.isolate ||= dataError;
+    // some executions of an isolated flush may have made it: their waiters are satisfied
+    this.resolveWaiters();
+    const error = new EngineError('STORE_FAILED', `execution events could not be committed: ${message}`,
+      { executionIds: [...failed.keys()] }, true, { cause: failure });
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    if (this.closed) return;
+    const wait = retryNow ? 0 : Math.min(this.retryInitialMs * 2 ** (this.consecutiveFailures - 1), this.retryMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, wait);
+  }
+
+  /** a failed batch goes back in front, merged with anything appended for the same executions since */
+  private putBack(batch: Map<string, PendingExecution>): void {
+    const merged = new Map<string, PendingExecution>();
+    for (const [id, failed] of batch) {
+      const newer = this.pending.get(id);
+      if (newer) {
+        failed.events.push(...newer.events);
+        failed.view = newer.view;
+        this.pending.delete(id);
+      }
+      merged.set(id, failed);
+    }
+    for (const [id, entry] of this.pending) merged.set(id, entry);
+    this.pending = merged;
+  }
+
+  private resolveWaiters(): void {
+    const lowest = this.lowestUncommitted();
+    let satisfied = 0;
+    while (satisfied < this.waiters.length && this.waiters[satisfied]!.mark < lowest) satisfied++;
+    for (const waiter of this.waiters.splice(0, satisfied)) waiter.resolve();
+  }
+
+  private forgetDedupe(entry: PendingExecution): void {
+    if (this.pendingDedupe.size === 0) return;
+    for (const event of entry.events) {
+      if (event.type === 'execution.started' && event.dedupeKey !== undefined) {
+        const slot = dedupeSlot(event.workflowId, event.dedupeKey);
+        if (this.pendingDedupe.get(slot) === entry.executionId) this.pendingDedupe.delete(slot);
+      }
+    }
+  }
+}
+
+function dedupeSlot(workflowId: string, dedupeKey: string): string {
+  return `${workflowId}\n${dedupeKey}`;
+}
+
+/** The flush statement for these executions (exported for the benchmark). */
+export function buildFlushStatement(
+  entries: Iterable<PendingExecution>,
+  warn: (message: string) => void = () => undefined,
+): SqlStatement & { values: unknown[]; eventCount: number } {
+  const events: unknown[] = [];
+  const views: ExecutionView[] = [];
+  const tokens: Array<{ token: string; executionId: string; nodeId: string }> = [];
+  const dedupeTaken = new Map<string, string>();
+  for (const entry of entries) {
+    for (const event of entry.events) {
+      // the columns' fields are not repeated in data
+      const { executionId, seq, type, at, nodeId, ...data } = event as ExecutionEvent & { nodeId?: string };
+      events.push({ x: executionId, s: seq, t: type, n: nodeId, a: at, d: data });
+    }
+    let view = entry.view();
+    if (view.dedupeKey !== undefined) {
+      const slot = dedupeSlot(view.workflowId, view.dedupeKey);
+      const holder = dedupeTaken.get(slot);
+      if (holder && holder !== view.id) {
+        warn(`executions ${holder} and ${view.id} share the dedupe key "${view.dedupeKey}"; ${view.id} is stored without it`);
+        view = { ...view, dedupeKey: undefined };
+      } else {
+        dedupeTaken.set(slot, view.id);
+      }
+    }
+    views.push(view);
+    for (const run of view.nodeRuns) {
+      if (run.status === 'waiting' && run.resumeToken) tokens.push({ token: run.resumeToken, executionId: view.id, nodeId: run.nodeId });
+    }
+  }
+  return {
+    name: 'anchorflow_flush',
+    text: FLUSH_SQL,
+    values: [toJsonText(events), toJsonText(views), toJsonText(tokens)],
+    eventCount: events.length,
+  };
+}

@@ -1,0 +1,41 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase } from '../testing/test-database.js';
+import { openDatabase } from './open-database.js';
+
+const testDb = await createTestDatabase();
+
+(testDb ? describe : describe.skip)('openDatabase on an external PostgreSQL', () => {
+  afterAll(() => testDb?.drop());
+
+  it('applies the migrations to an empty database, and again on restart without changes', async () => {
+    const first = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+    try {
+      expect(first.embedded).toBe(false);
+      const tables = await first.pool.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'execution', 'execution_event', 'mikro_orm_migrations', 'plugin_state', 'resume_token', 'workflow', 'workflow_version',
+      ]);
+    } finally {
+      await first.close();
+    }
+    const second = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+    try {
+      const applied = await second.pool.query<{ name: string }>('SELECT name FROM mikro_orm_migrations');
+      expect(applied.rows.map((r) => r.name)).toEqual(['Migration20261122000000_initial']);
+      expect(await second.orm.migrator.getPending()).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('leaves nothing for the entities to change in the migrated schema', async () => {
+    const db = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+    try {
+      const diff = await db.orm.schema.getUpdateSchemaSQL({ wrap: false });
+      expect(diff.trim()).toBe('');
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import pg from 'pg';
+
+export interface SqlResult<R> {
+  rows: R[];
+  rowCount: number | null;
+}
+
+export interface SqlStatement {
+  text: string;
+  values?: unknown[];
+  /** prepared once per connection under this name (hot-path statements) */
+  name?: string;
+}
+
+export interface SqlQueryable {
+  query<R = Record<string, unknown>>(statement: string | SqlStatement, values?: unknown[]): Promise<SqlResult<R>>;
+}
+
+export interface SqlClient extends SqlQueryable {
+  /** pass the error (or true) to discard a connection that may be broken instead of reusing it */
+  release(destroy?: boolean | Error): void;
+}
+
+/**
+ * The connection pool the adapters run their SQL on. Structurally a `pg.Pool`; declared here so the
+ * package's public types do not depend on `pg` typings.
+ */
+export interface SqlPool extends SqlQueryable {
+  connect(): Promise<SqlClient>;
+  end(): Promise<void>;
+}
+
+export interface SqlPoolOptions {
+  max?: number;
+  applicationName?: string;
+  /** idle connections dropped by the server (restart, pg_terminate_backend) are reported here */
+  onError?: (error: Error) => void;
+}
+
+export function createSqlPool(url: string, options: SqlPoolOptions = {}): SqlPool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    idleTimeoutMillis: 30_000,
+    // an unreachable server must fail a flush quickly so durable() can report it, not hang it
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    application_name: options.applicationName ?? 'anchorflow',
+  });
+  // Without a listener an idle client's error event would be an uncaught exception.
+  pool.on('error', (error) => options.onError?.(error));
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one pooled connection. */
+export async function inTransaction<T>(pool: SqlPool, fn: (client: SqlClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+      client.release();
+    } catch (rollbackError) {
+      client.release(rollbackError as Error);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,13 @@
+export * from './database/database-logger.js';
+export * from './database/embedded-postgres.js';
+export * from './database/open-database.js';
+export * from './database/orm-config.js';
+export { createSqlPool, inTransaction, type SqlClient, type SqlPool, type SqlPoolOptions, type SqlQueryable, type SqlResult, type SqlStatement } from './database/sql-pool.js';
+export * from './entities/index.js';
+export { MIGRATIONS } from './migrations/index.js';
+export { InitialMigration } from './migrations/20261122000000-initial.migration.js';
+export { PgExecutionStore, type ExecutionStoreStats, type PgExecutionStoreOptions } from './adapters/pg-execution-store.adapter.js';
+export { PgExecutionReader } from './adapters/pg-execution-reader.adapter.js';
+export { PgWorkflowRepository } from './adapters/pg-workflow-repository.adapter.js';
+export { PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';
+export * from './testing/index.js';
