@@ -1,1 +1,9 @@
-export {};
+export * from './errors/security-error.js';
+export * from './rbac/permissions.js';
+export * from './api-keys/api-key.js';
+export * from './tokens/token.service.js';
+export * from './vault/vault.js';
+export * from './vault/master-key.js';
+export * from './redaction/redactor.js';
+export * from './audit/canonical-json.js';
+export * from './audit/audit-chain.js';
