@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import { verifyJsonDepth } from './common/json-depth.js';
+
+export const API_PREFIX = 'api/v1';
+export const DOCS_PATH = 'api/docs';
+
+/** Everything main.ts and the e2e specs share: prefix, body limits, logger, OpenAPI, shutdown hooks. */
+export async function createApp(options: AppModuleOptions & { shutdownHooks?: boolean }): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bodyParser: false,
+    bufferLogs: true,
+    // long-polling requests (?wait, lastNode webhooks) must not hold shutdown up
+    forceCloseConnections: true,
+  });
+  configureApp(app, options);
+  if (options.shutdownHooks !== false) app.enableShutdownHooks(undefined, { useProcessExit: true });
+  return app;
+}
+
+export function configureApp(app: NestExpressApplication, options: AppModuleOptions): void {
+  app.useLogger(app.get(NestPinoLogger));
+  app.disable('x-powered-by');
+  const limit = options.config.http.bodyLimit;
+  // Nest only claims `verify` for itself with { rawBody: true }, which this app does not use
+  const verify = verifyJsonDepth(options.config.http.maxJsonDepth);
+  app.useBodyParser('json', { limit, strict: true, verify } as NestExpressBodyParserOptionsFor<'json'>);
+  app.useBodyParser('urlencoded', { limit, extended: true });
+  app.useBodyParser('text', { limit, type: 'text/*' });
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }] });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Anchorflow')
+      .setDescription('Durable workflow engine: workflows, executions, node types. Errors are { "error": { "code", "message", "details" } }.')
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });
+}

@@ -1,0 +1,12 @@
+/** The open database handle (from openDatabase in main.ts, or a test database), provided as a value. */
+export const DATABASE = Symbol('DATABASE');
+/** ExecutionStore (engine port) */
+export const EXECUTION_STORE = Symbol('EXECUTION_STORE');
+/** WorkflowRepository (engine port) */
+export const WORKFLOW_REPOSITORY = Symbol('WORKFLOW_REPOSITORY');
+/** ExecutionReader (engine port) */
+export const EXECUTION_READER = Symbol('EXECUTION_READER');
+/** (plugin: string) => PluginState */
+export const PLUGIN_STATE = Symbol('PLUGIN_STATE');
+/** () => Promise<void>: throws when the database does not answer */
+export const DATABASE_PING = Symbol('DATABASE_PING');

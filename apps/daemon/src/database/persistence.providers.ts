@@ -1,0 +1,80 @@
+/**
+ * The one place that knows the persistence package's API: opening the database and building the
+ * engine-port adapters on it. Everything else in the daemon sees only the engine's port interfaces.
+ */
+import type { Provider } from '@nestjs/common';
+import type { ExecutionReader, ExecutionStore, WorkflowRepository } from '@anchorflow/engine';
+import type { PluginState } from '@anchorflow/plugin-sdk';
+// a namespace import: specs on in-memory ports load this file without needing every export at link time
+import * as persistence from '@anchorflow/persistence';
+import type { Logger } from 'pino';
+import type { AnchorflowConfig } from '../config/config.schema.js';
+import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
+
+export type Database = persistence.Database;
+
+/** An ExecutionStore that can be flushed and closed on shutdown. */
+export type ClosableExecutionStore = ExecutionStore & { close?(): Promise<void> };
+
+/** Embedded PostgreSQL in <dataDir> unless database.url / DATABASE_URL is set; migrations applied. */
+export function openDatabaseFromConfig(config: AnchorflowConfig, logger: Logger): Promise<Database> {
+  return persistence.openDatabase({
+    databaseUrl: config.database.url,
+    dataDir: config.dataDir,
+    embeddedPort: config.database.embeddedPort,
+    logger: databaseLogger(logger),
+  });
+}
+
+function databaseLogger(logger: Logger): persistence.DatabaseLogger {
+  const log = logger.child({ component: 'database' });
+  // the embedded server's own routine LOG lines are debug detail; its warnings and errors are not
+  const routine = (m: string) => m.startsWith('postgres: ') && / LOG: /.test(m);
+  return {
+    info: (m: string) => (routine(m) ? log.debug(m) : log.info(m)),
+    warn: (m: string) => log.warn(m),
+    error: (m: string) => log.error(m),
+  };
+}
+
+/** Providers of the engine ports on an open database (registered by EngineModule). */
+export const persistenceProviders: Provider[] = [
+  {
+    provide: EXECUTION_STORE,
+    inject: [DATABASE, ROOT_LOGGER],
+    useFactory: (db: Database, logger: Logger): ClosableExecutionStore => new persistence.PgExecutionStore(db, { logger: databaseLogger(logger) }),
+  },
+  {
+    provide: WORKFLOW_REPOSITORY,
+    inject: [DATABASE],
+    useFactory: (db: Database): WorkflowRepository => new persistence.PgWorkflowRepository(db),
+  },
+  {
+    provide: EXECUTION_READER,
+    inject: [DATABASE],
+    useFactory: (db: Database): ExecutionReader => new persistence.PgExecutionReader(db),
+  },
+  {
+    provide: PLUGIN_STATE,
+    inject: [DATABASE],
+    useFactory: (db: Database): ((plugin: string) => PluginState) => {
+      const cache = new Map<string, PluginState>();
+      return (plugin) => {
+        let state = cache.get(plugin);
+        if (!state) {
+          state = persistence.pluginStateFor(db, plugin);
+          cache.set(plugin, state);
+        }
+        return state;
+      };
+    },
+  },
+  {
+    provide: DATABASE_PING,
+    inject: [DATABASE],
+    useFactory: (db: Database) => async (): Promise<void> => {
+      await db.pool.query('SELECT 1');
+    },
+  },
+];

@@ -1,0 +1,64 @@
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Engine } from '@anchorflow/engine';
+import type { Logger } from 'pino';
+import type { AnchorflowConfig } from '../config/config.schema.js';
+import { APP_CONFIG } from '../config/config.token.js';
+import { DATABASE, EXECUTION_STORE } from '../database/database.tokens.js';
+import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { ENGINE } from './engine.tokens.js';
+
+interface Closable {
+  close?(): Promise<void>;
+}
+
+/**
+ * Starts the engine's work once the daemon listens (recover unfinished executions, start the wake-up
+ * poller) and shuts down in order: engine stopped (no new work, running nodes aborted to resume after
+ * restart, store flushed) before the HTTP server closes; then the store, then the database.
+ */
+@Injectable()
+export class EngineLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private started = false;
+
+  constructor(
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(EXECUTION_STORE) private readonly store: Closable,
+    @Inject(DATABASE) private readonly database: Closable,
+    @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Call after listen(): resumes every unfinished execution, then polls for due timers and retries. */
+  async start(): Promise<number> {
+    if (this.started) return 0;
+    this.started = true;
+    const t0 = Date.now();
+    const resumed = await this.engine.recover();
+    this.engine.startPolling(this.config.engine.pollIntervalMs);
+    this.logger.info({ event: 'engine.started', resumed, ms: Date.now() - t0 }, resumed ? `resumed ${resumed} unfinished execution(s)` : 'engine started');
+    return resumed;
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ event: 'shutdown', signal }, 'shutting down: stopping the engine');
+    try {
+      await this.engine.stop();
+    } catch (err) {
+      this.logger.error({ err }, 'engine did not stop cleanly');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await this.store.close?.();
+    } catch (err) {
+      this.logger.error({ err }, 'execution store did not close cleanly');
+    }
+    try {
+      await this.database.close?.();
+    } catch (err) {
+      this.logger.error({ err }, 'database did not close cleanly');
+    }
+    this.logger.info({ event: 'stopped' }, 'stopped');
+  }
+}

@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { Allow, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import type { ExecutionStatus } from '@anchorflow/engine';
+import { PageQueryDto } from '../../common/query-params.js';
+
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting'];
+
+export class StartExecutionDto {
+  @ApiPropertyOptional({ description: 'the execution input (what the trigger node emits); default {}' })
+  @Allow()
+  input?: unknown;
+
+  @ApiPropertyOptional({ description: 'which trigger/start node fires (default: the first manual trigger, else the first trigger)' })
+  @IsOptional() @IsString() @MaxLength(200)
+  triggerNodeId?: string;
+}
+
+export class StartExecutionQueryDto {
+  @ApiPropertyOptional({ description: 'wait up to this many ms for the execution to finish (capped by http.maxWaitMs)' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  wait?: number;
+}
+
+export class ListExecutionsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID('all')
+  workflowId?: string;
+
+  @ApiPropertyOptional({ enum: EXECUTION_STATUSES })
+  @IsOptional() @IsIn(EXECUTION_STATUSES)
+  status?: ExecutionStatus;
+}
+
+export class ListEventsQueryDto {
+  @ApiPropertyOptional({ description: 'only events with a greater seq' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  afterSeq?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 500 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+}
+
+export class CancelExecutionDto {
+  @ApiPropertyOptional()
+  @IsOptional() @IsString() @MaxLength(500)
+  reason?: string;
+}
+
+export class ResumeExecutionDto {
+  @ApiPropertyOptional({ description: 'handed to the waiting node' })
+  @Allow()
+  data?: unknown;
+}
+
+// ---- OpenAPI descriptions ----
+export class ExecutionStartedSchema {
+  @ApiProperty({ format: 'uuid' }) executionId!: string;
+  @ApiPropertyOptional({ enum: EXECUTION_STATUSES }) status?: ExecutionStatus;
+}
+
+export class NodeRunSchema {
+  @ApiProperty() nodeId!: string;
+  @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] }) status!: string;
+  @ApiProperty() attempt!: number;
+  @ApiPropertyOptional() input?: unknown;
+  @ApiPropertyOptional({ description: 'payload per output port' }) output?: unknown;
+  @ApiPropertyOptional() error?: unknown;
+  @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
+}
+
+export class ExecutionSchema {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) workflowId!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ enum: EXECUTION_STATUSES }) status!: string;
+  @ApiProperty() input!: unknown;
+  @ApiPropertyOptional({ description: 'outputs of the succeeded sink nodes by node id' }) output?: unknown;
+  @ApiPropertyOptional() error?: unknown;
+  @ApiProperty({ type: [NodeRunSchema] }) nodeRuns!: NodeRunSchema[];
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
+}

@@ -1,0 +1,98 @@
+import type { ExecutionEvent, ExecutionSummary, ExecutionView, NodeRunView } from '@anchorflow/engine';
+import type { ErrorInfo } from '@anchorflow/plugin-sdk';
+
+const iso = (ms: number | undefined): string | undefined => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined);
+
+/** Drops undefined fields so JSON shows only what is known. */
+function compact<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export interface NodeRunDto {
+  nodeId: string;
+  status: NodeRunView['status'];
+  attempt: number;
+  input?: unknown;
+  output?: unknown;
+  error?: ErrorInfo;
+  startedAt?: string;
+  finishedAt?: string;
+  retryAt?: string;
+  waitUntil?: string;
+  /** while waiting for a signal: POST /api/v1/executions/resume/:token resumes it */
+  resumeToken?: string;
+}
+
+export interface ExecutionDto {
+  id: string;
+  workflowId: string;
+  version: number;
+  status: ExecutionView['status'];
+  input: unknown;
+  output?: Record<string, unknown>;
+  error?: ErrorInfo;
+  triggerNodeId?: string;
+  startedAt: string;
+  finishedAt?: string;
+  nodeRuns: NodeRunDto[];
+}
+
+export type ExecutionSummaryDto = Omit<ExecutionDto, 'nodeRuns' | 'input' | 'output'>;
+
+export function toNodeRunDto(run: NodeRunView): NodeRunDto {
+  return compact({
+    nodeId: run.nodeId,
+    status: run.status,
+    attempt: run.attempt,
+    // a stored projection may not carry the input; then it is left out rather than shown as null
+    ...('input' in run && run.input !== undefined ? { input: run.input } : {}),
+    output: run.output,
+    error: run.error,
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    retryAt: iso(run.retryAt),
+    waitUntil: iso(run.waitUntil),
+    resumeToken: run.status === 'waiting' ? run.resumeToken : undefined,
+  });
+}
+
+/** The API shape of an execution: `version` instead of workflowVersion, ISO times. */
+export function toExecutionDto(view: ExecutionView): ExecutionDto {
+  return compact({
+    id: view.id,
+    workflowId: view.workflowId,
+    version: view.workflowVersion,
+    status: view.status,
+    input: view.input ?? null,
+    output: view.output,
+    error: view.error,
+    triggerNodeId: view.triggerNodeId,
+    startedAt: iso(view.startedAt)!,
+    finishedAt: iso(view.finishedAt),
+    nodeRuns: view.nodeRuns.map(toNodeRunDto),
+  });
+}
+
+export function toExecutionSummaryDto(s: ExecutionSummary): ExecutionSummaryDto {
+  return compact({
+    id: s.id,
+    workflowId: s.workflowId,
+    version: s.workflowVersion,
+    status: s.status,
+    error: s.error,
+    triggerNodeId: s.triggerNodeId,
+    startedAt: iso(s.startedAt)!,
+    finishedAt: iso(s.finishedAt),
+  });
+}
+
+const TIME_FIELDS = ['at', 'startedAt', 'retryAt', 'until'] as const;
+
+/** An event as stored, with its epoch-ms times as ISO strings. */
+export function toEventDto(event: ExecutionEvent): Record<string, unknown> {
+  const { type, seq, at, executionId, ...rest } = event as ExecutionEvent & Record<string, unknown>;
+  const out: Record<string, unknown> = { seq, type, at, executionId, ...rest };
+  for (const f of TIME_FIELDS) if (typeof out[f] === 'number') out[f] = iso(out[f] as number);
+  return compact(out);
+}

@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Page } from '@anchorflow/engine';
+import type { Response } from 'express';
+import { DEFAULT_PAGE_SIZE } from '../common/query-params.js';
+import { ParseIdPipe } from '../common/validation.js';
+import { CancelExecutionCommand } from './commands/cancel-execution/cancel-execution.command.js';
+import { ResumeExecutionCommand } from './commands/resume-execution/resume-execution.command.js';
+import { StartExecutionCommand } from './commands/start-execution/start-execution.command.js';
+import {
+  CancelExecutionDto,
+  ExecutionSchema,
+  ExecutionStartedSchema,
+  ListEventsQueryDto,
+  ListExecutionsQueryDto,
+  ResumeExecutionDto,
+  StartExecutionDto,
+  StartExecutionQueryDto,
+} from './dto/execution.dto.js';
+import type { ExecutionDto, ExecutionSummaryDto } from './execution.presenter.js';
+import { GetExecutionQuery } from './queries/get-execution/get-execution.query.js';
+import { type ExecutionEventsPage, ListExecutionEventsQuery } from './queries/list-execution-events/list-execution-events.query.js';
+import { ListExecutionsQuery } from './queries/list-executions/list-executions.query.js';
+
+@ApiTags('executions')
+@Controller()
+export class ExecutionsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post('workflows/:id/executions')
+  @ApiOperation({ summary: 'Run the latest version: 202 {executionId}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
+  @ApiAcceptedResponse({ type: ExecutionStartedSchema })
+  @ApiOkResponse({ type: ExecutionSchema })
+  async start(
+    @Param('id', new ParseIdPipe('workflow')) workflowId: string,
+    @Body() body: StartExecutionDto,
+    @Query() q: StartExecutionQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(new StartExecutionCommand(workflowId, body?.input, body?.triggerNodeId, q.wait));
+    if (result.finished) {
+      res.status(200).json(result.execution);
+    } else {
+      res.status(202).json(q.wait ? { executionId: result.executionId, status: result.status } : { executionId: result.executionId });
+    }
+  }
+
+  @Get('executions')
+  @ApiOperation({ summary: 'List executions, newest first' })
+  list(@Query() q: ListExecutionsQueryDto): Promise<Page<ExecutionSummaryDto>> {
+    return this.queries.execute(new ListExecutionsQuery({ workflowId: q.workflowId, status: q.status, limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor }));
+  }
+
+  @Post('executions/resume/:token')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Resume the node waiting on this token with {data}' })
+  resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<{ executionId: string; nodeId: string }> {
+    return this.commands.execute(new ResumeExecutionCommand(token, body?.data));
+  }
+
+  @Get('executions/:id')
+  @ApiOperation({ summary: 'An execution with its node runs' })
+  @ApiOkResponse({ type: ExecutionSchema })
+  get(@Param('id', new ParseIdPipe('execution')) id: string): Promise<ExecutionDto> {
+    return this.queries.execute(new GetExecutionQuery(id));
+  }
+
+  @Get('executions/:id/events')
+  @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq' })
+  events(@Param('id', new ParseIdPipe('execution')) id: string, @Query() q: ListEventsQueryDto): Promise<ExecutionEventsPage> {
+    return this.queries.execute(new ListExecutionEventsQuery(id, q.afterSeq, q.limit ?? 500));
+  }
+
+  @Post('executions/:id/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
+  async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<{ executionId: string; status: 'cancelling' }> {
+    await this.commands.execute(new CancelExecutionCommand(id, body?.reason));
+    return { executionId: id, status: 'cancelling' };
+  }
+}

@@ -1,0 +1,23 @@
+import { Inject } from '@nestjs/common';
+import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { type Engine, EngineError, type ExecutionReader } from '@anchorflow/engine';
+import { EXECUTION_READER } from '../../../database/database.tokens.js';
+import { ENGINE } from '../../../engine/engine.tokens.js';
+import { type ExecutionDto, toExecutionDto } from '../../execution.presenter.js';
+import { withNodeInputs } from '../../node-inputs.js';
+import { GetExecutionQuery } from './get-execution.query.js';
+
+@QueryHandler(GetExecutionQuery)
+export class GetExecutionHandler implements IQueryHandler<GetExecutionQuery> {
+  constructor(
+    @Inject(ENGINE) private readonly engine: Pick<Engine, 'view' | 'graph'>,
+    @Inject(EXECUTION_READER) private readonly reader: Pick<ExecutionReader, 'get'>,
+  ) {}
+
+  async execute({ executionId }: GetExecutionQuery): Promise<ExecutionDto> {
+    // the live view is fresher than the store while the execution runs in this process
+    const view = this.engine.view(executionId) ?? (await this.reader.get(executionId));
+    if (!view) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
+    return toExecutionDto(await withNodeInputs(this.engine, view));
+  }
+}

@@ -1,0 +1,17 @@
+import { Query } from '@nestjs/cqrs';
+
+export interface ExecutionEventsPage {
+  items: Array<Record<string, unknown>>;
+  /** pass as afterSeq to read on; absent when this page was not full */
+  nextAfterSeq?: number;
+}
+
+export class ListExecutionEventsQuery extends Query<ExecutionEventsPage> {
+  constructor(
+    readonly executionId: string,
+    readonly afterSeq: number | undefined,
+    readonly limit: number,
+  ) {
+    super();
+  }
+}

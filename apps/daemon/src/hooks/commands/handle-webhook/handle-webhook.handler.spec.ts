@@ -1,0 +1,83 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import type { ExecutionView, StartExecutionRequest } from '@anchorflow/engine';
+import { ApiError } from '../../../common/api-error.js';
+import { executionView, storedWorkflow, webhookDefinition } from '../../../testing/fakes.js';
+import { WebhookIndex } from '../../../triggers/webhook-index.js';
+import { HandleWebhookCommand, type WebhookRequest } from './handle-webhook.command.js';
+import { HandleWebhookHandler } from './handle-webhook.handler.js';
+
+const EXEC_ID = executionView().id;
+
+function setup(params: Record<string, unknown>, ...result: [ExecutionView | undefined] | []) {
+  const finished = result.length ? result[0] : executionView();
+  const webhooks = new WebhookIndex();
+  const workflow = storedWorkflow({ active: true, version: 3, definition: webhookDefinition(params) });
+  webhooks.set(workflow);
+  const engine = {
+    start: jest.fn(async (_req: StartExecutionRequest) => ({ executionId: EXEC_ID, duplicate: false })),
+    whenFinished: jest.fn(async (_id: string, _ms: number) => finished),
+  };
+  const handler = new HandleWebhookHandler(engine, { webhooks }, { hooks: { responseTimeoutMs: 1234 } });
+  return { engine, handler, workflow };
+}
+
+const req = (over: Partial<WebhookRequest> = {}): HandleWebhookCommand =>
+  new HandleWebhookCommand({ path: 'orders', method: 'POST', body: { id: 1 }, headers: { 'content-type': 'application/json' }, query: {}, ...over });
+
+describe('HandleWebhookHandler', () => {
+  it('respond immediately: starts the workflow from the webhook node with the body and answers 202', async () => {
+    const { engine, handler, workflow } = setup({ path: 'orders' });
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+    expect(engine.start).toHaveBeenCalledWith({ workflowId: workflow.id, version: 3, definition: workflow.definition, input: { id: 1 }, triggerNodeId: 'hook' });
+    expect(engine.whenFinished).not.toHaveBeenCalled();
+  });
+
+  it('include request: the workflow gets body, headers, query, method and path', async () => {
+    const { engine, handler } = setup({ path: 'orders', include: 'request' });
+    await handler.execute(req({ query: { a: '1' } }));
+    expect(engine.start.mock.calls[0]![0].input).toEqual({ body: { id: 1 }, headers: { 'content-type': 'application/json' }, query: { a: '1' }, method: 'POST', path: 'orders' });
+  });
+
+  it('lastNode: waits up to hooks.responseTimeoutMs and answers with the only output value', async () => {
+    const { engine, handler } = setup({ path: 'orders', respond: 'lastNode' });
+    expect(await handler.execute(req())).toEqual({ status: 200, body: { ok: true }, executionId: EXEC_ID });
+    expect(engine.whenFinished).toHaveBeenCalledWith(EXEC_ID, 1234);
+    expect(engine.start.mock.calls[0]![0]).toMatchObject({ awaitDurable: false });
+  });
+
+  it('lastNode with several sink outputs answers the whole output object', async () => {
+    const output = { a: { x: 1 }, b: { y: 2 } };
+    const { handler } = setup({ path: 'orders', respond: 'lastNode' }, executionView({ output }));
+    expect((await handler.execute(req())).body).toEqual(output);
+  });
+
+  it('lastNode failed: 500 EXECUTION_FAILED naming the execution and node', async () => {
+    const failed = executionView({ status: 'failed', output: undefined, error: { message: 'upstream said 503', code: 'HTTP_5XX', retryable: true, nodeId: 'call' } });
+    const { handler } = setup({ path: 'orders', respond: 'lastNode' }, failed);
+    expect(await handler.execute(req())).toEqual({
+      status: 500,
+      executionId: EXEC_ID,
+      body: { error: { code: 'EXECUTION_FAILED', message: 'upstream said 503', details: { executionId: EXEC_ID, nodeId: 'call', errorCode: 'HTTP_5XX' } } },
+    });
+  });
+
+  it('lastNode not finished in time: 202 with the id', async () => {
+    const { handler } = setup({ path: 'orders', respond: 'lastNode' }, undefined);
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+  });
+
+  it('404 for an unknown path, 405 naming the allowed methods', async () => {
+    const { engine, handler } = setup({ path: 'orders', method: 'PUT' });
+    await expect(handler.execute(req({ path: 'other' }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('/hooks/other') });
+    const err = await handler.execute(req()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED', details: { allowed: ['PUT'] } });
+    expect(engine.start).not.toHaveBeenCalled();
+  });
+
+  it('no body: the input is {}', async () => {
+    const { engine, handler } = setup({ path: 'orders' });
+    await handler.execute(req({ body: undefined }));
+    expect(engine.start.mock.calls[0]![0].input).toEqual({});
+  });
+});

@@ -1,0 +1,75 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { type Engine, EngineError } from '@anchorflow/engine';
+import { ApiError } from '../../../common/api-error.js';
+import type { AnchorflowConfig } from '../../../config/config.schema.js';
+import { APP_CONFIG } from '../../../config/config.token.js';
+import { ENGINE } from '../../../engine/engine.tokens.js';
+import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
+import type { WebhookIndex } from '../../../triggers/webhook-index.js';
+import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.command.js';
+
+/**
+ * The webhook hot path: the route comes from the in-memory index (no database read), the body is taken
+ * as parsed (no DTO validation: it is the workflow's input, whatever its shape).
+ */
+@CommandHandler(HandleWebhookCommand)
+export class HandleWebhookHandler implements ICommandHandler<HandleWebhookCommand> {
+  private readonly webhooks: WebhookIndex;
+  private readonly responseTimeoutMs: number;
+
+  constructor(
+    @Inject(ENGINE) private readonly engine: Pick<Engine, 'start' | 'whenFinished'>,
+    @Inject(TriggerRegistry) triggers: { webhooks: WebhookIndex },
+    @Inject(APP_CONFIG) config: Pick<AnchorflowConfig, 'hooks'>,
+  ) {
+    this.webhooks = triggers.webhooks;
+    this.responseTimeoutMs = config.hooks.responseTimeoutMs;
+  }
+
+  async execute({ request }: HandleWebhookCommand): Promise<WebhookResponse> {
+    const match = this.webhooks.match(request.path, request.method);
+    if ('error' in match) {
+      if (match.error === 'METHOD_NOT_ALLOWED') {
+        throw new ApiError(405, 'METHOD_NOT_ALLOWED', `the webhook /hooks/${request.path} accepts ${match.allowed.join(', ')}, not ${request.method}`, { allowed: match.allowed });
+      }
+      throw new EngineError('NOT_FOUND', `no active workflow listens on /hooks/${request.path} (activate a workflow with a core.trigger.webhook node whose path is "${request.path}")`);
+    }
+    const { route } = match;
+    const input =
+      route.include === 'request'
+        ? { body: request.body ?? null, headers: request.headers, query: request.query, method: request.method, path: request.path }
+        : (request.body ?? {});
+    const lastNode = route.respond === 'lastNode';
+    const { executionId } = await this.engine.start({
+      workflowId: route.workflowId,
+      version: route.version,
+      definition: route.definition,
+      input,
+      triggerNodeId: route.nodeId,
+      // the caller waits for the result: a crash before the first commit shows as a failed request
+      ...(lastNode ? { awaitDurable: false } : {}),
+    });
+    if (!lastNode) return { status: 202, body: { executionId }, executionId };
+
+    const view = await this.engine.whenFinished(executionId, this.responseTimeoutMs);
+    if (!view) return { status: 202, body: { executionId }, executionId };
+    if (view.status === 'succeeded') {
+      const output = view.output ?? {};
+      const keys = Object.keys(output);
+      return { status: 200, body: keys.length === 1 ? (output[keys[0]!] ?? null) : output, executionId };
+    }
+    const failed = view.status === 'failed';
+    return {
+      status: 500,
+      executionId,
+      body: {
+        error: {
+          code: failed ? 'EXECUTION_FAILED' : 'EXECUTION_CANCELLED',
+          message: view.error?.message ?? (failed ? 'the execution failed' : 'the execution was cancelled'),
+          details: { executionId, ...(view.error?.nodeId ? { nodeId: view.error.nodeId } : {}), ...(view.error?.code ? { errorCode: view.error.code } : {}) },
+        },
+      },
+    };
+  }
+}

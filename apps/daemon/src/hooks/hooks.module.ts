@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TriggersModule } from '../triggers/triggers.module.js';
+import { HandleWebhookHandler } from './commands/handle-webhook/handle-webhook.handler.js';
+import { HooksController } from './hooks.controller.js';
+
+@Module({
+  imports: [TriggersModule],
+  controllers: [HooksController],
+  providers: [HandleWebhookHandler],
+})
+export class HooksModule {}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
+import type { NodeLogger } from '@anchorflow/plugin-sdk';
+import type { LogConfig } from '../config/config.schema.js';
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Human-readable lines for development (`log.pretty: true`); pino-pretty is not a dependency. */
+export function prettyStream(out: NodeJS.WritableStream = process.stdout): DestinationStream {
+  return {
+    write(line: string) {
+      try {
+        const { level, time, msg, pid: _pid, hostname: _hostname, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        const clock = new Date(time as number).toISOString().slice(11, 23);
+        const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+        out.write(`${clock} ${(LEVEL_NAMES[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra}\n`);
+      } catch {
+        out.write(line);
+      }
+    },
+  };
+}
+
+/** The process-wide logger: JSON lines on stdout (or pretty ones), secrets redacted. */
+export function createRootLogger(config: LogConfig, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.level,
+      base: { pid: process.pid },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-anchorflow-signature"]', 'databaseUrl', 'password', '*.password'],
+        censor: '***',
+      },
+    },
+    destination ?? (config.pretty ? prettyStream() : pino.destination({ dest: 1, sync: true })),
+  );
+}
+
+/** pino-http options: a request id per request (honouring X-Request-Id), health checks never logged. */
+export function httpLoggingOptions(logger: Logger, config: LogConfig): PinoHttpOptions<IncomingMessage, ServerResponse> {
+  return {
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    autoLogging: config.requests ? { ignore: (req) => (req.url ?? '').startsWith('/api/v1/health') } : false,
+    quietReqLogger: true,
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    serializers: {
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}
+
+/** The engine's and plugins' logger interface on top of pino. */
+export function toNodeLogger(logger: Logger): NodeLogger {
+  return {
+    debug: (msg, fields) => logger.debug(fields ?? {}, msg),
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+  };
+}
+
+/**
+ * The one line tests and scripts parse to find the daemon: always printed as JSON on stdout,
+ * whatever the log level or format.
+ */
+export function printListening(url: string, extra: Record<string, unknown> = {}, out: NodeJS.WritableStream = process.stdout): void {
+  out.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, event: 'listening', url, ...extra, msg: `Anchorflow listening on ${url}` })}\n`);
+}

@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { NodeTypeInfo } from '@anchorflow/engine';
+import { ListNodeTypesQuery } from './queries/list-node-types/list-node-types.query.js';
+
+@ApiTags('node-types')
+@Controller('node-types')
+export class NodeTypesController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The node type catalog: type, version, title, category, inputs, outputs, paramsSchema' })
+  list(): Promise<{ items: NodeTypeInfo[] }> {
+    return this.queries.execute(new ListNodeTypesQuery());
+  }
+}

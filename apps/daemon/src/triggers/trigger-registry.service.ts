@@ -1,0 +1,113 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type Engine, EngineError, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
+import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plugin-sdk';
+import type { Logger } from 'pino';
+import { PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { ENGINE } from '../engine/engine.tokens.js';
+import { noCredentials } from '../engine/engine.factory.js';
+import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { toNodeLogger } from '../logging/logger.js';
+import { WebhookIndex } from './webhook-index.js';
+
+interface RunningSource {
+  nodeId: string;
+  abort: AbortController;
+  stop: Promise<(() => Promise<void> | void) | undefined>;
+}
+
+/**
+ * Turns workflows' triggers on and off: the webhook routing table, and the long-lived trigger sources
+ * plugins define with defineTrigger (started on activation, stopped on deactivation, update or delete).
+ * Workflow command handlers call it directly (not through events) because it must have happened
+ * before they answer.
+ */
+@Injectable()
+export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly webhooks = new WebhookIndex();
+  private readonly sources = new Map<string, RunningSource[]>();
+
+  constructor(
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
+    @Inject(PLUGIN_STATE) private readonly pluginState: (plugin: string) => PluginState,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const active = await this.workflows.listActive();
+    for (const workflow of active) await this.apply(workflow);
+    this.logger.info({ event: 'triggers.loaded', workflows: active.length, webhooks: this.webhooks.size }, 'active workflow triggers loaded');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.sources.keys()].map((id) => this.stopSources(id)));
+  }
+
+  /** Throws CONFLICT when activating this definition would take a webhook route another workflow has. */
+  assertCanActivate(workflow: { id: string; definition: WorkflowDefinition }): void {
+    const conflicts = this.webhooks.conflicts(workflow);
+    if (conflicts.length) {
+      const list = conflicts.map((c) => `${c.method} /hooks/${c.path} (node ${c.nodeId}) is taken by workflow ${c.takenBy.workflowId} node ${c.takenBy.nodeId}`);
+      throw new EngineError('CONFLICT', `webhook route already in use: ${list.join('; ')}`, conflicts);
+    }
+  }
+
+  /** Brings triggers in line with this stored workflow (active or not, at its latest version). */
+  async apply(workflow: StoredWorkflow): Promise<void> {
+    this.webhooks.set(workflow);
+    await this.stopSources(workflow.id);
+    if (workflow.active) this.startSources(workflow);
+  }
+
+  async remove(workflowId: string): Promise<void> {
+    this.webhooks.remove(workflowId);
+    await this.stopSources(workflowId);
+  }
+
+  private startSources(workflow: StoredWorkflow): void {
+    const running: RunningSource[] = [];
+    for (const node of workflow.definition.nodes) {
+      const def = this.engine.catalog.get(node.type);
+      if (!def || !isTriggerNode(def)) continue;
+      const plugin = this.engine.catalog.pluginOf(node.type)!;
+      const abort = new AbortController();
+      const log = this.logger.child({ workflowId: workflow.id, nodeId: node.id, nodeType: node.type });
+      const { value: params, problems } = validateParams(def.params, node.params ?? {});
+      if (problems.length) {
+        log.error({ problems }, 'trigger not started: invalid params');
+        continue;
+      }
+      const fire = (payload: unknown, options?: { dedupeKey?: string }) =>
+        this.engine.start({ workflowId: workflow.id, version: workflow.version, definition: workflow.definition, input: payload, triggerNodeId: node.id, dedupeKey: options?.dedupeKey });
+      const stop = Promise.resolve()
+        .then(() =>
+          def.trigger.start(
+            { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: noCredentials, state: this.pluginState(plugin), signal: abort.signal },
+            fire,
+          ),
+        )
+        .catch((err: unknown) => {
+          log.error({ err }, 'trigger failed to start');
+          return undefined;
+        });
+      running.push({ nodeId: node.id, abort, stop });
+    }
+    if (running.length) this.sources.set(workflow.id, running);
+  }
+
+  private async stopSources(workflowId: string): Promise<void> {
+    const running = this.sources.get(workflowId);
+    if (!running) return;
+    this.sources.delete(workflowId);
+    await Promise.all(
+      running.map(async (source) => {
+        source.abort.abort();
+        try {
+          await (await source.stop)?.();
+        } catch (err) {
+          this.logger.warn({ err, workflowId, nodeId: source.nodeId }, 'trigger failed to stop cleanly');
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,34 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { EngineError, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
+import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { ENGINE } from '../../../engine/engine.tokens.js';
+import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
+import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';
+import type { EventPublisher, WorkflowValidator } from '../../workflow-ports.js';
+import { CreateWorkflowCommand } from './create-workflow.command.js';
+
+/** Throws VALIDATION_FAILED with every problem (node id + JSON path) when the graph is invalid. */
+export function assertValidWorkflow(validator: WorkflowValidator, definition: unknown): asserts definition is WorkflowDefinition {
+  const problems = validator.validate(definition);
+  if (problems.length) {
+    throw new EngineError('VALIDATION_FAILED', `workflow is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ')}${problems.length > 5 ? '; …' : ''}`, problems);
+  }
+}
+
+@CommandHandler(CreateWorkflowCommand)
+export class CreateWorkflowHandler implements ICommandHandler<CreateWorkflowCommand> {
+  constructor(
+    @Inject(ENGINE) private readonly validator: WorkflowValidator,
+    @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
+    @Inject(EventBus) private readonly events: EventPublisher,
+  ) {}
+
+  async execute(command: CreateWorkflowCommand): Promise<WorkflowDto> {
+    const definition = definitionFromBody(command.body);
+    assertValidWorkflow(this.validator, definition);
+    const stored = await this.workflows.create(definition);
+    this.events.publish(new WorkflowChangedEvent(stored.id, stored.version, 'created'));
+    return toWorkflowDto(stored);
+  }
+}
