@@ -1,4 +1,7 @@
 import { type NodeDefinition, isTriggerNode, paramsJsonSchema } from '@anchorflow/plugin-sdk';
+import { type RemoteNodeTypeDescriptor, remoteNodeDefinition } from './remote/remote-node-type.js';
+
+export * from './remote/remote-node-type.js';
 
 /** What the catalog endpoint shows for each node type. */
 export interface NodeTypeInfo {
@@ -14,16 +17,41 @@ export interface NodeTypeInfo {
   trigger: boolean;
   pure: boolean;
   paramsSchema: object;
+  /** served by plugin workers over NATS rather than by this process */
+  remote?: boolean;
 }
 
 /** The node types this engine can validate and run. */
 export class NodeCatalog {
-  private readonly defs = new Map<string, { def: NodeDefinition; plugin: string }>();
+  private readonly defs = new Map<string, { def: NodeDefinition; plugin: string; remote?: RemoteNodeTypeDescriptor }>();
 
   register(def: NodeDefinition, plugin: string): void {
     const existing = this.defs.get(def.type);
-    if (existing) throw new Error(`node type ${def.type} from ${plugin} is already registered by ${existing.plugin}`);
+    // a local implementation replaces a remote registration (local types are never shadowed)
+    if (existing && !existing.remote) throw new Error(`node type ${def.type} from ${plugin} is already registered by ${existing.plugin}`);
     this.defs.set(def.type, { def, plugin });
+  }
+
+  /**
+   * Registers (or refreshes) a node type announced by a plugin worker. A type this process provides
+   * itself is never shadowed (`local`). Workflows validate against the announced params schema.
+   */
+  registerRemote(descriptor: RemoteNodeTypeDescriptor, plugin: string): 'added' | 'updated' | 'unchanged' | 'local' {
+    const existing = this.defs.get(descriptor.type);
+    if (existing && !existing.remote) return 'local';
+    if (existing && JSON.stringify(existing.remote) === JSON.stringify(descriptor) && existing.plugin === plugin) return 'unchanged';
+    this.defs.set(descriptor.type, { def: remoteNodeDefinition(descriptor), plugin, remote: descriptor });
+    return existing ? 'updated' : 'added';
+  }
+
+  /** true when the type is served by plugin workers (registered with registerRemote) */
+  isRemote(type: string): boolean {
+    return this.defs.get(type)?.remote !== undefined;
+  }
+
+  /** the announced descriptor of a remote type */
+  remoteDescriptor(type: string): RemoteNodeTypeDescriptor | undefined {
+    return this.defs.get(type)?.remote;
   }
 
   get(type: string): NodeDefinition | undefined {
@@ -40,7 +68,7 @@ export class NodeCatalog {
 
   list(): NodeTypeInfo[] {
     return this.types().map((type) => {
-      const { def, plugin } = this.defs.get(type)!;
+      const { def, plugin, remote } = this.defs.get(type)!;
       return {
         type,
         version: def.version,
@@ -52,7 +80,8 @@ export class NodeCatalog {
         outputs: typeof def.outputs === 'function' ? 'dynamic' : def.outputs,
         trigger: isTriggerNode(def) || def.category === 'trigger',
         pure: def.pure === true,
-        paramsSchema: paramsJsonSchema(def.params),
+        paramsSchema: remote ? remote.paramsSchema : paramsJsonSchema(def.params),
+        ...(remote ? { remote: true } : {}),
       };
     });
   }

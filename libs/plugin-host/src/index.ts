@@ -1,1 +1,3 @@
-export {};
+export * from './plugin-loader.js';
+export * from './register-plugins.js';
+export * from './worker-runtime.js';

@@ -1,1 +1,2 @@
 export * from './in-process.transport.js';
+export * from './nats/index.js';

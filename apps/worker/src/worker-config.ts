@@ -1,0 +1,78 @@
+/** Worker settings, from the environment only (a worker has no other config). */
+export interface WorkerConfig {
+  natsUrl: string;
+  /** plugin package names or paths, loaded in order */
+  plugins: string[];
+  /** relative plugin paths are resolved from here */
+  pluginsBaseDir: string;
+  concurrency: number;
+  workerId?: string;
+  natsPrefix: string;
+  ackWaitMs: number;
+  maxDeliver: number;
+  heartbeatMs: number;
+  shutdownTimeoutMs: number;
+  rpcTimeoutMs: number;
+  reconnectWaitMs: number;
+  logLevel: string;
+}
+
+export const DEFAULT_WORKER_PLUGINS = ['@anchorflow/plugin-core'];
+
+/**
+ * | variable | default |
+ * |---|---|
+ * | `NATS_URL` (or `ANCHORFLOW_NATS_URL`) | required |
+ * | `ANCHORFLOW_WORKER_PLUGINS` | `@anchorflow/plugin-core` (comma-separated names or paths) |
+ * | `ANCHORFLOW_WORKER_PLUGINS_DIR` | current directory (base of relative plugin paths and package lookup) |
+ * | `ANCHORFLOW_WORKER_CONCURRENCY` | 4 |
+ * | `ANCHORFLOW_WORKER_ID` | `<hostname>-<pid>` |
+ * | `ANCHORFLOW_NATS_PREFIX` | `anchorflow` |
+ * | `ANCHORFLOW_WORKER_ACK_WAIT_MS` | 30000 |
+ * | `ANCHORFLOW_WORKER_MAX_DELIVER` | 5 |
+ * | `ANCHORFLOW_WORKER_HEARTBEAT_MS` | 5000 |
+ * | `ANCHORFLOW_WORKER_SHUTDOWN_TIMEOUT_MS` | 20000 |
+ * | `ANCHORFLOW_WORKER_RPC_TIMEOUT_MS` | 10000 |
+ * | `ANCHORFLOW_NATS_RECONNECT_WAIT_MS` | 1000 |
+ * | `ANCHORFLOW_LOG_LEVEL` (or `LOG_LEVEL`) | info |
+ * Throws once, listing every bad variable.
+ */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): WorkerConfig {
+  const problems: string[] = [];
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return def;
+    }
+    return n;
+  };
+  const natsUrl = (env.NATS_URL ?? env.ANCHORFLOW_NATS_URL ?? '').trim();
+  if (!natsUrl) problems.push('NATS_URL is required: the worker takes its jobs from NATS (e.g. NATS_URL=nats://127.0.0.1:4222)');
+  const plugins = (env.ANCHORFLOW_WORKER_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const workerId = env.ANCHORFLOW_WORKER_ID?.trim() || undefined;
+  if (workerId && !/^[A-Za-z0-9_-]+$/.test(workerId)) problems.push(`ANCHORFLOW_WORKER_ID may only hold letters, digits, _ and - (got "${workerId}")`);
+  const natsPrefix = env.ANCHORFLOW_NATS_PREFIX?.trim() || 'anchorflow';
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(natsPrefix)) problems.push(`ANCHORFLOW_NATS_PREFIX must be dot-separated tokens of letters, digits, _ and - (got "${natsPrefix}")`);
+  const logLevel = (env.ANCHORFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info').trim();
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`ANCHORFLOW_LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent (got "${logLevel}")`);
+  const config: WorkerConfig = {
+    natsUrl,
+    plugins: plugins.length ? plugins : DEFAULT_WORKER_PLUGINS,
+    pluginsBaseDir: env.ANCHORFLOW_WORKER_PLUGINS_DIR?.trim() || cwd,
+    concurrency: int('ANCHORFLOW_WORKER_CONCURRENCY', 4, 1, 10_000),
+    ...(workerId ? { workerId } : {}),
+    natsPrefix,
+    ackWaitMs: int('ANCHORFLOW_WORKER_ACK_WAIT_MS', 30_000, 1000, 3_600_000),
+    maxDeliver: int('ANCHORFLOW_WORKER_MAX_DELIVER', 5, 1, 1000),
+    heartbeatMs: int('ANCHORFLOW_WORKER_HEARTBEAT_MS', 5000, 100, 600_000),
+    shutdownTimeoutMs: int('ANCHORFLOW_WORKER_SHUTDOWN_TIMEOUT_MS', 20_000, 0, 3_600_000),
+    rpcTimeoutMs: int('ANCHORFLOW_WORKER_RPC_TIMEOUT_MS', 10_000, 100, 600_000),
+    reconnectWaitMs: int('ANCHORFLOW_NATS_RECONNECT_WAIT_MS', 1000, 10, 60_000),
+    logLevel,
+  };
+  if (problems.length) throw new Error(`invalid worker configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}
