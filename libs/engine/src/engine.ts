@@ -210,7 +210,14 @@ export class Engine {
 
   /** cancels a running or waiting execution; throws NOT_FOUND / EXECUTION_FINISHED */
   async cancel(executionId: string, reason = 'cancelled by request'): Promise<void> {
-    const run = await this.load(executionId);
+    let run: ExecutionRun | undefined;
+    try {
+      run = await this.load(executionId);
+    } catch (err) {
+      // running on another daemon: it will see the request when it renews its lease
+      if (err instanceof EngineError && err.code === 'CONFLICT' && this.store.requestCancel && (await this.store.requestCancel(executionId, reason))) return;
+      throw err;
+    }
     if (!run) {
       const stored = await this.store.get(executionId);
       if (!stored) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
@@ -247,17 +254,29 @@ export class Engine {
 
   /** resumes every unfinished execution found in the store; returns how many */
   async recover(): Promise<number> {
-    const ids = await this.store.unfinished();
     let count = 0;
-    for (const id of ids) {
-      if (this.runs.has(id)) continue;
-      try {
-        if (await this.load(id)) count++;
-      } catch (err) {
-        this.logger.error('could not resume execution', { executionId: id, err: String(err) });
+    const resume = async (ids: string[]) => {
+      for (const id of ids) {
+        if (this.runs.has(id)) continue;
+        try {
+          if (await this.load(id, true)) count++;
+        } catch (err) {
+          this.logger.error('could not resume execution', { executionId: id, err: String(err) });
+        }
       }
+    };
+    if (!this.store.claimUnfinished) {
+      await resume(await this.store.unfinished());
+      return count;
     }
-    return count;
+    // claim in pages until nothing claimable is left (ours from before a restart, unowned, or expired)
+    const seen = new Set<string>();
+    for (;;) {
+      const ids = (await this.store.claimUnfinished(500, this.options.wakeUpHorizonMs)).filter((id) => !seen.has(id));
+      if (!ids.length) return count;
+      for (const id of ids) seen.add(id);
+      await resume(ids);
+    }
   }
 
   /** polls the store for timers and retries due soon that are not armed in memory */
@@ -267,11 +286,19 @@ export class Engine {
     const tick = async () => {
       if (stopped || this.stopping) return;
       try {
+        if (this.store.claimUnfinished) {
+          // executions whose daemon died (lease expired) or that nobody holds
+          for (const executionId of await this.store.claimUnfinished(100, this.options.wakeUpHorizonMs)) {
+            if (!this.runs.has(executionId)) await this.load(executionId, true).catch((err) => this.logger.error('could not take over execution', { executionId, err: String(err) }));
+          }
+        }
         const due = await this.store.dueWakeUps(this.clock.now() + this.options.wakeUpHorizonMs, 1000);
         for (const { executionId } of due) {
           const run = this.runs.get(executionId);
           if (run) this.armAll(run);
-          else await this.load(executionId).catch((err) => this.logger.error('could not wake execution', { executionId, err: String(err) }));
+          else await this.load(executionId).catch((err) => {
+            if (!(err instanceof EngineError && err.code === 'CONFLICT')) this.logger.error('could not wake execution', { executionId, err: String(err) });
+          });
         }
       } catch (err) {
         this.logger.warn('wake-up poll failed', { err: String(err) });
@@ -279,10 +306,55 @@ export class Engine {
       if (!stopped) cancel = this.clock.setTimer(intervalMs, () => void tick());
     };
     let cancel = this.clock.setTimer(0, () => void tick());
+    let cancelRenew = () => {};
+    if (this.store.renew) {
+      const renew = async () => {
+        if (stopped || this.stopping) return;
+        try {
+          await this.renewLeases();
+        } catch (err) {
+          this.logger.warn('lease renewal failed', { err: String(err) });
+        }
+        if (!stopped) cancelRenew = this.clock.setTimer(this.options.leaseRenewMs, () => void renew());
+      };
+      cancelRenew = this.clock.setTimer(this.options.leaseRenewMs, () => void renew());
+    }
     this.stopPoller = () => {
       stopped = true;
       cancel();
+      cancelRenew();
     };
+  }
+
+  /** keeps our executions ours; drops those another daemon took over; honours remote cancel requests */
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.runs.keys()];
+    if (!ids.length || !this.store.renew) return;
+    const { lost, cancelRequested } = await this.store.renew(ids);
+    for (const id of lost) {
+      const run = this.runs.get(id);
+      if (!run) continue;
+      this.logger.warn('lost the lease of an execution: another daemon runs it now', { executionId: id });
+      this.abandon(run);
+    }
+    for (const { executionId, reason } of cancelRequested) {
+      const run = this.runs.get(executionId);
+      if (run && !run.finishing && !run.state.finished) {
+        this.emit(run, new ExecutionCancelRequestedEvent(executionId, run.state.seq + 1, this.clock.now(), reason));
+        this.terminate(run, 'cancelled');
+      }
+    }
+  }
+
+  /** stops working on an execution without recording anything (it belongs to someone else now) */
+  private abandon(run: ExecutionRun): void {
+    for (const c of run.attempts.values()) c.abort(new EngineError('CONFLICT', 'execution taken over by another daemon'));
+    run.attempts.clear();
+    for (const cancel of run.timers.values()) cancel();
+    run.timers.clear();
+    run.ready.length = 0;
+    for (const t of run.tokens) this.tokenIndex.delete(t);
+    if (this.runs.get(run.state.id) === run) this.runs.delete(run.state.id);
   }
 
   /** stops taking work; running nodes are abandoned (they run again after a restart); flushes the store */
@@ -296,6 +368,8 @@ export class Engine {
       run.timers.clear();
     }
     await this.store.durable().catch(() => undefined);
+    // hand our executions to whichever daemon comes first, instead of making it wait for the lease
+    if (this.store.release && this.runs.size) await this.store.release([...this.runs.keys()]).catch(() => undefined);
     for (const [id, list] of this.waiters) {
       for (const w of list) w.resolve(undefined);
       this.waiters.delete(id);
@@ -321,12 +395,20 @@ export class Engine {
   }
 
   /** the live run, or rebuilt from its events and resumed; undefined when finished or unknown */
-  private load(executionId: string): Promise<ExecutionRun | undefined> {
+  /** `claimed`: the caller already holds the lease; otherwise it is claimed first (CONFLICT if held elsewhere) */
+  private load(executionId: string, claimed = false): Promise<ExecutionRun | undefined> {
     const live = this.runs.get(executionId);
     if (live) return Promise.resolve(live);
     let p = this.loading.get(executionId);
     if (!p) {
-      p = this.rehydrate(executionId).finally(() => this.loading.delete(executionId));
+      p = (async () => {
+        if (!claimed && this.store.claim && !(await this.store.claim(executionId))) {
+          const stored = await this.store.get(executionId);
+          if (!stored || stored.status === 'succeeded' || stored.status === 'failed' || stored.status === 'cancelled') return undefined;
+          throw new EngineError('CONFLICT', `execution ${executionId} is being run by another daemon`, undefined, true);
+        }
+        return this.rehydrate(executionId);
+      })().finally(() => this.loading.delete(executionId));
       this.loading.set(executionId, p);
     }
     return p;
@@ -700,6 +782,7 @@ export class Engine {
           if (this.runs.get(state.id) === run && state.status === 'waiting' && run.timers.size === 0 && run.attempts.size === 0) {
             this.runs.delete(state.id);
             for (const t of run.tokens) this.tokenIndex.delete(t);
+            this.store.release?.([state.id]).catch((err) => this.logger.warn('could not release an idle execution', { executionId: state.id, err: String(err) }));
           }
         },
         () => undefined,

@@ -19,6 +19,8 @@ export interface EngineOptions {
   maxNodes: number;
   /** timers due within this horizon are kept in memory; later ones are found by the poller */
   wakeUpHorizonMs: number;
+  /** how often the leases of live executions are renewed (must be well under the store's lease) */
+  leaseRenewMs: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -27,6 +29,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   expressionTimeoutMs: 1000,
   maxNodes: 20_000,
   wakeUpHorizonMs: 60_000,
+  leaseRenewMs: 5_000,
 };
 
 export interface EngineDeps {

@@ -12,6 +12,13 @@ export interface PgExecutionStoreOptions {
   /** default 2,000 ms */
   retryMaxMs?: number;
   logger?: Partial<DatabaseLogger>;
+  /**
+   * this daemon's id for leases; must be stable across restarts (so a restarted daemon resumes its own
+   * executions at once) and distinct between daemons sharing the database. Default 'local'.
+   */
+  owner?: string;
+  /** how long a lease lasts without renewal; another daemon takes over after that. Default 15 s. */
+  leaseMs?: number;
 }
 
 export interface ExecutionStoreStats {
@@ -68,11 +75,11 @@ WITH ev AS (
   FROM jsonb_array_elements($2::jsonb) AS p
 ), proj AS (
   INSERT INTO execution AS cur (id, workflow_id, workflow_version, status, input, output, error, trigger_node_id, dedupe_key,
-    started_at, finished_at, seq, wake_at, node_runs, updated_at)
+    started_at, finished_at, seq, wake_at, node_runs, updated_at, owner, lease_expires_at)
   SELECT s.id, s.workflow_id, s.workflow_version, s.status, s.input, s.output, s.error, s.trigger_node_id,
     CASE WHEN NOT EXISTS (SELECT 1 FROM execution o WHERE o.workflow_id = s.workflow_id AND o.dedupe_key = s.dedupe_key AND o.id <> s.id)
       THEN s.dedupe_key END,
-    s.started_at, s.finished_at, s.seq, s.wake_at, s.node_runs, now()
+    s.started_at, s.finished_at, s.seq, s.wake_at, s.node_runs, now(), $4, now() + $5::int * interval '1 millisecond'
   FROM src s
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, output = excluded.output, error = excluded.error,
     finished_at = excluded.finished_at, seq = excluded.seq, wake_at = excluded.wake_at, node_runs = excluded.node_runs,
@@ -88,6 +95,9 @@ WITH ev AS (
 INSERT INTO resume_token (token, execution_id, node_id)
 SELECT token, execution_id, node_id FROM tokens
 ON CONFLICT (token) DO NOTHING`;
+
+/** rows nobody else holds: no owner, an expired lease, or ours ($3 = this daemon) */
+const CLAIMABLE_SQL = `(owner IS NULL OR owner = $3 OR lease_expires_at IS NULL OR lease_expires_at < now())`;
 
 /** Errors caused by the data of some execution rather than the connection (SQLSTATE classes 22, 23). */
 function isDataError(error: unknown): boolean {
@@ -106,6 +116,8 @@ export class PgExecutionStore implements ExecutionStore {
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
   private readonly logger: Partial<DatabaseLogger>;
+  private readonly owner: string;
+  private readonly leaseMs: number;
 
   /** not yet in a flush, in order of first append */
   private pending = new Map<string, PendingExecution>();
@@ -131,6 +143,8 @@ export class PgExecutionStore implements ExecutionStore {
     this.retryInitialMs = options.retryInitialMs ?? 50;
     this.retryMaxMs = options.retryMaxMs ?? 2_000;
     this.logger = options.logger ?? {};
+    this.owner = options.owner ?? 'local';
+    this.leaseMs = options.leaseMs ?? 15_000;
   }
 
   append(events: readonly ExecutionEvent[], view: () => ExecutionView): void {
@@ -176,9 +190,67 @@ export class PgExecutionStore implements ExecutionStore {
     const { rows } = await this.pool.query<{ id: string; wake_at: number }>(
       `SELECT id, ${ms('wake_at')} AS wake_at FROM execution
        WHERE wake_at IS NOT NULL AND wake_at <= to_timestamp($1::float8 / 1000) AND status NOT IN ${TERMINAL_STATUSES_SQL}
+         AND ${CLAIMABLE_SQL}
        ORDER BY wake_at LIMIT $2`,
-      [before, limit]);
+      [before, limit, this.owner]);
     return rows.map((r) => ({ executionId: r.id, wakeAt: Math.round(r.wake_at) }));
+  }
+
+  async claimUnfinished(limit: number, horizonMs: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `UPDATE execution e SET owner = $3, lease_expires_at = now() + $4::int * interval '1 millisecond'
+       WHERE e.id IN (
+         SELECT id FROM execution
+         WHERE status NOT IN ${TERMINAL_STATUSES_SQL} AND ${CLAIMABLE_SQL}
+           AND NOT (status = 'waiting' AND (wake_at IS NULL OR wake_at > now() + $2::int * interval '1 millisecond'))
+         ORDER BY started_at LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING e.id`,
+      [limit, Math.round(horizonMs), this.owner, this.leaseMs]);
+    return rows.map((r) => r.id);
+  }
+
+  async claim(executionId: string): Promise<boolean> {
+    if (!isUuid(executionId)) return false;
+    // not committed yet: it was started here, so it is ours
+    if (this.isUncommitted(executionId)) return true;
+    const { rows } = await this.pool.query<{ id: string }>(
+      `UPDATE execution SET owner = $3, lease_expires_at = now() + $2::int * interval '1 millisecond'
+       WHERE id = $1 AND status NOT IN ${TERMINAL_STATUSES_SQL} AND ${CLAIMABLE_SQL}
+       RETURNING id`,
+      [executionId, this.leaseMs, this.owner]);
+    return rows.length === 1;
+  }
+
+  async renew(executionIds: string[]): Promise<{ lost: string[]; cancelRequested: Array<{ executionId: string; reason: string }> }> {
+    const ids = executionIds.filter(isUuid);
+    if (!ids.length) return { lost: [], cancelRequested: [] };
+    const { rows } = await this.pool.query<{ id: string; ours: boolean; cancel_requested: string | null }>(
+      `WITH renewed AS (
+         UPDATE execution SET owner = $2, lease_expires_at = now() + $3::int * interval '1 millisecond'
+         WHERE id = ANY($1::uuid[]) AND (owner = $2 OR owner IS NULL) RETURNING id, cancel_requested)
+       SELECT e.id, r.id IS NOT NULL AS ours, r.cancel_requested
+       FROM execution e LEFT JOIN renewed r ON r.id = e.id WHERE e.id = ANY($1::uuid[])`,
+      [ids, this.owner, this.leaseMs]);
+    // rows only exist for committed executions: one started here and not committed yet is still ours
+    return {
+      lost: rows.filter((r) => !r.ours && !this.isUncommitted(r.id)).map((r) => r.id),
+      cancelRequested: rows.filter((r) => r.ours && r.cancel_requested !== null).map((r) => ({ executionId: r.id, reason: r.cancel_requested! })),
+    };
+  }
+
+  async release(executionIds: string[]): Promise<void> {
+    const ids = executionIds.filter(isUuid);
+    if (!ids.length) return;
+    await this.pool.query(`UPDATE execution SET owner = NULL, lease_expires_at = NULL WHERE id = ANY($1::uuid[]) AND owner = $2`, [ids, this.owner]);
+  }
+
+  async requestCancel(executionId: string, reason: string): Promise<boolean> {
+    if (!isUuid(executionId)) return false;
+    const { rows } = await this.pool.query<{ id: string }>(
+      `UPDATE execution SET cancel_requested = $2 WHERE id = $1 AND status NOT IN ${TERMINAL_STATUSES_SQL} RETURNING id`,
+      [executionId, reason]);
+    return rows.length === 1;
   }
 
   async findResumeToken(token: string): Promise<{ executionId: string; nodeId: string } | undefined> {
@@ -283,7 +355,7 @@ export class PgExecutionStore implements ExecutionStore {
     // it covers (appends made while a statement runs belong to the next flush)
     const statements = groups.map((group) => {
       try {
-        return { group, statement: buildFlushStatement(group, (message) => this.logger.warn?.(message)) };
+        return { group, statement: buildFlushStatement(group, (message) => this.logger.warn?.(message), this.owner, this.leaseMs) };
       } catch (error) {
         return { group, error };
       }
@@ -390,6 +462,8 @@ function dedupeSlot(workflowId: string, dedupeKey: string): string {
 export function buildFlushStatement(
   entries: Iterable<PendingExecution>,
   warn: (message: string) => void = () => undefined,
+  owner = 'local',
+  leaseMs = 15_000,
 ): SqlStatement & { values: unknown[]; eventCount: number } {
   const events: unknown[] = [];
   const views: ExecutionView[] = [];
@@ -420,7 +494,7 @@ export function buildFlushStatement(
   return {
     name: 'anchorflow_flush',
     text: FLUSH_SQL,
-    values: [toJsonText(events), toJsonText(views), toJsonText(tokens)],
+    values: [toJsonText(events), toJsonText(views), toJsonText(tokens), owner, leaseMs],
     eventCount: events.length,
   };
 }

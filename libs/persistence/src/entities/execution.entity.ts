@@ -72,4 +72,15 @@ export class ExecutionEntity {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
   updatedAt: Date & Opt = new Date();
+
+  /** daemon holding the lease (cluster mode); null when nobody runs it (finished, or waiting idle) */
+  @Property({ type: 'text', nullable: true })
+  owner?: string;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  leaseExpiresAt?: Date;
+
+  /** a cancel asked on a daemon that does not hold the lease; the holder acts on it when it renews */
+  @Property({ type: 'text', nullable: true })
+  cancelRequested?: string;
 }

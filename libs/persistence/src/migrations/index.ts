@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { InitialMigration } from './20261122000000-initial.migration.js';
+import { ExecutionLeasesMigration } from './20261122010000-execution-leases.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -7,4 +8,5 @@ import { InitialMigration } from './20261122000000-initial.migration.js';
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000_initial', class: InitialMigration },
+  { name: 'Migration20261122010000_execution_leases', class: ExecutionLeasesMigration },
 ];
