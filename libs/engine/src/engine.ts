@@ -181,7 +181,7 @@ export class Engine {
     if (!live) {
       const stored = await this.store.get(executionId);
       if (!stored) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
-      if (stored.status === 'succeeded' || stored.status === 'failed' || stored.status === 'cancelled') return stored;
+      if (stored.status === 'succeeded' || stored.status === 'failed' || stored.status === 'cancelled') return (await this.describe(executionId)) ?? stored;
     }
     return new Promise<ExecutionView | undefined>((resolve) => {
       let done = false;
@@ -245,6 +245,30 @@ export class Engine {
   /** live in-memory view of an execution this engine is running */
   view(executionId: string): ExecutionView | undefined {
     return this.runs.get(executionId)?.state.view();
+  }
+
+  /**
+   * The full view of any execution: live from memory, otherwise folded from its stored events (the
+   * store's projection row is a summary; node runs and their outputs come from the history).
+   */
+  async describe(executionId: string): Promise<ExecutionView | undefined> {
+    const live = this.runs.get(executionId);
+    if (live) return live.state.view();
+    const [summary, events] = await Promise.all([this.store.get(executionId), this.store.events(executionId)]);
+    const first = events[0];
+    if (!summary && !first) return undefined;
+    if (!first || first.type !== 'execution.started') return summary;
+    let graph: CompiledGraph;
+    try {
+      graph = await this.graphFor(first.workflowId, first.workflowVersion);
+    } catch {
+      return summary; // the version no longer compiles here: show the summary
+    }
+    const state = ExecutionState.fromStarted(graph, first as ExecutionStartedEvent);
+    for (let i = 1; i < events.length; i++) state.apply(events[i]);
+    // running/waiting is derived, not recorded: the projection knows it
+    if (!state.finished && summary) state.status = summary.status;
+    return state.view();
   }
 
   /** the compiled graph of a workflow version (cached) */

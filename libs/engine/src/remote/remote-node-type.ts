@@ -37,12 +37,34 @@ const PORT_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 // formats (uri, email…) are left to the worker, which re-validates with the plugin's own DTO
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 
-/** Compiles a JSON schema; the error says why it cannot be used. */
+/**
+ * Compiled validators by schema text. Workers announce their schemas with every heartbeat, and ajv keeps
+ * each compiled schema object in its own cache forever: without this, a long-running daemon would
+ * recompile (CPU) and retain (~4 KB) every announced schema, heartbeat after heartbeat.
+ */
+const compiled = new Map<string, ValidateFunction>();
+const MAX_COMPILED = 2000;
+
+/** Compiles a JSON schema (once per distinct schema text); the error says why it cannot be used. */
 export function compileJsonSchema(schema: unknown): { ok: true; validate: ValidateFunction } | { ok: false; error: string } {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { ok: false, error: 'a JSON schema must be an object' };
+  let key: string;
   try {
-    return { ok: true, validate: ajv.compile(schema as object) };
+    key = JSON.stringify(schema);
   } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  const hit = compiled.get(key);
+  if (hit) return { ok: true, validate: hit };
+  try {
+    const validate = ajv.compile(schema as object);
+    // the function stands alone; ajv's cache (keyed by object identity) must not grow with every announcement
+    ajv.removeSchema(schema as object);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, validate);
+    return { ok: true, validate };
+  } catch (err) {
+    ajv.removeSchema(schema as object);
     return { ok: false, error: (err as Error).message };
   }
 }

@@ -58,34 +58,33 @@ export function toView(row: ExecutionRow): ExecutionView {
 export async function readExecution(db: SqlQueryable, id: string): Promise<ExecutionView | undefined> {
   if (!isUuid(id)) return undefined;
   const { rows } = await db.query<ExecutionRow>(`SELECT ${VIEW_COLUMNS} FROM execution WHERE id = $1`, [id]);
-  return rows[0] && toView(rows[0]);
+  if (!rows[0]) return undefined;
+  return toView(rows[0]);
 }
 
 interface EventRow {
-  execution_id: string;
   seq: number;
-  type: string;
-  node_id: string | null;
-  at: number;
-  data: Record<string, unknown>;
+  last_seq: number;
+  events: string;
 }
-
-export const EVENT_COLUMNS = `execution_id, seq, type, node_id, ${ms('at')} AS at, data`;
 
 /** Events come back as plain objects of the same shape as the event classes. */
-export function toEvent(row: EventRow): ExecutionEvent {
-  const event: Record<string, unknown> = { ...row.data, type: row.type, executionId: row.execution_id, seq: row.seq, at: Math.round(row.at) };
-  if (row.node_id != null) event.nodeId = row.node_id;
-  return event as unknown as ExecutionEvent;
-}
-
 export async function readEvents(db: SqlQueryable, executionId: string, afterSeq = 0, limit?: number): Promise<ExecutionEvent[]> {
   if (!isUuid(executionId)) return [];
   const { rows } = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM execution_event WHERE execution_id = $1 AND seq > $2 ORDER BY seq${limit === undefined ? '' : ' LIMIT $3'}`,
-    limit === undefined ? [executionId, afterSeq] : [executionId, afterSeq, limit],
+    `SELECT seq, last_seq, events FROM execution_event WHERE execution_id = $1 AND last_seq > $2 ORDER BY seq`,
+    [executionId, afterSeq],
   );
-  return rows.map(toEvent);
+  const out: ExecutionEvent[] = [];
+  for (const row of rows) {
+    for (const e of JSON.parse(row.events) as Array<Record<string, unknown>>) {
+      if ((e.seq as number) <= afterSeq) continue;
+      e.executionId = executionId;
+      out.push(e as unknown as ExecutionEvent);
+      if (limit !== undefined && out.length >= limit) return out;
+    }
+  }
+  return out;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

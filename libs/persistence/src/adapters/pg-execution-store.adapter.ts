@@ -55,17 +55,18 @@ interface Waiter {
  * One statement (hence one transaction, one round trip) per flush: all events, each touched
  * execution's projection once, and the resume tokens of those executions.
  *
- * It is idempotent, because a commit whose acknowledgement was lost is retried: events ignore an
- * existing (execution_id, seq); a projection only replaces one with a lower or equal seq.
+ * It is idempotent, because a commit whose acknowledgement was lost is retried: an event row (the
+ * events one flush appended for one execution) is only replaced by a superset starting at the same
+ * seq; a projection only replaces one with a lower or equal seq.
  * A dedupe key already taken by another execution is not stored for the newcomer: the newcomer's
  * history must still be written, and a unique violation would fail every retry of the batch.
  */
 const FLUSH_SQL = `
 WITH ev AS (
-  INSERT INTO execution_event (execution_id, seq, type, node_id, at, data)
-  SELECT (e->>'x')::uuid, (e->>'s')::int, e->>'t', e->>'n', to_timestamp((e->>'a')::float8 / 1000), e->'d'
-  FROM jsonb_array_elements($1::jsonb) AS e
-  ON CONFLICT (execution_id, seq) DO NOTHING
+  INSERT INTO execution_event AS cur (execution_id, seq, last_seq, events)
+  SELECT * FROM unnest($6::uuid[], $7::int[], $8::int[], string_to_array($1::text, E'\\x1e'))
+  ON CONFLICT (execution_id, seq) DO UPDATE SET last_seq = excluded.last_seq, events = excluded.events
+  WHERE cur.last_seq < excluded.last_seq
 ), src AS (
   SELECT (p->>'id')::uuid AS id, (p->>'workflowId')::uuid AS workflow_id, (p->>'workflowVersion')::int AS workflow_version,
     p->>'status' AS status, p->'input' AS input, p->'output' AS output, p->'error' AS error,
@@ -465,15 +466,21 @@ export function buildFlushStatement(
   owner = 'local',
   leaseMs = 15_000,
 ): SqlStatement & { values: unknown[]; eventCount: number } {
-  const events: unknown[] = [];
+  const chunks: string[] = [];
+  const ids: string[] = [];
+  const firstSeqs: number[] = [];
+  const lastSeqs: number[] = [];
+  let eventCount = 0;
   const views: ExecutionView[] = [];
   const tokens: Array<{ token: string; executionId: string; nodeId: string }> = [];
   const dedupeTaken = new Map<string, string>();
   for (const entry of entries) {
-    for (const event of entry.events) {
-      // the columns' fields are not repeated in data
-      const { executionId, seq, type, at, nodeId, ...data } = event as ExecutionEvent & { nodeId?: string };
-      events.push({ x: executionId, s: seq, t: type, n: nodeId, a: at, d: data });
+    if (entry.events.length) {
+      ids.push(entry.executionId);
+      firstSeqs.push(entry.events[0]!.seq);
+      lastSeqs.push(entry.events[entry.events.length - 1]!.seq);
+      chunks.push(eventsText(entry.events));
+      eventCount += entry.events.length;
     }
     let view = entry.view();
     if (view.dedupeKey !== undefined) {
@@ -486,15 +493,28 @@ export function buildFlushStatement(
         dedupeTaken.set(slot, view.id);
       }
     }
-    views.push(view);
     for (const run of view.nodeRuns) {
       if (run.status === 'waiting' && run.resumeToken) tokens.push({ token: run.resumeToken, executionId: view.id, nodeId: run.nodeId });
     }
+    // node runs are a fold of the events (Engine.describe): the row is a summary, kept small because
+    // it is rewritten on every flush that touches the execution
+    views.push({ ...view, nodeRuns: [] });
   }
   return {
     name: 'anchorflow_flush',
     text: FLUSH_SQL,
-    values: [toJsonText(events), toJsonText(views), toJsonText(tokens), owner, leaseMs],
-    eventCount: events.length,
+    values: [chunks.join('\x1e'), toJsonText(views), toJsonText(tokens), owner, leaseMs, ids, firstSeqs, lastSeqs],
+    eventCount,
   };
+}
+
+
+/** the events of one commit as JSON text, without the executionId each of them repeats */
+function eventsText(events: readonly ExecutionEvent[]): string {
+  const slim = events.map(({ executionId: _x, ...rest }) => rest);
+  try {
+    return JSON.stringify(slim);
+  } catch {
+    return toJsonText(slim); // bigints, cycles
+  }
 }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase } from '../testing/test-database.js';
+import { MIGRATIONS } from '../migrations/index.js';
 import { openDatabase } from './open-database.js';
 
 const testDb = await createTestDatabase();
@@ -14,7 +15,7 @@ const testDb = await createTestDatabase();
       const tables = await first.pool.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'execution', 'execution_event', 'mikro_orm_migrations', 'plugin_state', 'resume_token', 'workflow', 'workflow_version',
+        'api_key', 'audit_entry', 'credential', 'execution', 'execution_event', 'mikro_orm_migrations', 'plugin_state', 'resume_token', 'workflow', 'workflow_version',
       ]);
     } finally {
       await first.close();
@@ -22,7 +23,7 @@ const testDb = await createTestDatabase();
     const second = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
     try {
       const applied = await second.pool.query<{ name: string }>('SELECT name FROM mikro_orm_migrations');
-      expect(applied.rows.map((r) => r.name)).toEqual(['Migration20261122000000_initial']);
+      expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
       expect(await second.orm.migrator.getPending()).toEqual([]);
     } finally {
       await second.close();

@@ -24,6 +24,7 @@ export const TERMINAL_STATUS_SQL = `('succeeded', 'failed', 'cancelled')`;
 @Index({ name: 'execution_workflow_started_idx', expression: 'create index "execution_workflow_started_idx" on "execution" ("workflow_id", "started_at" desc, "id" desc)' })
 @Index({ name: 'execution_status_started_idx', expression: 'create index "execution_status_started_idx" on "execution" ("status", "started_at" desc, "id" desc)' })
 @Index({ name: 'execution_wake_at_idx', expression: `create index "execution_wake_at_idx" on "execution" ("wake_at") where wake_at is not null and status not in ${TERMINAL_STATUS_SQL}` })
+@Index({ name: 'execution_claimable_idx', expression: `create index "execution_claimable_idx" on "execution" ("lease_expires_at", "started_at") where status not in ${TERMINAL_STATUS_SQL}` })
 @Index({ name: 'execution_unfinished_idx', expression: `create index "execution_unfinished_idx" on "execution" ("started_at") where status not in ${TERMINAL_STATUS_SQL}` })
 export class ExecutionEntity {
   @PrimaryKey({ type: 'uuid' })

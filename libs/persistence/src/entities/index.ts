@@ -1,3 +1,6 @@
+import { ApiKeyEntity } from './api-key.entity.js';
+import { AuditEntryEntity } from './audit-entry.entity.js';
+import { CredentialEntity } from './credential.entity.js';
 import { ExecutionEventEntity } from './execution-event.entity.js';
 import { ExecutionEntity } from './execution.entity.js';
 import { PluginStateEntity } from './plugin-state.entity.js';
@@ -5,6 +8,6 @@ import { ResumeTokenEntity } from './resume-token.entity.js';
 import { WorkflowVersionEntity } from './workflow-version.entity.js';
 import { WorkflowEntity } from './workflow.entity.js';
 
-export { ExecutionEventEntity, ExecutionEntity, PluginStateEntity, ResumeTokenEntity, WorkflowVersionEntity, WorkflowEntity };
+export { ApiKeyEntity, AuditEntryEntity, CredentialEntity, ExecutionEventEntity, ExecutionEntity, PluginStateEntity, ResumeTokenEntity, WorkflowVersionEntity, WorkflowEntity };
 
-export const ENTITIES = [WorkflowEntity, WorkflowVersionEntity, ExecutionEntity, ExecutionEventEntity, ResumeTokenEntity, PluginStateEntity];
+export const ENTITIES = [WorkflowEntity, WorkflowVersionEntity, ExecutionEntity, ExecutionEventEntity, ResumeTokenEntity, PluginStateEntity, AuditEntryEntity, ApiKeyEntity, CredentialEntity];

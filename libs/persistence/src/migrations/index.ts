@@ -1,6 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { InitialMigration } from './20261122000000-initial.migration.js';
 import { ExecutionLeasesMigration } from './20261122010000-execution-leases.migration.js';
+import { EventChunksMigration } from './20261122020000-event-chunks.migration.js';
+import { AuditLogMigration } from './20261201000000-audit-log.migration.js';
+import { ApiKeysCredentialsMigration } from './20261202000000-api-keys-credentials.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -9,4 +12,7 @@ import { ExecutionLeasesMigration } from './20261122010000-execution-leases.migr
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000_initial', class: InitialMigration },
   { name: 'Migration20261122010000_execution_leases', class: ExecutionLeasesMigration },
+  { name: 'Migration20261122020000_event_chunks', class: EventChunksMigration },
+  { name: 'Migration20261201000000_audit_log', class: AuditLogMigration },
+  { name: 'Migration20261202000000_api_keys_credentials', class: ApiKeysCredentialsMigration },
 ];

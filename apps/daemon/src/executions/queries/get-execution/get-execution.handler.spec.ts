@@ -11,13 +11,13 @@ describe('GetExecutionHandler', () => {
   const stored = executionView({ status: 'running', finishedAt: undefined });
   const live = executionView({ status: 'succeeded' });
 
-  it('prefers the live view of a running execution over the stored projection', async () => {
-    const handler = new GetExecutionHandler({ view: () => live, graph: noGraph }, { get: async () => stored });
+  it('prefers what the engine describes (live, or folded from events) over the stored summary', async () => {
+    const handler = new GetExecutionHandler({ describe: async () => live, graph: noGraph }, { get: async () => stored });
     expect((await handler.execute(new GetExecutionQuery(live.id))).status).toBe('succeeded');
   });
 
   it('falls back to the store and maps to the API shape with ISO times', async () => {
-    const handler = new GetExecutionHandler({ view: () => undefined, graph: noGraph }, { get: async () => stored });
+    const handler = new GetExecutionHandler({ describe: async () => undefined, graph: noGraph }, { get: async () => stored });
     const dto = await handler.execute(new GetExecutionQuery(stored.id));
     expect(dto).toEqual({
       id: stored.id,
@@ -35,7 +35,7 @@ describe('GetExecutionHandler', () => {
   });
 
   it('404 when neither knows it', async () => {
-    const handler = new GetExecutionHandler({ view: () => undefined, graph: noGraph }, { get: async () => undefined });
+    const handler = new GetExecutionHandler({ describe: async () => undefined, graph: noGraph }, { get: async () => undefined });
     await expect(handler.execute(new GetExecutionQuery('nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -10,13 +10,13 @@ import { GetExecutionQuery } from './get-execution.query.js';
 @QueryHandler(GetExecutionQuery)
 export class GetExecutionHandler implements IQueryHandler<GetExecutionQuery> {
   constructor(
-    @Inject(ENGINE) private readonly engine: Pick<Engine, 'view' | 'graph'>,
+    @Inject(ENGINE) private readonly engine: Pick<Engine, 'describe' | 'graph'>,
     @Inject(EXECUTION_READER) private readonly reader: Pick<ExecutionReader, 'get'>,
   ) {}
 
   async execute({ executionId }: GetExecutionQuery): Promise<ExecutionDto> {
-    // the live view is fresher than the store while the execution runs in this process
-    const view = this.engine.view(executionId) ?? (await this.reader.get(executionId));
+    // live from memory while it runs here, else folded from its events (node runs are not in the summary row)
+    const view = (await this.engine.describe(executionId)) ?? (await this.reader.get(executionId));
     if (!view) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
     return toExecutionDto(await withNodeInputs(this.engine, view));
   }
