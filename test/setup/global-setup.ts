@@ -106,6 +106,8 @@ export default async function globalSetup(): Promise<void> {
   process.stdout.write(`[e2e] run ${runId}: data dirs under ${runDir}\n`);
   // test workers are forked after this and inherit the environment (and --runInBand shares it)
   process.env.AF_E2E_RUN_ID = runId;
+  // the admin API key of every daemon of this run (ANCHORFLOW_ADMIN_KEY); the api client sends it
+  process.env.AF_E2E_ADMIN_KEY = `afk_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
   process.env.AF_E2E_RUN_DIR = runDir;
   process.env.AF_E2E_DB_MODE = serverUrl ? 'external' : 'embedded';
   process.env.AF_E2E_DB_REASON = reason;

@@ -2,7 +2,11 @@
  * A small typed client for the daemon's REST API (ARCHITECTURE §5), built on fetch. Every call returns
  * status, headers and the parsed body so tests can assert on the wire contract; the helpers that expect
  * success throw an error carrying the whole response when they do not get it.
+ *
+ * Every request carries `Authorization: Bearer <the run's admin key>` (see e2e-env `testAdminKey`) unless
+ * the request sets Authorization or X-Api-Key itself, or the client was made with `{ apiKey: null }`.
  */
+import { testAdminKey } from './e2e-env.js';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -108,10 +112,16 @@ function sleep(ms: number): Promise<void> {
 }
 
 export class Api {
-  constructor(readonly baseUrl: string) {}
+  /** the credential sent as `Authorization: Bearer …` (an API key or an editor token); null: none */
+  readonly bearer: string | null;
+
+  constructor(readonly baseUrl: string, options: { apiKey?: string | null } = {}) {
+    this.bearer = options.apiKey === undefined ? testAdminKey() : options.apiKey;
+  }
 
   async request<T = any>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (this.bearer !== null && !Object.keys(headers).some((h) => /^(authorization|x-api-key)$/i.test(h))) headers.authorization = `Bearer ${this.bearer}`;
     let payload: string | Uint8Array | undefined;
     if (options.raw !== undefined) payload = options.raw;
     else if (body !== undefined) payload = JSON.stringify(body);

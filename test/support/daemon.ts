@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { currentRun, dbPrefix } from './e2e-env.js';
+import { currentRun, dbPrefix, testAdminKey } from './e2e-env.js';
 import { createDatabase } from './pg-admin.js';
 import { forgetPid, livePostmastersUnder, recordPid } from './processes.js';
 
@@ -26,7 +26,8 @@ export interface StartDaemonOptions {
   env?: Record<string, string | undefined>;
   /**
    * Database: default follows the run (external → a database of its own per data dir, reused when the
-   * same data dir is started again; embedded → no DATABASE_URL). `null` forces embedded.
+   * same data dir is started again; embedded → no DATABASE_URL). `null` forces embedded. Daemons that
+   * must share one database (cluster mode) get the same URL: `sharedDatabase()` or `other.databaseUrl`.
    */
   databaseUrl?: string | null;
   /** how long to wait for the listening line (default 90 s, E2E_DAEMON_START_TIMEOUT_MS) */
@@ -92,6 +93,16 @@ async function databaseFor(dataDir: string): Promise<string | undefined> {
   return url;
 }
 
+/**
+ * A fresh database of this run that several daemons can share (`startDaemon({ databaseUrl })`), or
+ * undefined in an embedded run (then daemons cannot share one).
+ */
+export async function sharedDatabase(): Promise<string | undefined> {
+  const run = currentRun();
+  if (run.dbMode !== 'external' || !run.serverUrl) return undefined;
+  return createDatabase(run.serverUrl, `${dbPrefix(run.runId)}_${randomBytes(3).toString('hex')}`);
+}
+
 function tail(text: string, max = 12_000): string {
   return text.length > max ? `…(${text.length - max} earlier chars cut)…\n${text.slice(-max)}` : text;
 }
@@ -110,8 +121,11 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
   delete env.NODE_OPTIONS;
   delete env.DATABASE_URL;
   delete env.PG_TEST_URL;
+  // cluster mode only when a test asks for it (env: { NATS_URL })
+  delete env.NATS_URL;
   for (const key of Object.keys(env)) if (key.startsWith('ANCHORFLOW_') || key.startsWith('AF_E2E_')) delete env[key];
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', ANCHORFLOW_DATA_DIR: dataDir });
+  // every route but health and webhooks needs a key: the run's admin key (`env: { ANCHORFLOW_ADMIN_KEY: undefined }` for a first-start bootstrap)
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', ANCHORFLOW_DATA_DIR: dataDir, ANCHORFLOW_ADMIN_KEY: testAdminKey() });
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k]; else env[k] = v;

@@ -3,6 +3,7 @@
  * (jest forks its workers after global setup, so they inherit process.env; with --runInBand it is the
  * same process). A copy is also written to `<runDir>/run.json` for humans.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +30,22 @@ export const ENV = {
   dbReason: 'AF_E2E_DB_REASON',
   serverUrl: 'AF_E2E_SERVER_URL',
   databaseUrl: 'AF_E2E_DATABASE_URL',
+  adminKey: 'AF_E2E_ADMIN_KEY',
 } as const;
+
+/**
+ * The admin API key of this run: `startDaemon()` provisions it (ANCHORFLOW_ADMIN_KEY) and the `Api`
+ * client and `rawRequest` send it unless told otherwise. Made by global setup; a file run without it
+ * makes one per process.
+ */
+export function testAdminKey(): string {
+  let key = process.env[ENV.adminKey];
+  if (!key) {
+    key = `afk_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+    process.env[ENV.adminKey] = key;
+  }
+  return key;
+}
 
 export function dbPrefix(runId: string): string {
   return `af_e2e_${runId}`;

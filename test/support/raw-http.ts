@@ -4,6 +4,7 @@
  * (e.g. 413 on an oversized upload) and the rest of the upload then fails.
  */
 import http from 'node:http';
+import { testAdminKey } from './e2e-env.js';
 
 export interface RawResponse {
   status: number;
@@ -13,7 +14,10 @@ export interface RawResponse {
   json: unknown;
 }
 
-export function rawRequest(baseUrl: string, method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<RawResponse> {
+/** Sends the run's admin key (`Authorization: Bearer …`) unless `headers` set Authorization or X-Api-Key, or `apiKey: null`. */
+export function rawRequest(baseUrl: string, method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; apiKey?: string | null } = {}): Promise<RawResponse> {
+  const apiKey = options.apiKey === undefined ? testAdminKey() : options.apiKey;
+  const ownAuth = Object.keys(options.headers ?? {}).some((h) => /^(authorization|x-api-key)$/i.test(h));
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -21,6 +25,7 @@ export function rawRequest(baseUrl: string, method: string, path: string, option
       host: url.hostname, port: url.port, method, path,
       headers: {
         ...(options.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) } : {}),
+        ...(apiKey !== null && !ownAuth ? { authorization: `Bearer ${apiKey}` } : {}),
         ...options.headers,
       },
       timeout: options.timeoutMs ?? 30_000,

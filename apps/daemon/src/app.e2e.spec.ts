@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '@anchorflow/persistence';
+import { generateApiKey } from '@anchorflow/security';
 import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig, readConfigFiles } from './config/load-config.js';
@@ -24,10 +25,13 @@ describeDb('daemon on PostgreSQL', () => {
   const config = loadConfig(env, readConfigFiles(env));
   const logger = pino({ level: 'silent' });
   const apps: INestApplication[] = [];
+  // provisioned as ANCHORFLOW_ADMIN_KEY: every route but health and webhooks needs a key
+  const adminKey = generateApiKey().secret;
+  const authed = (a: INestApplication) => request.agent(a.getHttpServer()).set('Authorization', `Bearer ${adminKey}`);
 
   async function boot(): Promise<INestApplication> {
     const database = await openDatabaseFromConfig(config, logger);
-    const app = await createApp({ config, database, logger, shutdownHooks: false });
+    const app = await createApp({ config, database, logger, shutdownHooks: false, security: { env: { ...env, ANCHORFLOW_ADMIN_KEY: adminKey } } });
     await app.init();
     await app.get(EngineLifecycle).start();
     apps.push(app);
@@ -51,7 +55,7 @@ describeDb('daemon on PostgreSQL', () => {
   });
 
   it('runs a workflow durably: execution, node runs and history come back from PostgreSQL', async () => {
-    const http = request(app.getHttpServer());
+    const http = authed(app);
     const { body: wf } = await http
       .post('/api/v1/workflows')
       .send({
@@ -83,7 +87,7 @@ describeDb('daemon on PostgreSQL', () => {
   });
 
   it('serves webhooks from the in-memory index; activation survives a restart', async () => {
-    const http = request(app.getHttpServer());
+    const http = authed(app);
     const { body: wf } = await http
       .post('/api/v1/workflows')
       .send({
@@ -111,7 +115,7 @@ describeDb('daemon on PostgreSQL', () => {
     // one daemon at a time on this database from here on (no leases between daemons yet)
     for (const a of apps.splice(0)) await a.close();
     const first = await boot();
-    const http = request(first.getHttpServer());
+    const http = authed(first);
     const { body: wf } = await http
       .post('/api/v1/workflows')
       .send({
@@ -135,7 +139,7 @@ describeDb('daemon on PostgreSQL', () => {
     let status = '';
     let nodeRuns: Array<{ nodeId: string; status: string; attempt: number }> = [];
     while (Date.now() < deadline) {
-      const res = await request(next.getHttpServer()).get(`/api/v1/executions/${body.executionId}`).expect(200);
+      const res = await authed(next).get(`/api/v1/executions/${body.executionId}`).expect(200);
       ({ status, nodeRuns } = res.body);
       if (status === 'succeeded' || status === 'failed') break;
       await new Promise((r) => setTimeout(r, 100));

@@ -5,11 +5,12 @@ import { createMemoryApp, type MemoryApp } from './testing/memory-app.js';
 /** The daemon in-process on in-memory ports: HTTP contract, errors, webhooks (no PostgreSQL needed). */
 describe('daemon over HTTP (in-memory ports)', () => {
   let t: MemoryApp;
-  let http: ReturnType<typeof request>;
+  let http: ReturnType<typeof request.agent>;
 
   beforeAll(async () => {
     t = await createMemoryApp({ env: { ANCHORFLOW_HOOKS_RESPONSE_TIMEOUT_MS: '2000', ANCHORFLOW_HTTP_BODY_LIMIT: '2kb' } });
-    http = request(t.app.getHttpServer());
+    // every route but health and webhooks needs a key: the app's admin key on every request
+    http = request.agent(t.app.getHttpServer()).set('Authorization', `Bearer ${t.adminKey}`);
   });
   afterAll(async () => {
     await t?.close();

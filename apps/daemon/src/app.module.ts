@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { UnhandledExceptionsLogger } from './common/unhandled-exceptions.logger.js';
 import { createValidationPipe } from './common/validation.js';
@@ -12,11 +13,23 @@ import { HealthModule } from './health/health.module.js';
 import { HooksModule } from './hooks/hooks.module.js';
 import { httpLoggingOptions } from './logging/logger.js';
 import { ROOT_LOGGER } from './logging/logging.tokens.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { NodeTypesModule } from './node-types/node-types.module.js';
+import { PluginsModule } from './plugins/plugins.module.js';
+import { ClusterModule } from './engine/cluster.module.js';
+import { RetentionModule } from './retention/retention.module.js';
+import { SecurityModule } from './security/security.module.js';
+import type { SecurityOptions } from './security/security.options.js';
+import type { SecretRegistry } from './security/secret-registry.js';
+import { SECRET_REGISTRY } from './security/security.tokens.js';
+import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { TriggersModule } from './triggers/triggers.module.js';
 import { WorkflowsModule } from './workflows/workflows.module.js';
 
-export type AppModuleOptions = EngineModuleOptions;
+export type AppModuleOptions = EngineModuleOptions & {
+  /** secrets' source and the shared SecretRegistry (apps/daemon/src/security); default: process.env, a new registry */
+  security?: SecurityOptions;
+};
 
 @Module({})
 export class AppModule {
@@ -27,15 +40,27 @@ export class AppModule {
         CqrsModule.forRoot(),
         LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(options.logger, options.config.log) }),
         EngineModule.forRoot(options),
+        SecurityModule.forRoot(options.security),
         TriggersModule,
         HealthModule,
         NodeTypesModule,
+        PluginsModule,
+        ClusterModule,
         WorkflowsModule,
         ExecutionsModule,
         HooksModule,
+        AuditModule,
+        MetricsModule,
+        RetentionModule,
+        ShutdownModule,
       ],
       providers: [
-        { provide: APP_FILTER, inject: [ROOT_LOGGER], useFactory: (logger: Logger) => new ApiExceptionFilter(logger) },
+        {
+          provide: APP_FILTER,
+          inject: [ROOT_LOGGER, SECRET_REGISTRY],
+          // error bodies go through the log redactor: no credential value or key shape is ever echoed back
+          useFactory: (logger: Logger, secrets: SecretRegistry) => new ApiExceptionFilter(logger, (body) => secrets.logs.redact(body)),
+        },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         UnhandledExceptionsLogger,
       ],

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
+import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'api/docs';
@@ -17,6 +18,8 @@ export async function createApp(options: AppModuleOptions & { shutdownHooks?: bo
     bufferLogs: true,
     // long-polling requests (?wait, lastNode webhooks) must not hold shutdown up
     forceCloseConnections: true,
+    // once shutdown starts, requests still arriving on open connections get 503 (see GracefulShutdown)
+    return503OnClosing: true,
   });
   configureApp(app, options);
   if (options.shutdownHooks !== false) app.enableShutdownHooks(undefined, { useProcessExit: true });
@@ -26,19 +29,23 @@ export async function createApp(options: AppModuleOptions & { shutdownHooks?: bo
 export function configureApp(app: NestExpressApplication, options: AppModuleOptions): void {
   app.useLogger(app.get(NestPinoLogger));
   app.disable('x-powered-by');
+  // helmet headers, and CORS only for security.corsOrigins
+  applyHttpSecurity(app, options.config.security);
   const limit = options.config.http.bodyLimit;
   // Nest only claims `verify` for itself with { rawBody: true }, which this app does not use
   const verify = verifyJsonDepth(options.config.http.maxJsonDepth);
   app.useBodyParser('json', { limit, strict: true, verify } as NestExpressBodyParserOptionsFor<'json'>);
   app.useBodyParser('urlencoded', { limit, extended: true });
   app.useBodyParser('text', { limit, type: 'text/*' });
-  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }, { path: 'metrics', method: RequestMethod.GET }] });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Anchorflow')
       .setDescription('Durable workflow engine: workflows, executions, node types. Errors are { "error": { "code", "message", "details" } }.')
       .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key (afk_…) or an editor token from POST /api/v1/auth/token' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'api-key')
       .build(),
   );
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });

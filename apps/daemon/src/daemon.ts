@@ -7,6 +7,9 @@ import { createApp } from './create-app.js';
 import { openDatabaseFromConfig } from './database/persistence.providers.js';
 import { EngineLifecycle } from './engine/engine-lifecycle.service.js';
 import { createRootLogger, printListening } from './logging/logger.js';
+import { SECRET_ENV } from './security/key-material.js';
+import { redactingLogOptions } from './security/log-redaction.js';
+import { SecretRegistry } from './security/secret-registry.js';
 
 /** `http://127.0.0.1:8080`, `http://[::1]:8080` */
 export function listeningUrl(host: string, port: number): string {
@@ -35,7 +38,10 @@ export async function runDaemon(env: Env = process.env): Promise<RunningDaemon> 
     }
     throw err;
   }
-  const logger = createRootLogger(config.log);
+  // one registry of secret values for the whole process: the logger redacts with it from its first line
+  const secrets = new SecretRegistry();
+  for (const name of Object.values(SECRET_ENV)) secrets.addDaemonSecret(env[name]);
+  const logger = createRootLogger(config.log, undefined, redactingLogOptions(secrets));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting (unfinished executions resume on restart)');
@@ -50,7 +56,7 @@ export async function runDaemon(env: Env = process.env): Promise<RunningDaemon> 
 
   let app: INestApplication;
   try {
-    app = await createApp({ config, database, logger });
+    app = await createApp({ config, database, logger, security: { env, secrets } });
     await app.listen(config.http.port, config.http.host);
   } catch (err) {
     await database.close().catch(() => undefined);

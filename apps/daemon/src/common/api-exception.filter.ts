@@ -6,7 +6,11 @@ import { toHttpError } from './api-error.js';
 /** The one place where errors become HTTP responses: `{ error: { code, message, details } }`. */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** applied to every error body before it is sent (the daemon passes the secret redactor) */
+    private readonly redact: <T>(body: T) => T = (body) => body,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -21,6 +25,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    res.status(status).json(body);
+    res.status(status).json(this.redact(body));
   }
 }

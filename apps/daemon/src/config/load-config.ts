@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
-import { AnchorflowConfig, CONFIG_KEYS, CONVENTIONAL_ENV, SECRET_KEYS } from './config.schema.js';
+import { AnchorflowConfig, CONFIG_KEYS, CONVENTIONAL_ENV, SECRET_ENV_VARS, SECRET_KEYS } from './config.schema.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -75,8 +75,10 @@ function dropNulls(tree: Tree): Tree {
   return tree;
 }
 
-function coerce(raw: string, type: 'string' | 'number' | 'boolean'): unknown {
+function coerce(raw: string, type: 'string' | 'number' | 'boolean' | 'list'): unknown {
   const text = raw.trim();
+  // `a, b` → ['a', 'b'] (ANCHORFLOW_PLUGINS)
+  if (type === 'list') return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (type === 'number' && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   if (type === 'boolean') {
     if (/^(true|1|yes|on)$/i.test(text)) return true;
@@ -126,7 +128,7 @@ export function loadConfig(env: Env, files: readonly ConfigSource[]): Anchorflow
     mergeInto(merged, doc, '', origin, file.name);
   }
 
-  const fromEnv = (name: string, path: string, type: 'string' | 'number' | 'boolean') => {
+  const fromEnv = (name: string, path: string, type: 'string' | 'number' | 'boolean' | 'list') => {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') return;
     setPath(merged, path, coerce(raw, type));
@@ -172,7 +174,7 @@ export function readConfigFiles(env: Env, options: { defaultsPath?: string; cwd?
 
 /** `ANCHORFLOW_*` variables that set no key (likely typos); the daemon warns about them. */
 export function unknownEnvVars(env: Env): string[] {
-  const known = new Set([CONFIG_FILE_ENV, ...CONFIG_KEYS.map((k) => envNameOf(k.path))]);
+  const known = new Set([CONFIG_FILE_ENV, ...SECRET_ENV_VARS, ...CONFIG_KEYS.map((k) => envNameOf(k.path))]);
   return Object.keys(env).filter((name) => name.startsWith('ANCHORFLOW_') && !known.has(name) && !name.startsWith('ANCHORFLOW_TEST')).sort();
 }
 
@@ -196,6 +198,25 @@ export function redactConfig(config: AnchorflowConfig): Record<string, unknown> 
   return {
     ...config,
     database: { ...config.database, url: redactUrl(config.database.url) },
-    nats: { ...config.nats, url: redactUrl(config.nats.url) },
+    nats: { ...config.nats, url: redactNatsUrl(config.nats.url) },
+    metrics: config.metrics && { ...config.metrics, token: config.metrics.token === undefined ? undefined : '***' },
   };
+}
+
+/** NATS URLs may list several servers, and `nats://token@host` carries the token as the user name. */
+export function redactNatsUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  return url
+    .split(',')
+    .map((server) => {
+      const redacted = redactUrl(server.trim());
+      try {
+        const u = new URL(redacted!);
+        if (u.username && !u.password) u.username = '***';
+        return u.toString().replace(/\/$/, '');
+      } catch {
+        return '***';
+      }
+    })
+    .join(',');
 }

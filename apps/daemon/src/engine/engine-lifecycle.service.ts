@@ -5,7 +5,8 @@ import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { DATABASE, EXECUTION_STORE } from '../database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { ENGINE } from './engine.tokens.js';
+import { ENGINE, NATS_CLUSTER } from './engine.tokens.js';
+import type { NatsCluster } from './nats-cluster.js';
 
 interface Closable {
   close?(): Promise<void>;
@@ -14,7 +15,9 @@ interface Closable {
 /**
  * Starts the engine's work once the daemon listens (recover unfinished executions, start the wake-up
  * poller) and shuts down in order: engine stopped (no new work, running nodes aborted to resume after
- * restart, store flushed) before the HTTP server closes; then the store, then the database.
+ * restart, store flushed), then NATS (transport, registry, connection drained; jobs on workers finish
+ * and leave their results for the next start) before the HTTP server closes; then the store, then the
+ * database.
  */
 @Injectable()
 export class EngineLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -26,9 +29,13 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     @Inject(DATABASE) private readonly database: Closable,
     @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
   ) {}
 
-  /** Call after listen(): resumes every unfinished execution, then polls for due timers and retries. */
+  /**
+   * Call after listen(): resumes every unfinished execution (in cluster mode the registry has started and
+   * workers have been discovered by now, so remote nodes find them), then polls for due timers and retries.
+   */
   async start(): Promise<number> {
     if (this.started) return 0;
     this.started = true;
@@ -45,6 +52,10 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
       await this.engine.stop();
     } catch (err) {
       this.logger.error({ err }, 'engine did not stop cleanly');
+    }
+    if (this.cluster) {
+      this.logger.info({ event: 'shutdown.nats' }, 'closing the NATS connection');
+      await this.cluster.stop();
     }
   }
 

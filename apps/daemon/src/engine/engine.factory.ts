@@ -1,7 +1,7 @@
-import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionStore, type WorkflowSource } from '@anchorflow/engine';
+import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
 import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
 import { NodeError } from '@anchorflow/plugin-sdk';
-import { InProcessTransport } from '@anchorflow/transport';
+import { InProcessTransport, type NatsTransport, RoutingTransport } from '@anchorflow/transport';
 import type { EngineConfig } from '../config/config.schema.js';
 
 /** Until a credentials store exists, a node asking for one gets a clear, non-retryable error. */
@@ -20,31 +20,50 @@ export function buildCatalog(plugins: readonly PluginDefinition[]): NodeCatalog 
   return catalog;
 }
 
+/**
+ * In-process only (embedded mode), or — with the NATS transport — types announced by workers go over
+ * NATS and every type this daemon loads itself runs here.
+ */
+export function buildTransport(catalog: NodeCatalog, nats?: NatsTransport): NodeTransport {
+  const local = new InProcessTransport(catalog);
+  return nats ? new RoutingTransport(catalog, local, nats) : local;
+}
+
 export interface EngineParts {
-  plugins: readonly PluginDefinition[];
+  /** the node catalog (plugins loaded already); default: built from `plugins` */
+  catalog?: NodeCatalog;
+  /** used when no catalog is given */
+  plugins?: readonly PluginDefinition[];
+  /** default: the in-process transport on the catalog */
+  transport?: NodeTransport;
   store: ExecutionStore;
   workflows: WorkflowSource;
   sink: EventSink;
   logger: NodeLogger;
   pluginState: (plugin: string) => PluginState;
   options: EngineConfig;
+  /** the store's lease (cluster.leaseMs): leases are renewed three times within it */
+  leaseMs?: number;
   credentials?: CredentialsAccessor;
 }
 
-/** The framework-free engine with the in-process transport. */
+/** The framework-free engine on the given catalog and transport (in process by default). */
 export function buildEngine(parts: EngineParts): Engine {
-  const catalog = buildCatalog(parts.plugins);
+  const catalog = parts.catalog ?? buildCatalog(parts.plugins ?? []);
   const { maxConcurrentNodes, maxConcurrentNodesPerExecution, expressionTimeoutMs, maxNodes, wakeUpHorizonMs } = parts.options;
   const deps: EngineDeps = {
     store: parts.store,
-    transport: new InProcessTransport(catalog),
+    transport: parts.transport ?? buildTransport(catalog),
     catalog,
     workflows: parts.workflows,
     sink: parts.sink,
     logger: parts.logger,
     pluginState: parts.pluginState,
     credentials: parts.credentials ?? noCredentials,
-    options: { maxConcurrentNodes, maxConcurrentNodesPerExecution, expressionTimeoutMs, maxNodes, wakeUpHorizonMs },
+    options: {
+      maxConcurrentNodes, maxConcurrentNodesPerExecution, expressionTimeoutMs, maxNodes, wakeUpHorizonMs,
+      ...(parts.leaseMs !== undefined ? { leaseRenewMs: Math.max(100, Math.floor(parts.leaseMs / 3)) } : {}),
+    },
   };
   return new Engine(deps);
 }

@@ -9,19 +9,26 @@ import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STAT
 import { persistenceProviders } from '../database/persistence.providers.js';
 import { toNodeLogger } from '../logging/logger.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
+import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
-import { buildEngine } from './engine.factory.js';
-import { ENGINE, PLUGINS } from './engine.tokens.js';
+import { buildEngine, buildTransport } from './engine.factory.js';
+import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
 import { EventBusSink } from './event-bus.sink.js';
+import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
+import type { EngineSecurity } from '../security/security.module.js';
+import { ENGINE_SECURITY } from '../security/security.tokens.js';
 
 export interface EngineModuleOptions {
   config: AnchorflowConfig;
   /** the open database (see openDatabaseFromConfig); closed on shutdown */
   database: object;
   logger: Logger;
-  /** default: the built-in plugins */
+  /** default: the built-in plugins (the `plugins` config key adds to them) */
   plugins?: PluginDefinition[];
+  /** where relative `plugins` paths and package names are resolved; default: the ANCHORFLOW_CONFIG file's directory, else the working directory */
+  pluginsBaseDir?: string;
   /** ready-made engine ports instead of the PostgreSQL adapters (specs without a database) */
   ports?: EnginePorts;
 }
@@ -44,7 +51,12 @@ function portProviders(ports: EnginePorts): Provider[] {
   ];
 }
 
-/** Config, logger, database, the engine's ports and the engine itself, for the whole app. */
+/**
+ * Config, logger, database, the engine's ports and the engine itself, for the whole app. Start-up order
+ * (libs/plugin-host/README.md): plugins loaded into the catalog → NATS connected, registry and transport
+ * started, workers discovered (cluster mode only) → engine built on the routing transport and attached
+ * → EngineLifecycle.start() resumes executions after listen().
+ */
 @Global()
 @Module({})
 export class EngineModule {
@@ -58,30 +70,73 @@ export class EngineModule {
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
         ...(options.ports ? portProviders(options.ports) : persistenceProviders),
         {
+          provide: DAEMON_ID,
+          inject: [APP_CONFIG, ROOT_LOGGER],
+          useFactory: (config: AnchorflowConfig, logger: Logger): string => {
+            const { id, source, warning } = resolveDaemonId(config, { persist: !options.ports });
+            if (warning) logger.warn({ event: 'daemon.id', daemonId: id, source }, `daemon id ${id}: ${warning}; set daemonId (ANCHORFLOW_DAEMON_ID) to keep it stable`);
+            else logger.info({ event: 'daemon.id', daemonId: id, source }, `daemon id ${id}`);
+            return id;
+          },
+        },
+        {
+          provide: DAEMON_PLUGINS,
+          inject: [APP_CONFIG, PLUGINS, ROOT_LOGGER],
+          useFactory: (config: AnchorflowConfig, builtIns: PluginDefinition[], logger: Logger): Promise<DaemonPlugins> =>
+            loadDaemonPlugins({
+              builtIns,
+              specs: config.plugins,
+              baseDir: options.pluginsBaseDir ?? pluginsBaseDir(),
+              logger: toNodeLogger(logger.child({ component: 'plugins' })),
+            }),
+        },
+        {
+          provide: NATS_CLUSTER,
+          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, PLUGIN_STATE, ROOT_LOGGER],
+          useFactory: async (config: AnchorflowConfig, daemonId: string, plugins: DaemonPlugins, pluginState: (plugin: string) => PluginState, logger: Logger): Promise<NatsCluster | null> => {
+            const url = config.nats.url;
+            if (!url) return null;
+            return startNatsCluster({ config: { ...config, nats: { ...config.nats, url } }, daemonId, catalog: plugins.catalog, pluginState, logger: toNodeLogger(logger.child({ component: 'nats' })) });
+          },
+        },
+        {
           provide: ENGINE,
-          inject: [APP_CONFIG, PLUGINS, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
-            plugins: PluginDefinition[],
+            plugins: DaemonPlugins,
+            cluster: NatsCluster | null,
             store: ExecutionStore,
             workflows: WorkflowRepository,
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
             logger: Logger,
-          ): Engine =>
-            buildEngine({
-              plugins,
+            security: EngineSecurity | undefined,
+          ): Engine => {
+            const engine = buildEngine({
+              catalog: plugins.catalog,
+              // credential values are redacted from node outputs and errors (SecurityModule)
+              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
+              credentials: security?.credentials,
               store,
               workflows,
               pluginState,
               sink: new EventBusSink(eventBus, logger),
               logger: toNodeLogger(logger.child({ component: 'engine' })),
               options: config.engine,
-            }),
+              leaseMs: config.cluster.leaseMs,
+            });
+            // wakes nodes waiting for a worker when one announces their type
+            cluster?.transport.attachEngine(engine);
+            return engine;
+          },
         },
         EngineLifecycle,
       ],
-      exports: [APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE, DATABASE_PING, ENGINE, EngineLifecycle],
+      exports: [
+        APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
+        DATABASE_PING, ENGINE, EngineLifecycle,
+      ],
     };
   }
 }

@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Page } from '@anchorflow/engine';
 import type { Response } from 'express';
+import { RequirePermission } from '../auth/access.decorators.js';
 import { DEFAULT_PAGE_SIZE } from '../common/query-params.js';
 import { ParseIdPipe } from '../common/validation.js';
 import { CancelExecutionCommand } from './commands/cancel-execution/cancel-execution.command.js';
@@ -32,6 +33,7 @@ export class ExecutionsController {
   ) {}
 
   @Post('workflows/:id/executions')
+  @RequirePermission('executions:run')
   @ApiOperation({ summary: 'Run the latest version: 202 {executionId}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
   @ApiAcceptedResponse({ type: ExecutionStartedSchema })
   @ApiOkResponse({ type: ExecutionSchema })
@@ -50,12 +52,14 @@ export class ExecutionsController {
   }
 
   @Get('executions')
+  @RequirePermission('executions:read')
   @ApiOperation({ summary: 'List executions, newest first' })
   list(@Query() q: ListExecutionsQueryDto): Promise<Page<ExecutionSummaryDto>> {
     return this.queries.execute(new ListExecutionsQuery({ workflowId: q.workflowId, status: q.status, limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor }));
   }
 
   @Post('executions/resume/:token')
+  @RequirePermission('approvals:decide')
   @HttpCode(202)
   @ApiOperation({ summary: 'Resume the node waiting on this token with {data}' })
   resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<{ executionId: string; nodeId: string }> {
@@ -63,6 +67,7 @@ export class ExecutionsController {
   }
 
   @Get('executions/:id')
+  @RequirePermission('executions:read')
   @ApiOperation({ summary: 'An execution with its node runs' })
   @ApiOkResponse({ type: ExecutionSchema })
   get(@Param('id', new ParseIdPipe('execution')) id: string): Promise<ExecutionDto> {
@@ -70,12 +75,14 @@ export class ExecutionsController {
   }
 
   @Get('executions/:id/events')
+  @RequirePermission('executions:read')
   @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq' })
   events(@Param('id', new ParseIdPipe('execution')) id: string, @Query() q: ListEventsQueryDto): Promise<ExecutionEventsPage> {
     return this.queries.execute(new ListExecutionEventsQuery(id, q.afterSeq, q.limit ?? 500));
   }
 
   @Post('executions/:id/cancel')
+  @RequirePermission('executions:cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
   async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<{ executionId: string; status: 'cancelling' }> {

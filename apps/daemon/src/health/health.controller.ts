@@ -1,17 +1,24 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
+import { Public } from '../auth/access.decorators.js';
 import { DATABASE_PING } from '../database/database.tokens.js';
+import { NATS_CLUSTER } from '../engine/engine.tokens.js';
+import type { NatsCluster } from '../engine/nats-cluster.js';
+import { ReadinessRegistry } from './readiness-registry.js';
 
 const startedAt = Date.now();
 
 @ApiTags('health')
 @Controller('health')
+@Public('liveness and readiness probes (systemd, load balancers) carry no credentials')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(DATABASE_PING) private readonly pingDatabase: () => Promise<void>,
+    @Inject(NATS_CLUSTER) private readonly nats: Pick<NatsCluster, 'isConnected'> | null,
+    private readonly readiness: ReadinessRegistry,
   ) {}
 
   @Get()
@@ -22,7 +29,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers (503 with details otherwise)' })
+  @ApiOperation({ summary: 'Readiness: the database answers, NATS is connected in cluster mode, registered chain RPCs answer (503 with details otherwise)' })
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
       () =>
@@ -30,6 +37,11 @@ export class HealthController {
           .check('database')
           .attempt(() => this.pingDatabase())
           .withTimeout(3000),
+      ...(this.nats ? [() => this.indicators.check('nats').attempt(async () => {
+        if (!this.nats!.isConnected()) throw new Error('NATS disconnected; reconnecting');
+      })] : []),
+      // chain RPCs and other optional dependencies, each its own indicator (see ReadinessRegistry)
+      ...this.readiness.entries().map(([name, { check, timeoutMs }]) => () => this.indicators.check(name).attempt(async () => { await check(); }).withTimeout(timeoutMs)),
     ]);
   }
 }

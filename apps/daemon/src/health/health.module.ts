@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
+import { ReadinessRegistry } from './readiness-registry.js';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
+  providers: [ReadinessRegistry],
+  exports: [ReadinessRegistry],
 })
 export class HealthModule {}

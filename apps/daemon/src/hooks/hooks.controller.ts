@@ -2,6 +2,8 @@ import { All, Controller, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '../auth/access.decorators.js';
+import { RateLimit } from '../security/rate-limit.js';
 import { normalizeHookPath } from '../triggers/webhook-index.js';
 import { HandleWebhookCommand } from './commands/handle-webhook/handle-webhook.command.js';
 
@@ -10,6 +12,8 @@ export const EXECUTION_ID_HEADER = 'X-Anchorflow-Execution-Id';
 /** `ALL /hooks/*path` (outside /api/v1): webhook triggers of active workflows. */
 @ApiExcludeController()
 @Controller('hooks')
+@Public('webhook triggers are called by outside systems; a trigger may require its own HMAC signature')
+@RateLimit('hooks')
 export class HooksController {
   constructor(private readonly commands: CommandBus) {}
 

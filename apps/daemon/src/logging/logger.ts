@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { NodeLogger } from '@anchorflow/plugin-sdk';
 import type { LogConfig } from '../config/config.schema.js';
@@ -24,9 +24,11 @@ export function prettyStream(out: NodeJS.WritableStream = process.stdout): Desti
 }
 
 /** The process-wide logger: JSON lines on stdout (or pretty ones), secrets redacted. */
-export function createRootLogger(config: LogConfig, destination?: DestinationStream): Logger {
+export function createRootLogger(config: LogConfig, destination?: DestinationStream, extra: Pick<LoggerOptions, 'formatters' | 'hooks'> = {}): Logger {
   return pino(
     {
+      // the daemon passes redactingLogOptions (apps/daemon/src/security/log-redaction.ts): credential values, keys, tokens
+      ...extra,
       level: config.level,
       base: { pid: process.pid },
       redact: {

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { NodeTypeInfo } from '@anchorflow/engine';
+import { RequirePermission } from '../auth/access.decorators.js';
 import { ListNodeTypesQuery } from './queries/list-node-types/list-node-types.query.js';
 
 @ApiTags('node-types')
@@ -10,6 +11,7 @@ export class NodeTypesController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @RequirePermission('plugins:read')
   @ApiOperation({ summary: 'The node type catalog: type, version, title, category, inputs, outputs, paramsSchema' })
   list(): Promise<{ items: NodeTypeInfo[] }> {
     return this.queries.execute(new ListNodeTypesQuery());

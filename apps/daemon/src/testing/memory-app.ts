@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
+import { generateApiKey } from '@anchorflow/security';
 import type { Engine } from '@anchorflow/engine';
 import { MemoryPluginState, type PluginDefinition, type PluginState } from '@anchorflow/plugin-sdk';
 import { pino, type Logger } from 'pino';
@@ -16,6 +18,8 @@ export interface MemoryApp {
   workflows: MemoryWorkflowRepository;
   executions: MemoryExecutions;
   config: AnchorflowConfig;
+  /** an admin API key (ANCHORFLOW_ADMIN_KEY of this app): send it as `Authorization: Bearer <adminKey>` */
+  adminKey: string;
   database: { closed: boolean; close(): Promise<void> };
   close(): Promise<void>;
 }
@@ -37,7 +41,13 @@ export async function createMemoryApp(options: { env?: Record<string, string>; p
       this.closed = true;
     },
   };
+  // secrets in memory only: no key files are written, and every route needs this key
+  const adminKey = generateApiKey().secret;
+  const security = {
+    env: { ANCHORFLOW_ADMIN_KEY: adminKey, ANCHORFLOW_JWT_SECRET: randomBytes(32).toString('base64url'), ANCHORFLOW_MASTER_KEY: randomBytes(32).toString('base64') },
+  };
   const app = await createApp({
+    security,
     config,
     logger,
     database,
@@ -52,5 +62,5 @@ export async function createMemoryApp(options: { env?: Record<string, string>; p
   });
   await app.init();
   await app.get(EngineLifecycle).start();
-  return { app, engine: app.get<Engine>(ENGINE), workflows, executions, config, database, close: () => app.close() };
+  return { app, engine: app.get<Engine>(ENGINE), workflows, executions, config, adminKey, database, close: () => app.close() };
 }

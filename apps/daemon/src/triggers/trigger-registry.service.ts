@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { type Engine, EngineError, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
 import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
@@ -7,6 +7,8 @@ import { ENGINE } from '../engine/engine.tokens.js';
 import { noCredentials } from '../engine/engine.factory.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { toNodeLogger } from '../logging/logger.js';
+import type { EngineSecurity } from '../security/security.module.js';
+import { ENGINE_SECURITY } from '../security/security.tokens.js';
 import { WebhookIndex } from './webhook-index.js';
 
 interface RunningSource {
@@ -31,6 +33,8 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
     @Inject(PLUGIN_STATE) private readonly pluginState: (plugin: string) => PluginState,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    /** the credentials vault (SecurityModule); absent in apps without it */
+    @Optional() @Inject(ENGINE_SECURITY) private readonly security?: EngineSecurity,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -82,7 +86,7 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
       const stop = Promise.resolve()
         .then(() =>
           def.trigger.start(
-            { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: noCredentials, state: this.pluginState(plugin), signal: abort.signal },
+            { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: this.security?.credentials ?? noCredentials, state: this.pluginState(plugin), signal: abort.signal },
             fire,
           ),
         )

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Page, WorkflowSummary } from '@anchorflow/engine';
+import { RequirePermission } from '../auth/access.decorators.js';
 import { DEFAULT_PAGE_SIZE } from '../common/query-params.js';
 import { ParseIdPipe } from '../common/validation.js';
 import { CreateWorkflowCommand } from './commands/create-workflow/create-workflow.command.js';
@@ -23,6 +24,7 @@ export class WorkflowsController {
   ) {}
 
   @Post()
+  @RequirePermission('workflows:write')
   @ApiOperation({ summary: 'Create a workflow (version 1); 400 lists every validation problem' })
   @ApiBody({ type: WorkflowDefinitionSchema })
   @ApiResponse({ status: 201, type: WorkflowSchema })
@@ -31,6 +33,7 @@ export class WorkflowsController {
   }
 
   @Get()
+  @RequirePermission('workflows:read')
   @ApiOperation({ summary: 'List workflows (latest versions)' })
   list(@Query() q: ListWorkflowsQueryDto): Promise<Page<WorkflowSummary>> {
     return this.queries.execute(new ListWorkflowsQuery({ limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor, active: q.active }));
@@ -38,6 +41,7 @@ export class WorkflowsController {
 
   // before :id so that "layout" is not taken for an id
   @Post('layout')
+  @RequirePermission('workflows:read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Lay out a graph left to right: the same graph with node positions' })
   @ApiBody({ type: LayoutSchema })
@@ -47,6 +51,7 @@ export class WorkflowsController {
   }
 
   @Get(':id')
+  @RequirePermission('workflows:read')
   @ApiOperation({ summary: 'Get a workflow: the latest version or ?version=N' })
   @ApiOkResponse({ type: WorkflowSchema })
   get(@Param('id', new ParseIdPipe('workflow')) id: string, @Query() q: GetWorkflowQueryDto): Promise<WorkflowDto> {
@@ -54,6 +59,7 @@ export class WorkflowsController {
   }
 
   @Put(':id')
+  @RequirePermission('workflows:write')
   @ApiOperation({ summary: 'Save a new version; body.version must be the current version (else 409)' })
   @ApiBody({ type: UpdateWorkflowSchema })
   @ApiOkResponse({ type: WorkflowSchema })
@@ -62,6 +68,7 @@ export class WorkflowsController {
   }
 
   @Delete(':id')
+  @RequirePermission('workflows:write')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a workflow (its triggers stop; running executions finish)' })
   async remove(@Param('id', new ParseIdPipe('workflow')) id: string): Promise<void> {
@@ -69,6 +76,7 @@ export class WorkflowsController {
   }
 
   @Post(':id/activate')
+  @RequirePermission('workflows:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn the workflow\'s triggers on (409 if a webhook route is taken)' })
   @ApiOkResponse({ type: WorkflowSchema })
@@ -77,6 +85,7 @@ export class WorkflowsController {
   }
 
   @Post(':id/deactivate')
+  @RequirePermission('workflows:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn the workflow\'s triggers off' })
   @ApiOkResponse({ type: WorkflowSchema })

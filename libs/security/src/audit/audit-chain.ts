@@ -58,17 +58,19 @@ export type ChainVerification =
     };
 
 export function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  // Pick the fields explicitly: extra columns a store adds (row id, createdAt) must not change the hash.
-  const preimage = {
-    seq: entry.seq,
-    at: entry.at,
-    actor: entry.actor,
-    action: entry.action,
-    target: entry.target,
-    details: entry.details,
-    prevHash: entry.prevHash,
-  };
-  return createHash('sha256').update(canonicalJson(preimage), 'utf8').digest('hex');
+  return hashPreimage(entry, canonicalJson(entry.details));
+}
+
+/**
+ * SHA-256 of the canonical JSON of exactly the seven hashed fields (extra columns a store adds must not
+ * change the hash), written out in RFC 8785 key order so the details' canonical text, computed once
+ * by appendEntry, is not computed again.
+ */
+function hashPreimage(entry: Omit<AuditEntry, 'hash' | 'details'>, detailsText: string): string {
+  const text =
+    `{"action":${canonicalJson(entry.action)},"actor":${canonicalJson(entry.actor)},"at":${canonicalJson(entry.at)},` +
+    `"details":${detailsText},"prevHash":${canonicalJson(entry.prevHash)},"seq":${canonicalJson(entry.seq)},"target":${canonicalJson(entry.target)}}`;
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**
@@ -85,16 +87,18 @@ export function appendEntry(prev: AuditEntry | AuditHead | undefined, fields: Au
   }
   const at = fields.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SecurityError('INVALID_ARGUMENT', 'audit entry `at` must be a valid Date');
+  const detailsText = canonicalJson(fields.details ?? null);
   const entry: Omit<AuditEntry, 'hash'> = {
     seq: prev ? prev.seq + 1 : 1,
     at: at.toISOString(),
     actor: fields.actor,
     action: fields.action,
     target: fields.target,
-    details: JSON.parse(canonicalJson(fields.details ?? null)) as JsonValue,
+    // stored as its JSON form, so the entry equals what a jsonb column gives back
+    details: JSON.parse(detailsText) as JsonValue,
     prevHash: prev ? prev.hash : GENESIS_HASH,
   };
-  return { ...entry, hash: hashEntry(entry) };
+  return { ...entry, hash: hashPreimage(entry, detailsText) };
 }
 
 export interface VerifyChainOptions {

@@ -6,3 +6,4 @@ export * from './routing.transport.js';
 export * from './subjects.js';
 export * from './wire-errors.js';
 export * from './worker-host.js';
+export * from './workflow-events.js';

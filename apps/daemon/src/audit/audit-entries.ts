@@ -1,0 +1,131 @@
+import type { ExecutionEvent } from '@anchorflow/engine';
+import type { ErrorInfo } from '@anchorflow/plugin-sdk';
+import type { AuditFields, JsonValue, Redactor } from '@anchorflow/security';
+import { toStorableJson, toStorableString } from './storable-json.js';
+
+/**
+ * What the audit writer buffers: the engine events one execution emitted in one turn of the event loop
+ * (mapped at flush time into ONE entry), a single engine event, or ready-made fields.
+ */
+export type AuditItem = ExecutionEvent[] | ExecutionEvent | AuditFields;
+
+/** actor of entries the engine causes (execution events) and of the daemon's own actions */
+export const SYSTEM_ACTOR = 'system';
+/** actor of API calls made without an authenticated principal */
+export const ANONYMOUS_ACTOR = 'anonymous';
+
+const isFields = (item: AuditItem): item is AuditFields => !Array.isArray(item) && typeof (item as AuditFields).action === 'string';
+
+type Text = (s: string) => string;
+const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+const num = (n: number): number | null => (Number.isFinite(n) ? n : null);
+
+/** Sets `key` unless the value is undefined (canonical JSON and jsonb would drop it anyway). */
+function put(details: Record<string, JsonValue>, key: string, value: JsonValue | undefined): void {
+  if (value !== undefined) details[key] = value;
+}
+
+function errorSummary(error: ErrorInfo | undefined, text: Text): JsonValue | undefined {
+  if (!error) return undefined;
+  const out: Record<string, JsonValue> = { code: text(String(error.code)), message: text(String(error.message)), retryable: error.retryable === true };
+  if (typeof error.nodeId === 'string') out.nodeId = text(error.nodeId);
+  return out;
+}
+
+/**
+ * The audit action of an engine event: `execution.started`, `execution.node.succeeded`, `execution.finished`…
+ * Details carry what happened, not the data: node inputs and outputs stay in the execution history
+ * (which retention may prune), and resume tokens, which are capabilities, are left out.
+ *
+ * This runs for every engine event (thousands per second on the hot path), so the details are built
+ * ready to store: every string goes through `text` (the redactor plus jsonb/canonical-JSON safety),
+ * numbers are checked finite, nothing needs a generic deep walk afterwards.
+ */
+export function executionEventFields(event: ExecutionEvent, text: Text = (s) => toStorableString(s)): AuditFields {
+  const action = event.type.startsWith('execution.') ? event.type : `execution.${event.type}`;
+  const details: Record<string, JsonValue> = { seq: num(event.seq) };
+  switch (event.type) {
+    case 'execution.started':
+      details.workflowId = text(event.workflowId);
+      details.workflowVersion = num(event.workflowVersion);
+      put(details, 'triggerNodeId', event.triggerNodeId === undefined ? undefined : text(event.triggerNodeId));
+      put(details, 'dedupeKey', event.dedupeKey === undefined ? undefined : text(event.dedupeKey));
+      break;
+    case 'node.started':
+      details.nodeId = text(event.nodeId);
+      details.attempt = num(event.attempt);
+      break;
+    case 'node.succeeded':
+      details.nodeId = text(event.nodeId);
+      details.attempt = num(event.attempt);
+      details.durationMs = num(event.at - event.startedAt);
+      details.ports = Object.keys(event.output ?? {}).map(text);
+      break;
+    case 'node.failed':
+      details.nodeId = text(event.nodeId);
+      details.attempt = num(event.attempt);
+      details.durationMs = num(event.at - event.startedAt);
+      put(details, 'error', errorSummary(event.error, text));
+      put(details, 'retryAt', event.retryAt === undefined ? undefined : iso(event.retryAt));
+      put(details, 'continued', event.continued === undefined ? undefined : event.continued === true);
+      break;
+    case 'node.waiting':
+      details.nodeId = text(event.nodeId);
+      details.attempt = num(event.attempt);
+      put(details, 'until', event.until === undefined ? undefined : iso(event.until));
+      break;
+    case 'node.resumed':
+      details.nodeId = text(event.nodeId);
+      details.reason = text(String(event.reason));
+      break;
+    case 'node.skipped':
+    case 'node.cancelled':
+      details.nodeId = text(event.nodeId);
+      break;
+    case 'execution.cancel-requested':
+      details.reason = text(String(event.reason));
+      break;
+    case 'execution.finished':
+      details.status = text(String(event.status));
+      put(details, 'error', errorSummary(event.error, text));
+      break;
+    default:
+  }
+  const at = Number.isFinite(event.at) ? new Date(event.at) : new Date();
+  return { actor: SYSTEM_ACTOR, action: text(action), target: `execution:${text(event.executionId)}`, at, details };
+}
+
+/**
+ * One entry for several events of one execution (`execution.events`): each event is in the chain (its
+ * action and details in order, `details.events`), while the per-entry cost (two canonicalisations and a
+ * SHA-256) is paid once per execution and turn instead of once per event — on the webhook benchmark
+ * that was more CPU than the workflow itself.
+ */
+export function executionEventsFields(events: readonly ExecutionEvent[], text: Text = (s) => toStorableString(s)): AuditFields {
+  if (events.length === 1) return executionEventFields(events[0]!, text);
+  const first = events[0]!;
+  const list: JsonValue[] = events.map((e) => {
+    const f = executionEventFields(e, text);
+    return { action: f.action, ...(f.details as Record<string, JsonValue>) };
+  });
+  const at = Number.isFinite(first.at) ? new Date(first.at) : new Date();
+  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: `execution:${text(first.executionId)}`, at, details: { events: list } };
+}
+
+/** Turns a buffered item into the fields that get hashed: redacted, then made storable (jsonb, canonical JSON). */
+export function toAuditFields(item: AuditItem, redactor: Pick<Redactor, 'redact' | 'redactString'>): AuditFields {
+  if (Array.isArray(item)) return executionEventsFields(item, (s) => toStorableString(redactor.redactString(s)));
+  if (!isFields(item)) return executionEventFields(item, (s) => toStorableString(redactor.redactString(s)));
+  const at = item.at instanceof Date && !Number.isNaN(item.at.getTime()) ? item.at : new Date();
+  return {
+    actor: nonEmpty(item.actor, SYSTEM_ACTOR),
+    action: nonEmpty(item.action, 'unknown'),
+    target: nonEmpty(item.target, 'unknown'),
+    at,
+    details: toStorableJson(redactor.redact(item.details ?? null)),
+  };
+}
+
+function nonEmpty(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.length > 0 ? toStorableString(value) : fallback;
+}

@@ -1,0 +1,29 @@
+import type { AuditEntry, AuditFields, AuditHead } from '@anchorflow/security';
+
+/**
+ * Where the hash-chained audit log lives (PostgreSQL in the daemon, memory in specs).
+ * `append` is the only writer: it continues the chain from the stored head inside one transaction,
+ * serialised across processes, so two daemons on one database never fork it.
+ */
+export interface AuditLogStore {
+  /** Appends the entries in order after the current head; all or nothing. Returns the new head. */
+  append(fields: readonly AuditFields[]): Promise<AuditHead>;
+  /** The latest entry (seq and hash), or null while the log is empty. */
+  head(): Promise<AuditHead | null>;
+  /** Entries with seq > afterSeq, in seq order (keyset paging). */
+  page(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+}
+
+/** DI token of the AuditLogStore. */
+export const AUDIT_LOG_STORE = Symbol('AUDIT_LOG_STORE');
+
+/** Every entry after `afterSeq`, one page in memory at a time (for `verifyChain`: constant memory). */
+export async function* auditEntries(store: Pick<AuditLogStore, 'page'>, afterSeq = 0, pageSize = 1000): AsyncGenerator<AuditEntry> {
+  let after = afterSeq;
+  for (;;) {
+    const page = await store.page(after, pageSize);
+    for (const entry of page) yield entry;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.seq;
+  }
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from '@jest/globals';
+import { verifyChain, type AuditFields } from '@anchorflow/security';
+import { AuditWriter } from './audit-writer.js';
+import { MemoryAuditLog } from './memory-audit-log.js';
+
+function setup(options: { maxBatch?: number; maxPending?: number } = {}) {
+  const store = new MemoryAuditLog();
+  const logs: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+  const logger = {
+    error: (fields: Record<string, unknown>, message: string) => logs.push({ level: 'error', fields, message }),
+    warn: (fields: Record<string, unknown>, message: string) => logs.push({ level: 'warn', fields, message }),
+  };
+  const appends: number[] = [];
+  const append = store.append.bind(store);
+  store.append = async (fields) => {
+    appends.push(fields.length);
+    return append(fields);
+  };
+  const writer = new AuditWriter<AuditFields>({ store, toFields: (f) => f, logger, retryInitialMs: 5, retryMaxMs: 20, ...options });
+  return { store, writer, logs, appends };
+}
+
+const entry = (i: number): AuditFields => ({ actor: 'system', action: 'test.entry', target: `thing:${i}`, details: { i } });
+
+describe('AuditWriter', () => {
+  it('writes everything recorded in one turn as one batch, in order, as a valid chain', async () => {
+    const { store, writer, appends } = setup();
+    for (let i = 0; i < 500; i++) writer.record(entry(i));
+    await writer.flush();
+    expect(appends).toEqual([500]);
+    expect(store.entries.map((e) => e.details)).toEqual(Array.from({ length: 500 }, (_, i) => ({ i })));
+    expect(await verifyChain(store.entries)).toMatchObject({ ok: true, count: 500, head: { seq: 500 } });
+    expect(writer.stats()).toMatchObject({ written: 500, batches: 1, pending: 0, dropped: 0 });
+  });
+
+  it('splits by maxBatch and groups what arrives while a batch is in flight', async () => {
+    const { writer, appends } = setup({ maxBatch: 100 });
+    for (let i = 0; i < 250; i++) writer.record(entry(i));
+    await writer.flush();
+    expect(appends).toEqual([100, 100, 50]);
+  });
+
+  it('retries a failed append until the store takes it, keeping order, and logs every failure', async () => {
+    const { store, writer, logs } = setup();
+    store.failNext = 3;
+    for (let i = 0; i < 10; i++) writer.record(entry(i));
+    await writer.flush();
+    expect(store.entries.map((e) => (e.details as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(logs.filter((l) => l.fields.event === 'audit.write-failed')).toHaveLength(3);
+    expect(logs.some((l) => l.fields.event === 'audit.recovered')).toBe(true);
+    expect(writer.stats()).toMatchObject({ written: 10, failedBatches: 3, dropped: 0 });
+    expect((await verifyChain(store.entries)).ok).toBe(true);
+  });
+
+  it('keeps `at` fixed across retries (the entry is prepared once)', async () => {
+    const { store } = setup();
+    let calls = 0;
+    const writer = new AuditWriter<number>({
+      store, logger: { error: () => undefined, warn: () => undefined }, retryInitialMs: 5,
+      toFields: (i) => { calls++; return { ...entry(i), at: new Date(Date.now() + calls) }; },
+    });
+    store.failNext = 2;
+    writer.record(1);
+    await writer.flush();
+    expect(calls).toBe(1);
+  });
+
+  it('writes a batch the database refuses for its data entry by entry, replacing only the bad details', async () => {
+    const { store, writer, logs } = setup();
+    const append = store.append.bind(store);
+    store.append = async (fields) => {
+      if (fields.some((f) => (f.details as { bad?: boolean })?.bad)) throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
+      return append(fields);
+    };
+    writer.record(entry(1));
+    writer.record({ ...entry(2), details: { bad: true } });
+    writer.record(entry(3));
+    await writer.flush();
+    expect(store.entries.map((e) => e.details)).toEqual([{ i: 1 }, { auditError: 'details could not be stored (SQLSTATE 22P05)' }, { i: 3 }]);
+    expect(store.entries.map((e) => e.target)).toEqual(['thing:1', 'thing:2', 'thing:3']);
+    expect(writer.stats().replacedDetails).toBe(1);
+    expect(logs.some((l) => l.fields.event === 'audit.details-replaced')).toBe(true);
+  });
+
+  it('drops past maxPending and says so (never silently)', async () => {
+    const { store, writer, logs } = setup({ maxPending: 1000 });
+    store.failNext = 1;
+    for (let i = 0; i < 1200; i++) writer.record(entry(i));
+    expect(writer.stats().dropped).toBe(200);
+    await writer.flush();
+    expect(store.entries).toHaveLength(1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(logs.find((l) => l.fields.event === 'audit.dropped')?.fields).toMatchObject({ dropped: 200 });
+  });
+
+  it('close() writes what is buffered, then refuses new entries', async () => {
+    const { store, writer } = setup();
+    for (let i = 0; i < 5; i++) writer.record(entry(i));
+    await writer.close(1000);
+    expect(store.entries).toHaveLength(5);
+    writer.record(entry(99));
+    expect(writer.stats()).toMatchObject({ dropped: 1, pending: 0 });
+  });
+
+  it('close() gives up at its deadline while the database is down and logs how many entries are lost', async () => {
+    const { store, writer, logs } = setup();
+    store.failNext = 1_000_000;
+    for (let i = 0; i < 7; i++) writer.record(entry(i));
+    const waiting = writer.flush();
+    await writer.close(200);
+    await expect(waiting).rejects.toThrow('7 audit entries were not written');
+    expect(logs.find((l) => l.fields.event === 'audit.lost')?.fields).toMatchObject({ lost: 7 });
+    expect(writer.stats()).toMatchObject({ dropped: 7, pending: 0 });
+  });
+});

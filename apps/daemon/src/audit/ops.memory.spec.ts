@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { verifyChain, type AuditEntry } from '@anchorflow/security';
+import request from 'supertest';
+import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
+import { ReadinessRegistry } from '../health/readiness-registry.js';
+import { AuditService } from './audit.service.js';
+
+/** Audit log, metrics and the drain on the in-memory app (no PostgreSQL): the HTTP contract of issue 4 ops. */
+describe('operations over HTTP (in-memory ports)', () => {
+  let t: MemoryApp;
+  let http: ReturnType<typeof request.agent>;
+  let anonymous: ReturnType<typeof request>;
+  let actor: string;
+
+  const flow = {
+    name: 'ops',
+    nodes: [
+      { id: 'start', type: 'core.trigger.manual', params: {} },
+      { id: 'add', type: 'core.set', params: { fields: { doubled: '=n * 2' } } },
+    ],
+    edges: [{ from: 'start', to: 'add' }],
+  };
+
+  beforeAll(async () => {
+    t = await createMemoryApp({ env: { ANCHORFLOW_METRICS_TOKEN: 'metrics-token-0123456789' } });
+    http = request.agent(t.app.getHttpServer()).set('Authorization', `Bearer ${t.adminKey}`);
+    anonymous = request(t.app.getHttpServer());
+    actor = `key:${t.adminKey.split('_')[1]}`;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function allEntries(): Promise<AuditEntry[]> {
+    await t.app.get(AuditService).flush();
+    const out: AuditEntry[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await http.get(`/api/v1/audit?afterSeq=${after}&limit=7`).expect(200);
+      out.push(...page.body.items);
+      if (page.body.nextAfterSeq === undefined) return out;
+      after = page.body.nextAfterSeq;
+    }
+  }
+
+  it('records state-changing API calls and every execution event in one verifiable chain', async () => {
+    const created = await http.post('/api/v1/workflows').send(flow).expect(201);
+    const wf = created.body.id as string;
+    await http.put(`/api/v1/workflows/${wf}`).send({ ...flow, name: 'ops v2', version: 1 }).expect(200);
+    await http.post('/api/v1/workflows').send({ name: 'bad', nodes: [], edges: [] }).expect(400);
+    const run = await http.post(`/api/v1/workflows/${wf}/executions?wait=5000`).send({ input: { n: 2, password: 'p4ssw0rd-in-input' } }).expect(200);
+    const exec = run.body.id as string;
+    await http.get(`/api/v1/workflows/${wf}`).expect(200);
+
+    const entries = await allEntries();
+    expect(await verifyChain(entries)).toMatchObject({ ok: true, count: entries.length });
+    const api = entries.filter((e) => e.actor !== 'system');
+    expect(api.map((e) => [e.actor, e.action, e.target])).toEqual([
+      [actor, 'workflows.create', `workflow:${wf}`],
+      [actor, 'workflows.update', `workflow:${wf}`],
+      [actor, 'executions.start', `execution:${exec}`],
+    ]);
+    expect(api[0]!.details).toMatchObject({ method: 'POST', route: '/api/v1/workflows', status: 201, id: wf, version: 1 });
+    // execution events of one execution and turn share one `execution.events` entry, each event listed in it
+    const events = entries
+      .filter((e) => e.target === `execution:${exec}` && e.actor === 'system')
+      .flatMap((e) => (e.action === 'execution.events' ? (e.details as { events: Array<{ action: string }> }).events.map((x) => x.action) : [e.action]));
+    expect(events).toEqual(['execution.started', 'execution.node.succeeded', 'execution.node.succeeded', 'execution.finished']);
+    expect(JSON.stringify(entries)).not.toContain('p4ssw0rd-in-input');
+  });
+
+  it('serves the chain head and validates paging parameters', async () => {
+    await t.app.get(AuditService).flush();
+    const { body } = await http.get('/api/v1/audit/head').expect(200);
+    const entries = await allEntries();
+    expect(body.head).toEqual({ seq: entries.at(-1)!.seq, hash: entries.at(-1)!.hash });
+    const bad = await http.get('/api/v1/audit?afterSeq=-1&limit=100000').expect(400);
+    expect(bad.body.error.code).toBe('INVALID_REQUEST');
+  });
+
+  it('exposes Prometheus metrics behind the metrics token, with the named series after a run', async () => {
+    await anonymous.get('/metrics').expect(401);
+    await http.get('/metrics').expect(401);
+    await anonymous.get('/metrics').set('Authorization', 'Bearer wrong-token-000000000').expect(401);
+    const res = await anonymous.get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    for (const series of [
+      'anchorflow_executions_started_total',
+      'anchorflow_executions_finished_total{status="succeeded"}',
+      'anchorflow_executions_running',
+      'anchorflow_node_duration_seconds_bucket{le="0.001",type="core.set",status="succeeded"}',
+      'anchorflow_node_duration_seconds_count{type="core.trigger.manual",status="succeeded"}',
+      'anchorflow_node_retries_total',
+      'anchorflow_socket_clients 0',
+      'anchorflow_audit_entries_written_total',
+      'anchorflow_audit_pending_entries',
+      'process_cpu_user_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ]) expect({ series, present: text.includes(series) }).toEqual({ series, present: true });
+    expect(Number(/^anchorflow_executions_started_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    await http.get('/api/v1/metrics').expect(404);
+  });
+
+  it('reports each registered dependency as its own readiness indicator (chain RPC hook)', async () => {
+    const registry = t.app.get(ReadinessRegistry);
+    const ready = await anonymous.get('/api/v1/health/ready').expect(200);
+    expect(Object.keys(ready.body.info)).toEqual(['database']);
+    const unregisterUp = registry.register('chain:evm:local', async () => 7);
+    const unregisterDown = registry.register('chain:casper:test', async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:7777'); });
+    const down = await anonymous.get('/api/v1/health/ready').expect(503);
+    expect(down.body.error.code).toBe('NOT_READY');
+    expect(down.body.error.details.info).toMatchObject({ database: { status: 'up' }, 'chain:evm:local': { status: 'up' } });
+    expect(down.body.error.details.error).toMatchObject({ 'chain:casper:test': { status: 'down', message: 'connect ECONNREFUSED 127.0.0.1:7777' } });
+    unregisterDown();
+    await anonymous.get('/api/v1/health/ready').expect(200);
+    unregisterUp();
+  });
+
+  it('drains on close: the audit buffer is written before the app is gone', async () => {
+    const audit = t.app.get(AuditService);
+    audit.record({ actor: 'system', action: 'test.last-words', target: 'test' });
+    await t.close();
+    const log = audit.store as unknown as { entries: AuditEntry[] };
+    expect(log.entries.at(-1)?.action).toBe('test.last-words');
+    expect(audit.stats().pending).toBe(0);
+  });
+});

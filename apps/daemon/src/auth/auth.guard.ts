@@ -1,0 +1,66 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { can } from '@anchorflow/security';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { ApiError } from '../common/api-error.js';
+import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { AUTHENTICATOR } from '../security/security.tokens.js';
+import { ROUTE_ACCESS, type RouteAccess } from './access.decorators.js';
+import type { Authenticator } from './authenticator.js';
+import { setPrincipal } from './principal.js';
+
+/**
+ * The global guard (APP_GUARD) on every HTTP route: reads the route's declared access (see
+ * access.decorators.ts), authenticates the request (API key or editor token) and checks the role's
+ * permission with `can()`. 401 for missing/invalid/expired/revoked credentials, 403 for a valid identity
+ * without the permission, and 403 for everyone on a route that declares nothing (fail closed: a
+ * forgotten decorator closes a route instead of opening it).
+ *
+ * Non-HTTP contexts (NATS message handlers, a future socket gateway that authenticates its handshake)
+ * are not this guard's business and pass.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]);
+    if (access?.kind === 'public') return true;
+
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    let principal;
+    try {
+      principal = await this.authenticator.authenticate(request.headers);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="anchorflow"');
+      throw err;
+    }
+    setPrincipal(request, principal);
+
+    if (!access) {
+      const route = `${context.getClass().name}.${context.getHandler().name}`;
+      if (!this.reported.has(route)) {
+        this.reported.add(route);
+        this.logger.error({ event: 'auth.undeclared-route', route }, `${route} declares no access (@RequirePermission, @RequireApiKey or @Public): denied to everyone`);
+      }
+      throw new ApiError(403, 'FORBIDDEN', 'this route declares no permission and is closed to everyone', { route });
+    }
+    if (access.kind === 'api-key') {
+      if (principal.via !== 'api-key') throw new ApiError(403, 'FORBIDDEN', 'this route needs an API key; an editor token is not accepted here');
+      return true;
+    }
+    if (!can(principal.role, access.permission)) {
+      throw new ApiError(403, 'FORBIDDEN', `role '${principal.role}' lacks permission '${access.permission}'`, { role: principal.role, permission: access.permission });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `anchorflow` command line (bin in the root package.json). No imports above the version guard:
+// on an old Node the dependencies would fail first with a less helpful error.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 17)) {
+  process.stderr.write(
+    `anchorflow: Node.js >= 22.17 is required, this is ${process.versions.node}.\n` +
+      `Run it with the Node 24 the project installs: node_modules/.bin/node apps/daemon/dist/cli/main.js …, or npx anchorflow …\n`,
+  );
+  process.exit(1);
+}
+
+const { runCli } = await import('./program.js');
+const outcome = await runCli(process.argv.slice(2));
+// start and worker keep running (their own signal handling ends the process)
+if (outcome !== 'running') process.exit(outcome);
+
+export {};

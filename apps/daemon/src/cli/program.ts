@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
+import { type CliIo, processIo } from './io.js';
+
+export const DAEMON_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+export const WORKER_MAIN = fileURLToPath(new URL('../../../worker/dist/main.js', import.meta.url));
+
+/** What a command's action leaves behind: an exit status, or 'running' for start/worker (the process lives on). */
+type Outcome = number | 'running';
+
+/**
+ * The `anchorflow` command line. Command modules are imported when their command runs, so `--help` or a
+ * REST command does not load the ORM. Every action sets `outcome`; `runCli` turns it (or a CliError) into the
+ * exit status. Commander's own usage errors exit 2.
+ */
+export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Command {
+  const program = new Command('anchorflow')
+    .description('Anchorflow: durable workflow-engine daemon and its operations tools')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  const act = <A extends unknown[]>(fn: (...args: A) => Outcome | Promise<Outcome>) => async (...args: A) => done(await fn(...args));
+
+  program.command('start')
+    .description('run the daemon in the foreground (like `npm start`; stops gracefully on SIGTERM)')
+    .action(act(async () => {
+      if (!existsSync(DAEMON_MAIN)) throw new CliError(`${DAEMON_MAIN} is missing: build first (npm run build)`, EXIT.FAILURE);
+      await import(DAEMON_MAIN);
+      return 'running' as const;
+    }));
+
+  program.command('worker')
+    .description('run a plugin worker (apps/worker; needs NATS_URL)')
+    .action(act(async () => {
+      if (!existsSync(WORKER_MAIN)) throw new CliError(`${WORKER_MAIN} is missing: build first (npm run build)`, EXIT.FAILURE);
+      await import(WORKER_MAIN);
+      return 'running' as const;
+    }));
+
+  program.command('migrate')
+    .description('apply pending database migrations and exit (the daemon also does at start-up)')
+    .action(act(async () => (await import('./commands/migrate.command.js')).migrate(io)));
+
+  const workflow = program.command('workflow').description('workflows over the REST API (ANCHORFLOW_URL, ANCHORFLOW_API_KEY)');
+  workflow.command('import <file>')
+    .description('create a workflow from a JSON file; prints {id, version, name}')
+    .action(act(async (file: string) => (await import('./commands/workflow.command.js')).workflowImport(io, file)));
+  workflow.command('export <id>')
+    .description('write a workflow as an importable JSON definition')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .option('--version <n>', 'a given version instead of the latest')
+    .action(act(async (id: string, options: { out?: string; version?: string }) => (await import('./commands/workflow.command.js')).workflowExport(io, id, options)));
+  workflow.command('run <fileOrId>')
+    .description('run a workflow by id, or import a workflow file and run it; prints the execution')
+    .option('-i, --input <json>', 'the execution input (JSON)', undefined)
+    .option('-w, --wait <ms>', 'wait up to this long for the execution to finish (exit 0 succeeded, 1 failed/cancelled, 3 still running)')
+    .action(act(async (target: string, options: { input?: string; wait?: string }) => (await import('./commands/workflow.command.js')).workflowRun(io, target, options)));
+
+  const keys = program.command('keys').description('API keys, directly in the database (works while the daemon is stopped)');
+  keys.command('create')
+    .description('create a key and print its secret once')
+    .requiredOption('-n, --name <name>', 'what the key is for')
+    .requiredOption('-r, --role <role>', 'admin | editor | operator | auditor | viewer')
+    .option('-e, --expires <when>', 'expiry: an ISO date or <n>d (days from now)')
+    .action(act(async (options: { name: string; role: string; expires?: string }) => (await import('./commands/keys.command.js')).keysCreate(io, options)));
+  keys.command('list')
+    .description('list keys (never their secrets)')
+    .action(act(async () => (await import('./commands/keys.command.js')).keysList(io)));
+  keys.command('revoke <id>')
+    .description('revoke a key (refused for the last usable admin key)')
+    .action(act(async (id: string) => (await import('./commands/keys.command.js')).keysRevoke(io, id)));
+
+  const audit = program.command('audit').description('the hash-chained audit log');
+  audit.command('verify')
+    .description('recompute the hash chain from the database and report the first broken link (exit 1)')
+    .option('--after <seq:hash>', 'verify only the entries after a trusted (anchored) head')
+    .option('--json', 'print the result as JSON')
+    .action(act(async (options: { after?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
+
+  const proof = program.command('proof').description('chain-anchor proofs');
+  proof.command('verify <file>')
+    .description('verify a proof file (not available yet: exit 2)')
+    .action(act(async (file: string) => (await import('./commands/proof-verify.command.js')).proofVerify(io, file)));
+
+  const config = program.command('config').description('configuration');
+  config.command('check')
+    .description('load the configuration as the daemon would and print every problem (exit 78) or OK')
+    .option('--print', 'also print the effective configuration (secrets redacted)')
+    .action(act(async (options: { print?: boolean }) => (await import('./commands/config-check.command.js')).configCheck(io, options)));
+
+  return program;
+}
+
+/** Parses `argv` (without node and script), runs the command, returns the exit status (or 'running'). */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<Outcome> {
+  let outcome: Outcome = EXIT.OK;
+  const program = buildProgram(io, (o) => { outcome = o; });
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.USAGE;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return outcome;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof CliError) {
+      io.err(`anchorflow: ${err.message}`);
+      return err.exitCode;
+    }
+    io.err(`anchorflow: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { isSecurityError, type Vault } from '@anchorflow/security';
+import { NodeError, type CredentialsAccessor } from '@anchorflow/plugin-sdk';
+import { ApiError } from '../common/api-error.js';
+import type { SecretRegistry } from '../security/secret-registry.js';
+import type { CredentialMeta, CredentialStore } from './credential.store.js';
+
+export const CREDENTIAL_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,99}$/;
+export const MAX_CREDENTIAL_NAME_LENGTH = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface CreateCredentialInput {
+  type: string;
+  name: string;
+  data: Record<string, unknown>;
+}
+
+export interface UpdateCredentialInput {
+  data: Record<string, unknown>;
+  name?: string;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+}
+
+function invalid(problems: Array<{ path: string; message: string }>): ApiError {
+  return new ApiError(400, 'INVALID_REQUEST', `request is invalid: ${problems.map((p) => p.message).join('; ')}`, problems);
+}
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function checkName(name: unknown, problems: Array<{ path: string; message: string }>): void {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_CREDENTIAL_NAME_LENGTH || hasControlCharacter(name)) {
+    problems.push({ path: 'name', message: `name must be 1-${MAX_CREDENTIAL_NAME_LENGTH} characters without control characters` });
+  }
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, 'NOT_FOUND', `credential ${JSON.stringify(String(id).slice(0, 100))} not found`);
+}
+
+function nameTaken(name: string): ApiError {
+  return new ApiError(409, 'CONFLICT', `a credential named ${JSON.stringify(name)} exists already`, { name });
+}
+
+/**
+ * The credentials vault: data is encrypted with the master key (AES-256-GCM, bound to the row's id and
+ * type) before it is stored, and only ever decrypted for a node that asks for it by name or id
+ * (`accessor()`, EngineDeps.credentials). The API sees metadata only. Every decrypted value is
+ * registered with the SecretRegistry, so it is redacted from node outputs, node errors and logs.
+ */
+export class Credentials {
+  constructor(
+    private readonly store: CredentialStore,
+    private readonly vault: Vault,
+    private readonly secrets: SecretRegistry,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(input: CreateCredentialInput): Promise<CredentialMeta> {
+    const problems: Array<{ path: string; message: string }> = [];
+    if (typeof input.type !== 'string' || !CREDENTIAL_TYPE_PATTERN.test(input.type)) {
+      problems.push({ path: 'type', message: 'type must start with a letter and hold only letters, digits, . _ - (at most 100)' });
+    }
+    checkName(input.name, problems);
+    if (!isPlainObject(input.data)) problems.push({ path: 'data', message: 'data must be a JSON object' });
+    if (problems.length) throw invalid(problems);
+    const id = randomUUID();
+    const at = this.now();
+    const record = this.vault.encrypt(input.data, { id, type: input.type });
+    this.secrets.addSecretsFrom(input.data);
+    const outcome = await this.store.insert({ id, type: input.type, name: input.name, record, createdAt: at, updatedAt: at });
+    if (outcome === 'name-taken') throw nameTaken(input.name);
+    return { id, type: input.type, name: input.name, createdAt: at, updatedAt: at };
+  }
+
+  list(): Promise<CredentialMeta[]> {
+    return this.store.list();
+  }
+
+  async get(id: string): Promise<CredentialMeta> {
+    const row = UUID.test(id) ? await this.store.get(id.toLowerCase()) : undefined;
+    if (!row) throw notFound(id);
+    const { record: _record, ...meta } = row;
+    return meta;
+  }
+
+  /** Replaces the data (re-encrypted under the current master key); optionally renames. */
+  async update(id: string, input: UpdateCredentialInput): Promise<CredentialMeta> {
+    const problems: Array<{ path: string; message: string }> = [];
+    if (!isPlainObject(input.data)) problems.push({ path: 'data', message: 'data must be a JSON object' });
+    if (input.name !== undefined) checkName(input.name, problems);
+    if (problems.length) throw invalid(problems);
+    const existing = UUID.test(id) ? await this.store.get(id.toLowerCase()) : undefined;
+    if (!existing) throw notFound(id);
+    const record = this.vault.encrypt(input.data, { id: existing.id, type: existing.type });
+    this.secrets.addSecretsFrom(input.data);
+    const updated = await this.store.update(existing.id, { record, name: input.name, updatedAt: this.now() });
+    if (updated === 'not-found') throw notFound(id);
+    if (updated === 'name-taken') throw nameTaken(input.name!);
+    const { record: _record, ...meta } = updated;
+    return meta;
+  }
+
+  async delete(id: string): Promise<void> {
+    // the values stay registered for redaction: they were secret, and may still sit in old outputs
+    if (!UUID.test(id) || !(await this.store.delete(id.toLowerCase()))) throw notFound(id);
+  }
+
+  /**
+   * The decrypted data of the credential a node refers to, by id or by name. NodeError (not retryable)
+   * when it does not exist or cannot be decrypted (wrong master key, tampered row).
+   */
+  async resolve<T extends object = Record<string, unknown>>(ref: string): Promise<T> {
+    const name = typeof ref === 'string' ? ref : '';
+    const row = (UUID.test(name) ? await this.store.get(name.toLowerCase()) : undefined) ?? (name !== '' ? await this.store.findByName(name) : undefined);
+    if (!row) throw new NodeError(`credential ${JSON.stringify(name.slice(0, 200))} not found`, 'CREDENTIAL_NOT_FOUND');
+    let data: T;
+    try {
+      data = this.vault.decrypt<T>(row.record, { id: row.id, type: row.type });
+    } catch (err) {
+      if (isSecurityError(err)) {
+        throw new NodeError(`credential ${JSON.stringify(row.name)} cannot be decrypted with this daemon's master key`, 'CREDENTIAL_UNREADABLE', { credentialId: row.id, kid: row.record.kid });
+      }
+      throw err;
+    }
+    this.secrets.addSecretsFrom(data);
+    return data;
+  }
+
+  /** EngineDeps.credentials */
+  accessor(): CredentialsAccessor {
+    return { get: <T extends object = Record<string, unknown>>(ref: string) => this.resolve<T>(ref) };
+  }
+
+  /**
+   * Start-up: decrypts every credential once to register its values for redaction. Rows this master key
+   * cannot decrypt are reported (another daemon's key, a rotation not finished), not fatal.
+   */
+  async registerAllSecrets(): Promise<{ registered: number; unreadable: Array<{ id: string; name: string; kid: string }> }> {
+    let registered = 0;
+    const unreadable: Array<{ id: string; name: string; kid: string }> = [];
+    for (const row of await this.store.all()) {
+      try {
+        this.secrets.addSecretsFrom(this.vault.decrypt(row.record, { id: row.id, type: row.type }));
+        registered++;
+      } catch (err) {
+        if (!isSecurityError(err)) throw err;
+        unreadable.push({ id: row.id, name: row.name, kid: row.record.kid });
+      }
+    }
+    return { registered, unreadable };
+  }
+}

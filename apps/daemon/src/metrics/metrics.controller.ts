@@ -1,0 +1,44 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Public } from '../auth/access.decorators.js';
+import { ApiError } from '../common/api-error.js';
+import type { AnchorflowConfig } from '../config/config.schema.js';
+import { APP_CONFIG } from '../config/config.token.js';
+import { MetricsService } from './metrics.service.js';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** `Authorization: Bearer <token>` equals the configured token (constant time). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
+  return match !== null && timingSafeEqual(digest(match[1]!), digest(token));
+}
+
+/**
+ * GET /metrics (outside /api/v1, where Prometheus looks by default). Not behind API keys: a scraper
+ * has no role. `metrics.enabled: false` answers 404; with `metrics.token` set it wants
+ * `Authorization: Bearer <token>` (Prometheus `authorization: { credentials: … }`).
+ */
+@ApiExcludeController()
+@Controller()
+@Public('Prometheus scrape endpoint: optionally protected by its own bearer token (metrics.token)')
+export class MetricsController {
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
+  ) {}
+
+  @Get('metrics')
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
+    if (!this.config.metrics.enabled) throw new ApiError(404, 'NOT_FOUND', 'metrics are disabled (metrics.enabled: false)');
+    const token = this.config.metrics.token;
+    if (token && !bearerMatches(authorization, token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      throw new ApiError(401, 'UNAUTHORIZED', 'metrics need Authorization: Bearer <metrics.token>');
+    }
+    const body = await this.metrics.metrics();
+    res.status(200).type(this.metrics.contentType).send(body);
+  }
+}
