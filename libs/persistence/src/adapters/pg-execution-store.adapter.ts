@@ -226,17 +226,21 @@ export class PgExecutionStore implements ExecutionStore {
   async renew(executionIds: string[]): Promise<{ lost: string[]; cancelRequested: Array<{ executionId: string; reason: string }> }> {
     const ids = executionIds.filter(isUuid);
     if (!ids.length) return { lost: [], cancelRequested: [] };
-    const { rows } = await this.pool.query<{ id: string; ours: boolean; cancel_requested: string | null }>(
-      `WITH renewed AS (
-         UPDATE execution SET owner = $2, lease_expires_at = now() + $3::int * interval '1 millisecond'
-         WHERE id = ANY($1::uuid[]) AND (owner = $2 OR owner IS NULL) RETURNING id, cancel_requested)
-       SELECT e.id, r.id IS NOT NULL AS ours, r.cancel_requested
+    // rows a flush is writing right now are skipped (SKIP LOCKED, in id order): waiting on them while
+    // the flush waits on another renewed row was a deadlock; the next renewal gets them
+    const { rows } = await this.pool.query<{ id: string; owner: string | null; cancel_requested: string | null; renewed: boolean }>(
+      `WITH locked AS (
+         SELECT id FROM execution WHERE id = ANY($1::uuid[]) AND (owner = $2 OR owner IS NULL) ORDER BY id FOR UPDATE SKIP LOCKED
+       ), renewed AS (
+         UPDATE execution e SET owner = $2, lease_expires_at = now() + $3::int * interval '1 millisecond'
+         FROM locked l WHERE e.id = l.id RETURNING e.id, e.cancel_requested)
+       SELECT e.id, e.owner, r.id IS NOT NULL AS renewed, r.cancel_requested
        FROM execution e LEFT JOIN renewed r ON r.id = e.id WHERE e.id = ANY($1::uuid[])`,
       [ids, this.owner, this.leaseMs]);
     // rows only exist for committed executions: one started here and not committed yet is still ours
     return {
-      lost: rows.filter((r) => !r.ours && !this.isUncommitted(r.id)).map((r) => r.id),
-      cancelRequested: rows.filter((r) => r.ours && r.cancel_requested !== null).map((r) => ({ executionId: r.id, reason: r.cancel_requested! })),
+      lost: rows.filter((r) => r.owner !== null && r.owner !== this.owner && !this.isUncommitted(r.id)).map((r) => r.id),
+      cancelRequested: rows.filter((r) => r.renewed && r.cancel_requested !== null).map((r) => ({ executionId: r.id, reason: r.cancel_requested! })),
     };
   }
 
