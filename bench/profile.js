@@ -1,6 +1,6 @@
 // Where the daemon's time goes under load: starts it with --cpu-prof, loads one workload, stops it, and
 // summarises the profile of the load window (self time by component and by function, inclusive time).
-//   node bench/profile.js [--target=external|embedded] [--workload=w1] [--conc=10] [--seconds=10] [--warmup=2]
+//   node bench/profile.js [--target=external|embedded] [--workload=w1] [--conc=10] [--seconds=10] [--warmup=2] [--nolimit]
 //   node bench/profile.js --summarise=<file.cpuprofile> [--from-us=..] [--to-us=..]
 // Writes .bench-out/profile-<timestamp>/ (the .cpuprofile opens in Chrome DevTools) and prints markdown.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,22 @@ const where = (cf) => {
   return `${cf.functionName || '(anonymous)'} ${short ? `${short.replace(/\/dist\//, '/')}:${cf.lineNumber + 1}` : ''}`.trim();
 };
 
+/** subsystem of a call frame (by its file), or undefined for frames that only carry others' work */
+const BUCKETS = [
+  ['webhook rate limit (@nestjs/throttler)', /@nestjs\/throttler|security\/rate-limit/],
+  ['audit log (hash chain, canonical JSON, its inserts)', /\/audit\//],
+  ['metrics (prom-client)', /prom-client|\/metrics\//],
+  ['logging (pino, pino-http, redaction)', /\/pino|@pinojs|\/logging\/|log-redaction|redaction\//],
+  ['execution store (group commit, pg driver)', /libs\/persistence|\/node_modules\/pg(-[a-z]+)?\//],
+  ['engine + nodes (scheduler, core.set, merge)', /libs\/engine|plugins\/core|libs\/plugin-sdk|libs\/transport/],
+  ['HTTP + Express + NestJS (routing, body parsing, guards, interceptors, security headers)', /express|router|body-parser|raw-body|@nestjs|rxjs|helmet|path-to-regexp|type-is|on-finished|iconv|qs\/|content-type|finalhandler|apps\/daemon|libs\/security|node:_http|node:net|node:stream|node:internal\/streams|node:internal\/http/],
+];
+function bucketOf(cf) {
+  if (!cf.url) return cf.functionName === '(garbage collector)' ? 'garbage collector' : cf.functionName === '(idle)' ? 'idle (waiting for I/O)' : undefined;
+  for (const [name, re] of BUCKETS) if (re.test(cf.url)) return name;
+  return undefined;
+}
+
 export function summarise(profile, { fromUs = -Infinity, toUs = Infinity, top = 25 } = {}) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
@@ -45,6 +61,7 @@ export function summarise(profile, { fromUs = -Infinity, toUs = Infinity, top = 
   const comp = new Map();
   const incl = new Map();
   const inclComp = new Map();
+  const buckets = new Map();
   let t = profile.startTime;
   let total = 0;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -57,6 +74,10 @@ export function summarise(profile, { fromUs = -Infinity, toUs = Infinity, top = 
     self.set(key, (self.get(key) ?? 0) + dt);
     const c = component(node.callFrame);
     comp.set(c, (comp.get(c) ?? 0) + dt);
+    let b;
+    for (let id = node.id; id !== undefined && !b; id = parent.get(id)) b = bucketOf(byId.get(id).callFrame);
+    b ??= node.callFrame.functionName === '(program)' ? 'V8/Node internals ((program))' : 'other (microtask/timer plumbing, natives)';
+    buckets.set(b, (buckets.get(b) ?? 0) + dt);
     const seen = new Set();
     const seenC = new Set();
     for (let id = node.id; id !== undefined; id = parent.get(id)) {
@@ -77,6 +98,9 @@ export function summarise(profile, { fromUs = -Infinity, toUs = Infinity, top = 
   const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]);
   const out = [];
   out.push(`Window: ${(total / 1e6).toFixed(2)} s of samples.`, '');
+  out.push('| subsystem (each sample goes to the innermost frame that belongs to one) | share of main-thread time |', '|---|---|');
+  for (const [k, v] of sorted(buckets)) out.push(`| ${k} | ${pct(v)} |`);
+  out.push('');
   out.push('| component | self | inclusive (on the stack) |', '|---|---|---|');
   for (const [k, v] of sorted(comp).slice(0, top)) out.push(`| ${k} | ${pct(v)} | ${pct(inclComp.get(k) ?? 0)} |`);
   out.push('', '| function (self time) | self |', '|---|---|');
@@ -104,7 +128,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const db = target === 'external' ? await createExternalDatabase(args['pg-admin-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres') : undefined;
   let daemon;
   try {
-    daemon = await startDaemon({ name: `profile-${target}`, cpu: args['server-cpu'] ?? '1', outDir: OUT, db, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'] });
+    // --nolimit: webhook rate limit off (security.rateLimit.hooks.limit = 0)
+    const extraEnv = args.nolimit !== undefined ? { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' } : {};
+    daemon = await startDaemon({ name: `profile-${target}`, cpu: args['server-cpu'] ?? '1', outDir: OUT, db, extraEnv, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'] });
     await settle(daemon.urls[workload]);
     await load(daemon.urls[workload], { conc, seconds: warmup, cpu: args['loader-cpu'] ?? '0' });
     const la0 = loadavg();
@@ -125,7 +151,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const exitAt = (t2 + t3) / 2;
     const fromUs = endUs - (exitAt - t0) * 1000 + 500_000;
     const toUs = endUs - (exitAt - t1) * 1000 - 200_000;
-    const head = `Profile of the daemon (${target} Postgres) under ${workload} at c=${conc} for ${seconds} s (wrk): ${r.rps} rps, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; daemon process tree CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / r.requests).toFixed(0)} µs/request); load average ${la0} → ${loadavg()}. Sampling interval 200 µs; window = the measured run minus its first 0.5 s.`;
+    const head = `Profile of the daemon (${target} Postgres${args.nolimit !== undefined ? ', webhook rate limit off' : ''}) under ${workload} at c=${conc} for ${seconds} s (wrk): ${r.rps} rps, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; daemon process tree CPU ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / r.requests).toFixed(0)} µs/request); load average ${la0} → ${loadavg()}. Sampling interval 200 µs; window = the measured run minus its first 0.5 s.`;
     const md = `${head}\n\n${summarise(prof, { fromUs, toUs })}\n`;
     writeFileSync(join(OUT, 'profile.md'), md);
     writeFileSync(join(OUT, 'profile.json'), JSON.stringify({ target, workload, conc, seconds, r, cpuMs, file, fromUs, toUs }, null, 1));

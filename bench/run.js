@@ -148,7 +148,9 @@ const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' } 
 async function startTarget(t, rep) {
   const outDir = OUT;
   const name = `${t}-rep${rep}`;
-  const [kind, variant] = t.split(/-(?=[a-z]+$)/).length === 2 && VARIANTS[t.split('-').pop()] ? [t.slice(0, t.lastIndexOf('-')), t.split('-').pop()] : [t, undefined];
+  const suffix = t.slice(t.lastIndexOf('-') + 1);
+  const variant = t.includes('-') && VARIANTS[suffix] ? suffix : undefined;
+  const kind = variant ? t.slice(0, t.lastIndexOf('-')) : t;
   const extraEnv = variant ? VARIANTS[variant] : {};
   switch (kind) {
     case 'baseline':
