@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { encodeMasterKey, loadOrCreateMasterKey, SecurityError } from '@anchorflow/security';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSecretFileExclusive, encodeMasterKey, loadOrCreateMasterKey, SecurityError } from '@anchorflow/security';
 
 /**
  * Secrets the daemon reads from the environment only (never from config files, never part of the logged
@@ -61,7 +61,7 @@ export async function loadOrCreateJwtSecret(options: { envValue?: string; keyFil
   const secret = randomBytes(48).toString('base64url');
   let created: boolean;
   try {
-    created = await createExclusive(options.keyFile, `${secret}\n`);
+    created = await createSecretFileExclusive(options.keyFile, `${secret}\n`);
   } catch (err) {
     throw new SecurityError('CONFIG_INVALID', `cannot create the JWT secret file ${options.keyFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
@@ -89,24 +89,3 @@ async function readSecretFile(file: string): Promise<{ secret: string; warnings:
   return { secret: text.trim(), warnings };
 }
 
-/** Writes `contents` to `path` with mode 0600 unless it exists (false then); never leaves a partial file. */
-async function createExclusive(path: string, contents: string): Promise<boolean> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(contents, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}

@@ -69,7 +69,7 @@ export async function loadOrCreateMasterKey(options: LoadMasterKeyOptions): Prom
   const key = generateMasterKey();
   let created: boolean;
   try {
-    created = await createExclusive(keyFile, `${encodeMasterKey(key)}\n`);
+    created = await createSecretFileExclusive(keyFile, `${encodeMasterKey(key)}\n`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new SecurityError('MASTER_KEY_INVALID', `cannot create master key file ${keyFile}: ${code}`, { keyFile }, { cause: err });
@@ -108,8 +108,12 @@ async function readKeyFile(keyFile: string): Promise<LoadedMasterKey | undefined
   return { key, kid: masterKeyId(key), source: 'file', generated: false, keyFile, warnings };
 }
 
-/** Returns false when the file already exists. */
-async function createExclusive(path: string, contents: string): Promise<boolean> {
+/**
+ * Writes a secret file with mode 0600 unless it exists (returns false then), atomically: written to a
+ * temporary file and hard-linked into place, so daemons starting together agree on one secret and a
+ * crash never leaves a partial file. Used for the master key and the daemon's JWT secret.
+ */
+export async function createSecretFileExclusive(path: string, contents: string): Promise<boolean> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'wx', 0o600);
