@@ -48,7 +48,7 @@ describe('help and usage', () => {
   it('documents every command and the exit codes', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['start', 'worker', 'migrate', 'workflow', 'keys', 'audit', 'proof', 'config']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['start', 'worker', 'migrate', 'workflow', 'keys', 'credentials', 'audit', 'proof', 'config']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     for (const code of ['0', '1', '2', '3', '69', '77', '78']) expect(help.stdout).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
     const sub = await runCli(['workflow', 'run', '--help']);
     expect(sub.stdout).toContain('--wait <ms>');
@@ -181,6 +181,40 @@ describe('keys (directly in the database, daemon running)', () => {
     expect(entries.map((e) => [e.actor.startsWith('cli'), e.action])).toEqual([[true, 'keys.create'], [true, 'keys.revoke']]);
     const verify = await runCli(['audit', 'verify'], { env: env() });
     expect(verify.code).toBe(0);
+  });
+});
+
+describe('credentials rotate-master-key', () => {
+  it('re-encrypts every credential under a new key file, keeping the old one aside, and the daemon runs on it', async () => {
+    const dataDir = freshDir('cli-rotate-');
+    const first = await startDaemon({ name: 'cli-rotate', dataDir, env: { ANCHORFLOW_ADMIN_KEY: ADMIN } });
+    const rotApi = new AuthedApi(first.url, ADMIN);
+    const created = await rotApi.post('/api/v1/credentials', { type: 'smtp', name: `mail-${uid()}`, data: { password: 'rotate-me-please-123' } });
+    expect(created.status).toBe(201);
+    await first.stop();
+    const oldKeyText = readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();
+
+    const rotated = await runCli(['credentials', 'rotate-master-key'], { env: cliEnvFor(first) });
+    expect({ code: rotated.code, stderr: rotated.stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('re-encrypted 1 credential(s)') });
+    const newKeyText = readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();
+    expect(newKeyText).not.toBe(oldKeyText);
+    expect(readFileSync(path.join(dataDir, 'master.key.old'), 'utf8').trim()).toBe(oldKeyText);
+
+    const { Vault, parseMasterKey } = await import('@anchorflow/security');
+    const rows = await sql<{ id: string; type: string; kid: string; iv: string; tag: string; ciphertext: string }>(first, 'SELECT id, type, kid, iv, tag, ciphertext FROM credential');
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    const record = { kid: row.kid, iv: row.iv, tag: row.tag, ciphertext: row.ciphertext };
+    expect(new Vault(parseMasterKey(newKeyText)).decrypt(record as never, { id: row.id, type: row.type })).toEqual({ password: 'rotate-me-please-123' });
+    expect(() => new Vault(parseMasterKey(oldKeyText)).decrypt(record as never, { id: row.id, type: row.type })).toThrow();
+
+    const again = await startDaemon({ name: 'cli-rotate', dataDir, env: { ANCHORFLOW_ADMIN_KEY: ADMIN } });
+    try {
+      const listed = await new AuthedApi(again.url, ADMIN).get('/api/v1/credentials');
+      expect(listed.status).toBe(200);
+    } finally {
+      await again.stop();
+    }
   });
 });
 

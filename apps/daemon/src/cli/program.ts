@@ -75,6 +75,11 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .description('revoke a key (refused for the last usable admin key)')
     .action(act(async (id: string) => (await import('./commands/keys.command.js')).keysRevoke(io, id)));
 
+  const credentials = program.command('credentials').description('the credentials vault, directly in the database (stop the daemons first)');
+  credentials.command('rotate-master-key')
+    .description('re-encrypt every credential under a new master key (ANCHORFLOW_NEW_MASTER_KEY, or generated) in one transaction')
+    .action(act(async () => (await import('./commands/credentials.command.js')).credentialsRotateMasterKey(io)));
+
   const audit = program.command('audit').description('the hash-chained audit log');
   audit.command('verify')
     .description('recompute the hash chain from the database and report the first broken link (exit 1)')
