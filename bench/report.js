@@ -151,9 +151,10 @@ export function renderReport(dir) {
   if (gc.length) {
     p('#### Group commit, measured (external Postgres): transactions that inserted the events of the executions started during each measured run (distinct `xmin` of the `execution_event` rows holding their events)');
     p();
-    p('| rep | workload | c | executions | events | rows written | commits | executions per commit | commits per execution |');
-    p('|---|---|---|---|---|---|---|---|---|');
-    for (const g of gc) p(`| ${g.rep} | ${g.workload} | ${g.conc} | ${g.executions} | ${g.events} | ${g.event_rows ?? g.events} | ${g.transactions} | ${f(g.executions / g.transactions, 2)} | ${f(Number(g.commits_per_execution), 2)} |`);
+    const au = gc.some((g) => g.audit);
+    p(`| rep | workload | c | executions | events | rows written | commits | executions per commit | commits per execution |${au ? ' audit log: entries / commits (same window) |' : ''}`);
+    p(`|---|---|---|---|---|---|---|---|---|${au ? '---|' : ''}`);
+    for (const g of gc) p(`| ${g.rep} | ${g.workload} | ${g.conc} | ${g.executions} | ${g.events} | ${g.event_rows ?? g.events} | ${g.transactions} | ${f(g.executions / g.transactions, 2)} | ${f(Number(g.commits_per_execution), 2)} |${au ? ` ${g.audit ? `${g.audit.entries} / ${g.audit.transactions}` : ''} |` : ''}`);
     p();
   }
 
@@ -190,9 +191,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const md = renderReport(dir);
   if (flag === '--update') {
     const doc = readFileSync(file, 'utf8');
-    const re = /(<!-- bench:results:begin -->\n)[\s\S]*?(\n<!-- bench:results:end -->)/;
+    const re = /(<!-- bench:results:begin -->)[\s\S]*?(<!-- bench:results:end -->)/;
     if (!re.test(doc)) throw new Error(`${file} has no <!-- bench:results:begin/end --> markers`);
-    writeFileSync(file, doc.replace(re, (_m, a, b) => `${a}${md}${b}`));
+    writeFileSync(file, doc.replace(re, (_m, a, b) => `${a}\n${md.replace(/^####/gm, '###')}\n${b}`));
     console.error(`updated ${file}`);
   } else {
     console.log(md);

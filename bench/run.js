@@ -249,7 +249,7 @@ async function measureTarget(t, rep) {
           });
           if (!g) continue;
           jsonl('commits.jsonl', { rep, target: t, workload: rec.workload, conc: rec.conc, ...g });
-          log(`${t} rep${rep} ${rec.workload} c=${rec.conc}: ${g.executions} executions, ${g.events} events in ${g.transactions} commits (${(g.executions / g.transactions).toFixed(2)} executions/commit, ${Number(g.commits_per_execution).toFixed(2)} commits/execution)`);
+          log(`${t} rep${rep} ${rec.workload} c=${rec.conc}: ${g.executions} executions, ${g.events} events in ${g.transactions} commits (${(g.executions / g.transactions).toFixed(2)} executions/commit, ${Number(g.commits_per_execution).toFixed(2)} commits/execution)${g.audit ? `; audit log: ${g.audit.entries} entries in ${g.audit.transactions} commits` : ''}`);
         }
       }
     }

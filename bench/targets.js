@@ -305,7 +305,7 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
   if (db) env.DATABASE_URL = db.url;
   Object.assign(env, extraEnv);
   const t0 = performance.now();
-  const { child, found, readyMs } = await spawnServer(pinned(cpu, [NODE, ...nodeArgs, DAEMON_MAIN]), {
+  const started = await spawnServer(pinned(cpu, [NODE, ...nodeArgs, DAEMON_MAIN]), {
     env,
     logFile: join(outDir, `${name}.server.log`),
     ready: (line) => {
@@ -317,7 +317,12 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
         return undefined;
       }
     },
+  }).catch(async (err) => {
+    await embeddedLeftover(dataDir);
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
+  const { child, found, readyMs } = started;
   const base = found;
   const workflows = {};
   const urls = {};
@@ -447,7 +452,16 @@ export async function commitsViaSql(client, workflowId, fromMs, toMs) {
      SELECT (SELECT count(*) FROM e)::int AS executions, (SELECT ${count} FROM ev)::int AS events, (SELECT count(*) FROM ev)::int AS event_rows,
             (SELECT count(DISTINCT tx) FROM ev)::int AS transactions, (SELECT avg(txs) FROM per)::float8 AS commits_per_execution`,
     [workflowId, fromMs, toMs]);
-  return { ...r, layout };
+  // the second writer on the hot path, when present: the hash-chained audit log (its own group commit)
+  const { rows: [has] } = await client.query(`SELECT to_regclass('audit_entry') IS NOT NULL AS present`);
+  let audit;
+  if (has.present) {
+    const { rows: [a] } = await client.query(
+      `SELECT count(*)::int AS entries, count(DISTINCT xmin::text)::int AS transactions FROM audit_entry
+       WHERE at >= to_timestamp($1::float8 / 1000) AND at < to_timestamp($2::float8 / 1000)`, [fromMs, toMs]);
+    audit = a;
+  }
+  return { ...r, layout, audit };
 }
 
 /** PIDs of the external server's backends connected to this database (for their CPU time) */
