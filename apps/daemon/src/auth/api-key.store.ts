@@ -1,3 +1,4 @@
+import { inTransaction, type SqlPool } from '@anchorflow/persistence';
 import type { ApiKeyRecord } from '@anchorflow/security';
 
 /** An API key row: what @anchorflow/security authenticates, plus when it was last used. */
@@ -128,19 +129,10 @@ export class PgApiKeyStore implements ApiKeyStore {
     });
   }
 
-  private async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').then(() => client.release(), (e: Error) => client.release(e));
-      throw error;
-    }
+  private transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool as unknown as SqlPool, (client) => fn(client as unknown as Queryable));
   }
+
 }
 
 /** API keys in memory: the in-memory daemon of the specs (no database). */
