@@ -31,7 +31,7 @@ else if (!nats.own) reportSkip('cluster mode › NATS restart', 'no nats-server 
 const describeNats = 'skip' in nats ? describe.skip : describe;
 const itOwnNats = 'skip' in nats || !nats.own ? it.skip : it;
 const sharedDb = await sharedDatabase();
-if (!sharedDb && !('skip' in nats)) reportSkip('cluster mode › two daemons + lease takeover', 'the run uses embedded Postgres (E2E_DB=embedded or no PostgreSQL on 127.0.0.1:5432): two daemons cannot share one database');
+if (!sharedDb && !('skip' in nats)) reportSkip('cluster mode › two daemons + lease takeover', 'the run uses embedded Postgres (E2E_DB=embedded or no PostgreSQL on 127.0.0.1:5432): two daemons cannot share one database', { deliberate: process.env.E2E_DB === 'embedded' });
 const itSharedDb = 'skip' in nats || !sharedDb ? it.skip : it;
 
 const server = nats as NatsTestServer;

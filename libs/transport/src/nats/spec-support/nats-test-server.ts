@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,7 +151,20 @@ export async function natsForTests(label: string, opts: { needsOwnServer?: boole
   return { skip: 'no NATS: no nats-server binary to start and nothing listening on 127.0.0.1:4222' };
 }
 
-/** Prints why a NATS suite does not run (jest shows console output of skipped suites). */
-export function reportSkip(suite: string, reason: string): void {
+/**
+ * Prints why a NATS suite does not run (jest shows console output of skipped suites) and notes it for
+ * the run's summary (AF_TEST_SKIP_LOG, set by test/setup/services-setup.ts). With
+ * ANCHORFLOW_REQUIRE_SERVICES=1 (CI, a machine that has NATS) it throws instead: the suite fails.
+ * `deliberate`: a skip the run chose (E2E_DB=embedded), never an error.
+ * Kept in step with `noteSkippedSuite` in libs/persistence/src/testing/test-database.ts.
+ */
+export function reportSkip(suite: string, reason: string, options: { deliberate?: boolean } = {}): void {
+  // deliberate: the run chose not to have what the suite needs (E2E_DB=embedded), no service is missing
+  if (process.env.ANCHORFLOW_REQUIRE_SERVICES === '1' && !options.deliberate) {
+    throw new Error(`${suite} cannot run: ${reason}; ANCHORFLOW_REQUIRE_SERVICES=1 says this machine has NATS: failing instead of skipping`);
+  }
   console.warn(`SKIPPED ${suite}: ${reason}`);
+  const log = process.env.AF_TEST_SKIP_LOG;
+  const file = (globalThis as { expect?: { getState?: () => { testPath?: string } } }).expect?.getState?.().testPath;
+  if (log) appendFileSync(log, `${JSON.stringify({ service: 'NATS', suite, reason, pid: process.pid, file })}\n`);
 }
