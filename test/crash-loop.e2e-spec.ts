@@ -224,13 +224,14 @@ itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRA
       }
       case 'group-commit': {
         const watching = whenCommitting(3000);
-        for (let j = 0; j < batch + 6; j++) void start(api, i);
+        for (let j = 0; j < batch + 2; j++) void start(api, i);
         if (await watching) commitsCaught++;
         break;
       }
     }
     kills[kind]++;
     await daemon.kill();
+    if ((i + 1) % 10 === 0) process.stdout.write(`[crash-loop] ${i + 1}/${ITERATIONS} kills, ${started.length} executions started\n`);
   }
 
   /** starts an execution of the retry workflow (the retry-backoff kill waits for its 503) */
