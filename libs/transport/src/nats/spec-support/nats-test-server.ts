@@ -53,10 +53,34 @@ function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 export const uniquePrefix = (label: string) => `aft${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}${process.pid}x${Math.random().toString(36).slice(2, 8)}`;
 
+/**
+ * Servers of this process and their store dirs, ended when the process exits however the suite ended
+ * (a failed beforeAll, an interrupted run): no nats-server process or af-nats-* folder is left behind.
+ */
+const owned = new Map<string, { child: () => ChildProcess | undefined }>();
+let exitHook = false;
+function cleanUpOnExit(dir: string, child: () => ChildProcess | undefined): void {
+  owned.set(dir, { child });
+  if (exitHook) return;
+  exitHook = true;
+  const cleanUp = (): void => {
+    for (const [d, o] of owned) {
+      try { o.child()?.kill('SIGKILL'); } catch { /* gone */ }
+      rmSync(d, { recursive: true, force: true });
+    }
+    owned.clear();
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { cleanUp(); process.kill(process.pid, signal); });
+  }
+}
+
 async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'af-nats-'));
   let child: ChildProcess | undefined;
+  cleanUpOnExit(dir, () => child);
   const start = async () => {
     const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
@@ -87,7 +111,14 @@ async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
       c.kill('SIGKILL');
     });
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    owned.delete(dir);
+    throw err;
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
@@ -98,6 +129,7 @@ async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+      owned.delete(dir);
     },
   };
 }
