@@ -71,20 +71,22 @@ describe('audit log', () => {
   let api: AuthedApi;
   let executionId: string;
   let workflowId: string;
+  let rejectedStatus: number;
 
+  // what the three tests look at, made before any of them (they run in any order)
   beforeAll(async () => {
     ({ daemon, api } = await start('audit'));
-  });
-
-  it('records state-changing API calls (with the key as actor) and every execution event, in one chain', async () => {
     const created = await api.createWorkflow(workflow(`audit ${uid()}`, [manual(), node('double', 'core.set', { fields: { doubled: '=n * 2' } })], chain('start', 'double')));
     workflowId = created.id;
-    const rejected = await api.post('/api/v1/workflows', { name: 'invalid', nodes: [], edges: [] });
-    expect(rejected.status).toBe(400);
+    rejectedStatus = (await api.post('/api/v1/workflows', { name: 'invalid', nodes: [], edges: [] })).status;
     const execution = await api.run(workflowId, { n: 21, apiKey: 'do-not-log-this-1234567' });
     expect(execution.status).toBe('succeeded');
     executionId = execution.id;
     await api.get(`/api/v1/workflows/${workflowId}`);
+  });
+
+  it('records state-changing API calls (with the key as actor) and every execution event, in one chain', async () => {
+    expect(rejectedStatus).toBe(400);
 
     // the call is recorded once its response is sent, after the events of the execution it waited for
     const entries = await auditWhen(api, (e) => e.some((x) => hasAction(x, 'execution.finished') && x.target === `execution:${executionId}`)
@@ -113,7 +115,7 @@ describe('audit log', () => {
     const entries = await auditLog(api);
     const victim = entries.find((e) => hasAction(e, 'execution.node.succeeded') && e.target === `execution:${executionId}`)!;
     // a database superuser can switch the append-only trigger off; the hash chain still catches the edit
-    await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; UPDATE audit_entry SET details = jsonb_set(details, '{durationMs}', '0') WHERE seq = ${victim.seq}; COMMIT;`);
+    await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; CREATE TABLE audit_saved AS SELECT details FROM audit_entry WHERE seq = ${victim.seq}; UPDATE audit_entry SET details = jsonb_set(details, '{durationMs}', '0') WHERE seq = ${victim.seq}; COMMIT;`);
     await expect(sql(daemon, `UPDATE audit_entry SET actor = 'mallory' WHERE seq = ${victim.seq}`)).rejects.toThrow(/append-only/);
 
     const broken = await runCli(['audit', 'verify'], { env: cliEnvFor(daemon) });
@@ -128,6 +130,11 @@ describe('audit log', () => {
     const next = entries.find((e) => e.seq === victim.seq + 1)!;
     const suffix = await runCli(['audit', 'verify', '--after', `${next.seq}:${next.hash}`], { env: cliEnvFor(daemon) });
     expect({ code: suffix.code, out: suffix.stdout }).toMatchObject({ code: 0, out: expect.stringContaining(`after seq ${next.seq}`) });
+
+    // put the row back as it was: the whole chain verifies again (and the other tests see it untouched)
+    await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; UPDATE audit_entry SET details = (SELECT details FROM audit_saved) WHERE seq = ${victim.seq}; DROP TABLE audit_saved; COMMIT;`);
+    const restored = await runCli(['audit', 'verify'], { env: cliEnvFor(daemon) });
+    expect({ code: restored.code, stderr: restored.stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 
