@@ -186,6 +186,7 @@ itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRA
 
   for (let i = 0; i < ITERATIONS; i++) {
     const kind = KINDS[i % KINDS.length]!;
+    if (i > 0 && i % 10 === 0) process.stdout.write(`[crash-loop] ${i}/${ITERATIONS} kills done, ${started.length} executions started\n`);
     if (i > 0) {
       daemon = await startDaemon({ name: `crash-loop-${i}`, dataDir, databaseUrl });
       if (kind === 'recovery') {
@@ -231,7 +232,6 @@ itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRA
     }
     kills[kind]++;
     await daemon.kill();
-    if ((i + 1) % 10 === 0) process.stdout.write(`[crash-loop] ${i + 1}/${ITERATIONS} kills, ${started.length} executions started\n`);
   }
 
   /** starts an execution of the retry workflow (the retry-backoff kill waits for its 503) */
