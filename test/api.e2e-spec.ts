@@ -52,7 +52,21 @@ describe('OpenAPI', () => {
     expect(page.status).toBe(200);
     const doc = await api.get('/api/docs/openapi.json');
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths ?? {})).toEqual(expect.arrayContaining(['/api/v1/workflows', '/api/v1/workflows/{id}', '/api/v1/workflows/{id}/executions', '/api/v1/executions/{id}']));
+    // every route of the contract (ARCHITECTURE §5) with the success status it really answers
+    const contract: Array<[string, string, string]> = [
+      ['post', '/api/v1/workflows', '201'], ['get', '/api/v1/workflows', '200'], ['get', '/api/v1/workflows/{id}', '200'],
+      ['put', '/api/v1/workflows/{id}', '200'], ['post', '/api/v1/workflows/{id}/executions', '202'],
+      ['get', '/api/v1/executions', '200'], ['get', '/api/v1/executions/{id}', '200'], ['get', '/api/v1/executions/{id}/events', '200'],
+      ['post', '/api/v1/executions/{id}/cancel', '202'], ['post', '/api/v1/executions/resume/{token}', '202'], ['get', '/api/v1/node-types', '200'],
+    ];
+    const paths = doc.body.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    const documented = contract.map(([method, route, status]) => [method, route, paths[route]?.[method]?.responses?.[status] ? status : `missing (${Object.keys(paths[route]?.[method]?.responses ?? {}).join(',') || 'no operation'})`]);
+    expect(documented).toEqual(contract);
+    // and the live answer is the documented one
+    const created = await api.post('/api/v1/workflows', workflow(`openapi ${uid()}`, [manual(), node('n', 'core.noop')], chain('start', 'n')));
+    expect(created.status).toBe(201);
+    const started = await api.post(`/api/v1/workflows/${created.body.id}/executions`, { input: {} });
+    expect(started.status).toBe(202);
   });
 });
 
