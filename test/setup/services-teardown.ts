@@ -6,7 +6,7 @@ export default function servicesTeardown(): void {
   const log = process.env.AF_TEST_SKIP_LOG;
   if (!log) return;
   const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()) : [];
-  rmSync(path.dirname(log), { recursive: true, force: true });
+  rmSync(log, { force: true });
   if (lines.length === 0) return;
   const entries = lines.map((l) => JSON.parse(l) as { service: string; suite?: string; reason: string; file?: string });
   const services = [...new Set(entries.map((e) => e.service))].join(', ');
