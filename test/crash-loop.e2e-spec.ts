@@ -8,7 +8,7 @@
  *  - `retry-backoff` once a flaky receiver has answered 503 (the node sits in its retry backoff);
  *  - `group-commit`  while PostgreSQL shows the daemon's event INSERT running (pg_stat_activity);
  *  - `recovery`      a few ms after a restart, while it resumes the executions the last kill left.
- * After each restart the executions that have ended are checked; at the end the last daemon drains
+ * Every fifth restart the executions that have ended by then are checked; at the end the last daemon drains
  * everything and every execution is checked: it ended `succeeded` with the node statuses its input
  * implies; event seqs are 1..n; no node succeeded twice; every side-effect key is `<execution>:<node>`
  * of a node that succeeded, reached the receiver, and a node never used two keys. Re-sends (same key)
