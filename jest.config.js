@@ -35,4 +35,7 @@ export default {
       globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' },
   ],
   testTimeout: 30000,
+  // skips for a missing PostgreSQL/NATS are collected and summarised at the end (ANCHORFLOW_REQUIRE_SERVICES=1 fails them instead)
+  globalSetup: '<rootDir>/test/setup/services-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/services-teardown.ts',
 };
