@@ -11,7 +11,11 @@ export function Check(name: string, problem: (value: unknown) => string | undefi
       options,
       validator: {
         validate: (value) => problem(value) === undefined,
-        defaultMessage: (args) => `${args?.property} ${problem(args?.value) ?? 'is invalid'}`,
+        defaultMessage: (args) => {
+          const what = problem(args?.value) ?? 'is invalid';
+          // an entry of a list reads `to[1] …`
+          return what.startsWith('[') ? `${args?.property}${what}` : `${args?.property} ${what}`;
+        },
       },
     });
   };
