@@ -8,7 +8,7 @@ export class WebhookParams {
   @IsHttpUrl()
   url!: string;
 
-  @JSONSchema({ description: 'An hmac-secret credential: with it, each request carries X-Anchorflow-Signature.' })
+  // with it, each request carries X-Anchorflow-Signature (a second @JSONSchema here would replace the credential marker)
   @IsOptional()
   @CredentialRef('hmac-secret')
   credential?: string;
