@@ -6,7 +6,7 @@ import { MemoryCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
 
 const types = new Map((notificationsPlugin.credentials ?? []).map((d) => [d.type, d]));
-const vault = () => new Credentials(new MemoryCredentialStore(), new Vault(generateMasterKey()), new SecretRegistry(), undefined, (t) => types.get(t));
+const vault = (secrets = new SecretRegistry()) => new Credentials(new MemoryCredentialStore(), new Vault(generateMasterKey()), secrets, undefined, (t) => types.get(t));
 
 describe('Credentials with the credential types plugins declare', () => {
   it('refuses data that does not match a declared type, listing every field, never a value', async () => {
@@ -34,5 +34,15 @@ describe('Credentials with the credential types plugins declare', () => {
     expect(await credentials.describe('ops')).toEqual({ type: 'slack-webhook', name: 'ops' });
     expect(await credentials.describe(hook.id)).toEqual({ type: 'slack-webhook', name: 'ops' });
     expect(await credentials.describe('missing')).toBeUndefined();
+  });
+
+  it('registers only the secret fields of a declared type for redaction (free-form types: every value)', async () => {
+    const secrets = new SecretRegistry();
+    const credentials = vault(secrets);
+    await credentials.create({ type: 'smtp', name: 'mail', data: { host: 'smtp.example.test', port: 25, security: 'none', user: 'mailer', password: 'pw-very-secret', from: 'alerts@example.test' } });
+    await credentials.create({ type: 'my-api', name: 'free', data: { region: 'eu-west-1', token: 'tok-free-form' } });
+    expect(secrets.nodeData.redact({ out: 'security none via smtp.example.test as mailer, pw-very-secret, eu-west-1, tok-free-form' })).toEqual({
+      out: 'security none via smtp.example.test as mailer, [REDACTED], [REDACTED], [REDACTED]',
+    });
   });
 });

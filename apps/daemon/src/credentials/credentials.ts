@@ -69,6 +69,20 @@ export class Credentials {
     private readonly types: CredentialTypes = () => undefined,
   ) {}
 
+  /**
+   * Registers a credential's values for redaction. For a type a plugin declares, its secret fields only:
+   * masking an SMTP credential's `security: "none"` or its host in every node output would garble user
+   * data for nothing. For free-form types, every string leaf (we cannot tell which are secret).
+   */
+  private registerSecrets(type: string, data: unknown): void {
+    const def = this.types(type);
+    if (!def || typeof data !== 'object' || data === null) {
+      this.secrets.addSecretsFrom(data);
+      return;
+    }
+    for (const field of def.secretFields) this.secrets.addSecretsFrom((data as Record<string, unknown>)[field]);
+  }
+
   /** what is wrong with `data` for a type a plugin declares (messages name fields, never values) */
   private checkData(type: string, data: unknown, problems: Array<{ path: string; message: string }>): void {
     const def = this.types(type);
@@ -87,7 +101,7 @@ export class Credentials {
     const id = randomUUID();
     const at = this.now();
     const record = this.vault.encrypt(input.data, { id, type: input.type });
-    this.secrets.addSecretsFrom(input.data);
+    this.registerSecrets(input.type, input.data);
     const outcome = await this.store.insert({ id, type: input.type, name: input.name, record, createdAt: at, updatedAt: at });
     if (outcome === 'name-taken') throw nameTaken(input.name);
     return { id, type: input.type, name: input.name, createdAt: at, updatedAt: at };
@@ -115,7 +129,7 @@ export class Credentials {
     this.checkData(existing.type, input.data, problems);
     if (problems.length) throw invalid(problems);
     const record = this.vault.encrypt(input.data, { id: existing.id, type: existing.type });
-    this.secrets.addSecretsFrom(input.data);
+    this.registerSecrets(existing.type, input.data);
     const updated = await this.store.update(existing.id, { record, name: input.name, updatedAt: this.now() });
     if (updated === 'not-found') throw notFound(id);
     if (updated === 'name-taken') throw nameTaken(input.name!);
@@ -151,7 +165,7 @@ export class Credentials {
       }
       throw err;
     }
-    this.secrets.addSecretsFrom(data);
+    this.registerSecrets(row.type, data);
     return data;
   }
 
@@ -169,7 +183,7 @@ export class Credentials {
     const unreadable: Array<{ id: string; name: string; kid: string }> = [];
     for (const row of await this.store.all()) {
       try {
-        this.secrets.addSecretsFrom(this.vault.decrypt(row.record, { id: row.id, type: row.type }));
+        this.registerSecrets(row.type, this.vault.decrypt(row.record, { id: row.id, type: row.type }));
         registered++;
       } catch (err) {
         if (!isSecurityError(err)) throw err;
