@@ -51,6 +51,15 @@ export function credentialDataJsonSchema(def: CredentialTypeDefinition): object 
   return { type: 'object', properties, required, additionalProperties: def.fields === undefined };
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 /** `a@b.c` or `Name <a@b.c>` */
 export function isEmailAddress(value: string): boolean {
@@ -84,14 +93,7 @@ export function validateCredentialData(def: CredentialTypeDefinition, data: unkn
     else if (f.type === 'integer' && ((f.minimum !== undefined && (v as number) < f.minimum) || (f.maximum !== undefined && (v as number) > f.maximum))) {
       problems.push({ path, message: `${name} must be between ${f.minimum ?? '-∞'} and ${f.maximum ?? '∞'}` });
     } else if (f.format === 'url') {
-      let ok = false;
-      try {
-        const u = new URL(v as string);
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-      } catch {
-        ok = false;
-      }
-      if (!ok) problems.push({ path, message: `${name} must be an absolute http or https URL` });
+      if (!isHttpUrl(v as string)) problems.push({ path, message: `${name} must be an absolute http or https URL` });
     } else if (f.format === 'email' && !isEmailAddress(v as string)) problems.push({ path, message: `${name} must be an email address` });
   }
   return problems;
