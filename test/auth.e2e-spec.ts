@@ -325,12 +325,12 @@ describe('credentials vault', () => {
   it('stores data encrypted and shows only metadata', async () => {
     credentialValues.push(secretA, secretB, secretC);
     const name = `smtp ${uid()}`;
-    const created = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name, data: { user: 'mailer', password: secretA, nested: { apiToken: secretB } } } });
+    const created = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: { user: 'mailer', password: secretA, nested: { apiToken: secretB } } } });
     expectOk(created, 201, 'create credential');
     expect(Object.keys(created.json).sort()).toEqual(['createdAt', 'id', 'name', 'type', 'updatedAt']);
     id = created.json.id;
-    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name, data: {} } })).status).toBe(409);
-    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name: 'n', data: 'secret' } })).status).toBe(400);
+    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: {} } })).status).toBe(409);
+    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: 'n', data: 'secret' } })).status).toBe(400);
 
     const one = await call(base, 'GET', `/api/v1/credentials/${id}`, { bearer: keys.get('editor') });
     expectOk(one, 200, 'get credential');
@@ -340,7 +340,7 @@ describe('credentials vault', () => {
 
     const updated = await call(base, 'PUT', `/api/v1/credentials/${id}`, { bearer: admin, body: { data: { password: secretC } } });
     expectOk(updated, 200, 'update credential');
-    expect(updated.json).toMatchObject({ id, name, type: 'smtp' });
+    expect(updated.json).toMatchObject({ id, name, type: 'mail-login' });
 
     if (daemon.databaseUrl) {
       const rows = await sql(daemon.databaseUrl, 'SELECT * FROM credential');
@@ -357,7 +357,7 @@ describe('credentials vault', () => {
     // its own credential (stored, then rotated): whichever test ran before, these values are registered
     const [valueA, valueB, rotated] = [`pw-${uid()}${uid()}${uid()}`, `tok-${uid()}${uid()}${uid()}`, `rotated-${uid()}${uid()}${uid()}`];
     credentialValues.push(valueA, valueB, rotated);
-    const cred = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name: `redact ${uid()}`, data: { password: valueA, nested: { apiToken: valueB } } } });
+    const cred = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: `redact ${uid()}`, data: { password: valueA, nested: { apiToken: valueB } } } });
     expectOk(cred, 201, 'create credential');
     expectOk(await call(base, 'PUT', `/api/v1/credentials/${cred.json.id}`, { bearer: admin, body: { data: { password: valueA, nested: { apiToken: valueB }, next: rotated } } }), 200, 'rotate credential');
     receiver.on('/echo', { status: 200, body: { echoed: valueA, note: `before ${rotated} after`, plain: 'visible' } });

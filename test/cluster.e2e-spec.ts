@@ -114,9 +114,9 @@ describeNats('cluster mode over NATS', () => {
       type: 'example.greet', remote: true, plugin: '@anchorflow/plugin-example', workers: [w.workerId],
       paramsSchema: { properties: { name: expect.objectContaining({ type: 'string' }), greeting: expect.objectContaining({ default: 'Hello' }) }, required: ['name'] },
     });
-    // the daemon itself does not load the plugin: only the built-in one, and the worker serving it
+    // the daemon itself does not load the plugin: only the built-in ones, and the worker serving it
     const plugins = await api.get<{ items: Array<{ name: string; status: string }>; workers: Array<Record<string, unknown>> }>('/api/v1/plugins');
-    expect(plugins.body.items.map((p) => `${p.name}:${p.status}`)).toEqual(['@anchorflow/plugin-core:loaded']);
+    expect(plugins.body.items.map((p) => `${p.name}:${p.status}`)).toEqual(['@anchorflow/plugin-core:loaded', '@anchorflow/plugin-notifications:loaded']);
     expect(plugins.body.workers).toEqual([expect.objectContaining({ workerId: w.workerId, nodeTypes: ['example.greet'], plugins: [{ name: '@anchorflow/plugin-example', version: '0.1.0' }] })]);
 
     const tag = uid();

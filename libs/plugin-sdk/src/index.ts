@@ -1,3 +1,4 @@
+export * from './credentials.js';
 export * from './errors.js';
 export * from './invoke.js';
 export * from './node.js';
@@ -5,4 +6,5 @@ export * from './params.js';
 export * from './plugin.js';
 export * from './trigger.js';
 export * from './validation.js';
+export * from './webhook-signature.js';
 export * from './testing/index.js';
