@@ -118,14 +118,15 @@ export interface ExecutionStateMessage {
   error?: unknown;
 }
 
-export function foldState(executionId: string, events: readonly EngineEventLike[]): ExecutionStateMessage {
+/** Folds an execution's messages (from stored events and recent live ones, in any order, duplicates allowed). */
+export function foldState(executionId: string, messages: readonly LiveMessage[]): ExecutionStateMessage {
   const state: ExecutionStateMessage = { v: EDITOR_PROTOCOL_VERSION, executionId, seq: 0, status: 'unknown', nodes: [] };
   const nodes = new Map<string, NodeStatusMessage>();
-  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
-    state.seq = e.seq;
-    const m = toLiveMessage(e);
-    if (!m) continue;
-    if (m.event === 'execution:started') Object.assign(state, { workflowId: m.data.workflowId, workflowVersion: m.data.workflowVersion, status: 'running', startedAt: m.data.at });
+  const bySeq = new Map<number, LiveMessage>();
+  for (const m of messages) bySeq.set(m.seq, m);
+  for (const m of [...bySeq.values()].sort((a, b) => a.seq - b.seq)) {
+    state.seq = m.seq;
+    if (m.event === 'execution:started') Object.assign(state, { workflowId: m.data.workflowId, workflowVersion: m.data.workflowVersion, status: state.status === 'unknown' ? 'running' : state.status, startedAt: m.data.at });
     else if (m.event === 'node:status') {
       const prev = nodes.get(m.data.nodeId);
       nodes.set(m.data.nodeId, { ...m.data, startedAt: m.data.startedAt ?? prev?.startedAt });
@@ -133,6 +134,37 @@ export function foldState(executionId: string, events: readonly EngineEventLike[
   }
   state.nodes = [...nodes.values()];
   return state;
+}
+
+/**
+ * The latest live messages of each execution, kept a while after it finishes. The engine publishes an
+ * event before its batched write is visible to readers, so a late watcher's state is the stored history
+ * plus these (deduplicated by seq): together they have no hole.
+ */
+export class RecentMessages {
+  private readonly byExecution = new Map<string, LiveMessage[]>();
+
+  constructor(
+    private readonly perExecution = 5000,
+    private readonly keepAfterFinishMs = 60_000,
+  ) {}
+
+  add(m: LiveMessage): void {
+    const id = m.data.executionId;
+    let list = this.byExecution.get(id);
+    if (!list) this.byExecution.set(id, (list = []));
+    list.push(m);
+    if (list.length > this.perExecution) list.splice(0, list.length - this.perExecution);
+    if (m.event === 'execution:finished') setTimeout(() => this.byExecution.delete(id), this.keepAfterFinishMs).unref();
+  }
+
+  of(executionId: string): readonly LiveMessage[] {
+    return this.byExecution.get(executionId) ?? [];
+  }
+
+  get size(): number {
+    return this.byExecution.size;
+  }
 }
 
 interface Watch {
