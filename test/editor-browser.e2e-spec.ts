@@ -129,7 +129,7 @@ suite('built-in editor in Chromium', () => {
     } catch (err) {
       await shot(page, 'failed-run');
       const runs = await admin.get(`/api/v1/executions?workflowId=${workflowId}`);
-      throw new Error(`${(err as Error).message}\nexecutions: ${runs.text.slice(0, 2000)}`);
+      throw new Error(`${(err as Error).message}\nexecutions: ${runs.text.slice(0, 2000)}`, { cause: err });
     }
     await page.waitForSelector('[data-testid=execution-status]:has-text("succeeded")');
     await shot(page, '03-run-succeeded');

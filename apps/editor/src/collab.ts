@@ -142,7 +142,7 @@ export class WorkflowSession {
       if (answer.code === 'UNAUTHORIZED') authRequired();
       return this.set({ lastError: answer.message });
     }
-    const { id: _id, version, active: _a, createdAt: _c, updatedAt: _u, ...definition } = answer.workflow;
+    const { id: _id, version: _version, active: _a, createdAt: _c, updatedAt: _u, ...definition } = answer.workflow;
     this.set({ connected: true, version: answer.version, server: definition as OpsDefinition, problems: answer.problems ?? [], lastError: null });
     this.flush();
   }
