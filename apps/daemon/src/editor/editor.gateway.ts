@@ -98,7 +98,11 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   private ns?: Namespace;
   private readonly logger: Logger;
   readonly patcher: WorkflowPatcher;
-  private readonly watchers = new ExecutionWatchers<EditorSocket>((socket, m) => socket.emit(m.event, m.data));
+  private readonly watchers = new ExecutionWatchers<EditorSocket>(
+    (socket, m) => socket.emit(m.event, m.data),
+    // every socket is in a room named by its id: one encoding of the message for all of them
+    (sockets, m) => this.ns?.to(sockets.map((s) => s.id)).emit(m.event, m.data),
+  );
   private readonly recent = new RecentMessages();
   /** workflowId → socket id → presence */
   private readonly presence = new Map<string, Map<string, { who: string; name: string; selectedNodeId: string | null }>>();
@@ -112,7 +116,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     @Inject(ApiKeysClass) private readonly apiKeys: ApiKeys,
     @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
     @Inject(EXECUTION_READER) private readonly executions: ExecutionReader,
-    @Inject(ENGINE) validator: WorkflowValidator,
+    @Inject(ENGINE) private readonly validator: WorkflowValidator,
     @Inject(TriggerRegistry) triggers: WorkflowTriggers,
     @Inject(PLUGIN_STATE) pluginState: (plugin: string) => PluginState,
     @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
@@ -218,7 +222,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     if (!users) this.presence.set(workflowId, (users = new Map()));
     users.set(socket.id, { who: socket.data.who, name: socket.data.name, selectedNodeId: null });
     this.emitPresence(workflowId);
-    return { workflowId, version: stored.version, workflow: toWorkflowDto(stored), problems: [] };
+    return { workflowId, version: stored.version, workflow: toWorkflowDto(stored), problems: this.validator.validate(stored.definition) };
   }
 
   private async unwatchWorkflow(socket: EditorSocket, workflowId: string): Promise<Record<string, unknown>> {

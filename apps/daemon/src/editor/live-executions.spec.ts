@@ -50,6 +50,20 @@ describe('ExecutionWatchers', () => {
     watchers.unwatchAll('late');
     expect(watchers.watcherCount('e1')).toBe(1);
   });
+
+  it('hands a message due to several watchers over at once when it can', () => {
+    const batches: string[][] = [];
+    const single: string[] = [];
+    const watchers = new ExecutionWatchers<string>((w) => single.push(w), (ws) => batches.push(ws));
+    for (const w of ['a', 'b', 'c']) {
+      watchers.watch('e1', w);
+      watchers.ready('e1', w, w === 'c' ? 2 : 0);
+    }
+    watchers.publish(toLiveMessage(history[1]!)!); // seq 2: c has it already
+    watchers.publish(toLiveMessage(history[2]!)!);
+    expect(batches).toEqual([['a', 'b'], ['a', 'b', 'c']]);
+    expect(single).toEqual([]);
+  });
 });
 
 describe('RateLimiter', () => {

@@ -182,7 +182,11 @@ interface Watch {
 export class ExecutionWatchers<W> {
   private readonly byExecution = new Map<string, Map<W, Watch>>();
 
-  constructor(private readonly deliver: (watcher: W, message: LiveMessage) => void) {}
+  constructor(
+    private readonly deliver: (watcher: W, message: LiveMessage) => void,
+    /** optional: one message to several watchers at once (socket.io encodes it once for all) */
+    private readonly deliverMany?: (watchers: W[], message: LiveMessage) => void,
+  ) {}
 
   /** Starts holding live messages for `watcher`; call `ready` once the state was sent. */
   watch(executionId: string, watcher: W): void {
@@ -224,10 +228,16 @@ export class ExecutionWatchers<W> {
   publish(message: LiveMessage): void {
     const watchers = this.byExecution.get(message.data.executionId);
     if (!watchers) return;
+    const due: W[] = [];
     for (const [watcher, w] of watchers) {
       if (w.held) w.held.push(message);
-      else this.send(watcher, w, message);
+      else if (message.seq > w.lastSeq) {
+        w.lastSeq = message.seq;
+        due.push(watcher);
+      }
     }
+    if (due.length > 1 && this.deliverMany) this.deliverMany(due, message);
+    else for (const watcher of due) this.deliver(watcher, message);
   }
 
   private send(watcher: W, w: Watch, m: LiveMessage): void {
