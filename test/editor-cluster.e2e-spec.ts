@@ -15,6 +15,7 @@ const sharedDb = 'skip' in nats ? undefined : await sharedDatabase();
 if ('skip' in nats) reportSkip('editor gateway in cluster mode', nats.skip);
 else if (!sharedDb) reportSkip('editor gateway in cluster mode', 'the run uses embedded Postgres: two daemons cannot share one database');
 const suite = 'skip' in nats || !sharedDb ? describe.skip : describe;
+if (!('skip' in nats) && !sharedDb) await nats.close(); // not needed after all
 
 const daemons: Daemon[] = [];
 const sockets: Socket[] = [];
