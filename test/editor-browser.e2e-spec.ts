@@ -205,4 +205,50 @@ suite('built-in editor in Chromium', () => {
     await saved(page);
     expect((await admin.getWorkflow(workflowId)).nodes.map((n) => n.id)).toContain('merge');
   }, 60_000);
+
+  it('undo/redo, copy/paste as JSON, version history with restore, the executions list', async () => {
+    const wf = await admin.createWorkflow({ name: `tools ${uid()}`, nodes: [{ id: 'start', type: 'core.trigger.manual', params: {}, position: { x: 0, y: 0 } }, { id: 'keep', type: 'core.noop', params: {}, position: { x: 240, y: 0 } }], edges: [{ from: 'start', to: 'keep' }] });
+    const page = await newPage();
+    await logIn(page);
+    await page.goto(`${daemon.url}/#workflow/${wf.id}`);
+    await node(page, 'keep').waitFor();
+    const ids = async () => (await admin.getWorkflow(wf.id)).nodes.map((n) => n.id);
+
+    await page.click('[data-testid=palette] [data-type="core.noop"]');
+    await node(page, 'noop').waitFor();
+    await saved(page);
+    await page.click('button:has-text("Undo")');
+    await node(page, 'noop').waitFor({ state: 'detached' });
+    await saved(page);
+    expect(await ids()).toEqual(['start', 'keep']);
+    await page.click('button:has-text("Redo")');
+    await node(page, 'noop').waitFor();
+    await saved(page);
+    expect(await ids()).toEqual(['start', 'keep', 'noop']);
+
+    await node(page, 'keep').click();
+    await page.click('button:has-text("Copy")');
+    await page.click('button:has-text("Paste")');
+    await node(page, 'keep-2').waitFor();
+    await saved(page);
+    expect(await ids()).toEqual(['start', 'keep', 'noop', 'keep-2']);
+
+    await page.click('.tabs button:has-text("history")');
+    const entries = page.locator('[data-testid=history] .history-entry');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=history] .history-entry').length >= 5);
+    expect(await entries.first().textContent()).toContain('addNode keep-2');
+    await shot(page, '09-history');
+    await entries.last().locator('button:has-text("Restore")').click();
+    await node(page, 'keep-2').waitFor({ state: 'detached' });
+    await saved(page);
+    expect(await ids()).toEqual(['start', 'keep']);
+
+    const run = await admin.post(`/api/v1/workflows/${wf.id}/executions?wait=10000`, { input: {} });
+    expect(run.status).toBe(200);
+    await page.click('.tabs button:has-text("executions")');
+    await page.waitForSelector('[data-testid=executions] td.status-succeeded');
+    await shot(page, '10-executions');
+    await page.click('[data-testid=executions] tr.row');
+    await page.waitForSelector('.af-node[data-node-id="keep"][data-status="succeeded"]');
+  }, 60_000);
 });
