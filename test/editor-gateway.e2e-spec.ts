@@ -202,6 +202,7 @@ describe('live executions', () => {
     const early = await connect(editorKey);
     const executionId = await run(wf.id);
     const earlyGot = record(early);
+    const earlyFinished = next(early, 'execution:finished', () => true, 25_000);
     await ask(early, 'execution:watch', { v: 1, executionId });
     await next(early, 'node:status', (m) => m.nodeId === 'w2' && m.status === 'waiting', 10_000);
 
@@ -216,6 +217,7 @@ describe('live executions', () => {
     const seqs = lateGot.slice(1).map((g) => g.data.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => state.seq + 1 + i));
     // the late watcher ends where the early one ends: nothing missing
+    await earlyFinished;
     const earlyLast = earlyGot.at(-1)!.data.seq;
     expect(seqs.at(-1)).toBe(earlyLast);
   }, 30_000);

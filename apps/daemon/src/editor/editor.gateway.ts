@@ -24,7 +24,7 @@ import { TriggerRegistry } from '../triggers/trigger-registry.service.js';
 import { WorkflowChangedEvent } from '../workflows/events/workflow-changed.event.js';
 import { toWorkflowDto } from '../workflows/workflow.presenter.js';
 import type { EventPublisher, WorkflowTriggers, WorkflowValidator } from '../workflows/workflow-ports.js';
-import { EDITOR_PROTOCOL_VERSION, type EngineEventLike, ExecutionWatchers, foldState, type LiveMessage, RateLimiter, RecentMessages, toLiveMessage } from './live-executions.js';
+import { EDITOR_PROTOCOL_VERSION, type EngineEventLike, ExecutionWatchers, foldState, type LiveMessage, RateLimiter, RecentEvents, toLiveMessage } from './live-executions.js';
 import { checkOps, type WorkflowOp } from './workflow-ops.js';
 import { EDITOR_STATE_PLUGIN, type PatchResult, WorkflowPatcher } from './workflow-patcher.js';
 
@@ -103,7 +103,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     // every socket is in a room named by its id: one encoding of the message for all of them
     (sockets, m) => this.ns?.to(sockets.map((s) => s.id)).emit(m.event, m.data),
   );
-  private readonly recent = new RecentMessages();
+  private readonly recent = new RecentEvents();
   /** workflowId → socket id → presence */
   private readonly presence = new Map<string, Map<string, { who: string; name: string; selectedNodeId: string | null }>>();
   /** `<workflowId>@<version>` made by a patch here (announced with its ops, not as a plain change) */
@@ -300,7 +300,8 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       }
       if (events.length === 0 && this.recent.of(executionId).length === 0 && !(await this.executions.get(executionId))) throw new ClientError('NOT_FOUND', `execution ${executionId} not found`);
       const stored = events.map(toLiveMessage).filter((m): m is LiveMessage => m !== undefined);
-      const state = foldState(executionId, [...stored, ...this.recent.of(executionId)]);
+      const recent = this.recent.of(executionId).map(toLiveMessage).filter((m): m is LiveMessage => m !== undefined);
+      const state = foldState(executionId, [...stored, ...recent]);
       socket.emit('execution:state', state);
       this.watchers.ready(executionId, socket, state.seq);
       return { executionId, seq: state.seq, status: state.status };
@@ -326,13 +327,17 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     });
   }
 
+  /** hot path (every engine event): a message is only built when someone watches */
   private relay(e: EngineEventLike): void {
-    const m: LiveMessage | undefined = toLiveMessage(e);
-    if (!m) return;
-    this.recent.add(m);
-    this.watchers.publish(m);
-    // editors of the workflow learn about runs they did not start (to watch them)
-    if (m.event === 'execution:started') this.ns?.to(`workflow:${m.data.workflowId}`).emit('execution:started', m.data);
+    this.recent.add(e);
+    if (e.type === 'execution.started') {
+      // editors of the workflow learn about runs they did not start (to watch them)
+      const m = toLiveMessage(e);
+      if (m?.event === 'execution:started') this.ns?.to(`workflow:${m.data.workflowId}`).emit('execution:started', m.data);
+    }
+    if (!this.watchers.isWatched(e.executionId)) return;
+    const m = toLiveMessage(e);
+    if (m) this.watchers.publish(m);
   }
 
   private onWorkflowChanged(event: WorkflowChangedEvent): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ExecutionWatchers, foldState, type LiveMessage, preview, RateLimiter, toLiveMessage } from './live-executions.js';
+import { ExecutionWatchers, foldState, type LiveMessage, preview, RateLimiter, RecentEvents, toLiveMessage } from './live-executions.js';
 
 const ev = (seq: number, type: string, extra: Record<string, unknown> = {}) => ({ executionId: 'e1', seq, at: 1000 + seq, type, ...extra });
 const history = [
@@ -73,5 +73,23 @@ describe('RateLimiter', () => {
     expect([r.take(), r.take(), r.take(), r.take()]).toEqual([true, true, true, false]);
     t += 100;
     expect([r.take(), r.take()]).toEqual([true, false]);
+  });
+});
+
+describe('RecentEvents', () => {
+  it('keeps each execution’s events for a few seconds, bounded', () => {
+    let t = 0;
+    const recent = new RecentEvents(1000, 3, 2, () => t);
+    recent.add(history[0]!);
+    t = 500;
+    recent.add(history[1]!);
+    expect(recent.of('e1').map((e) => e.seq)).toEqual([1, 2]);
+    t = 1200;
+    expect(recent.of('e1').map((e) => e.seq)).toEqual([2]);
+    for (const e of history.slice(2, 6)) recent.add(e);
+    expect(recent.of('e1').map((e) => e.seq)).toEqual([4, 5, 6]); // at most 3
+    recent.add({ ...history[0]!, executionId: 'e2' });
+    recent.add({ ...history[0]!, executionId: 'e3' }); // at most 2 executions: the oldest goes
+    expect([recent.of('e1').length, recent.of('e2').length, recent.of('e3').length]).toEqual([0, 1, 1]);
   });
 });

@@ -137,33 +137,56 @@ export function foldState(executionId: string, messages: readonly LiveMessage[])
 }
 
 /**
- * The latest live messages of each execution, kept a while after it finishes. The engine publishes an
- * event before its batched write is visible to readers, so a late watcher's state is the stored history
- * plus these (deduplicated by seq): together they have no hole.
+ * The latest engine events of each execution, for a few seconds. The engine publishes an event before
+ * its batched write is visible to readers, so a late watcher's state is the stored history plus these
+ * (deduplicated by seq): together they have no hole. Events are kept as they are (no copy, no JSON) and
+ * only for `keepMs`, so the hot path pays one array push per event; bounded per execution and overall.
  */
-export class RecentMessages {
-  private readonly byExecution = new Map<string, LiveMessage[]>();
+export class RecentEvents {
+  private readonly byExecution = new Map<string, Array<{ at: number; event: EngineEventLike }>>();
 
   constructor(
-    private readonly perExecution = 5000,
-    private readonly keepAfterFinishMs = 60_000,
+    private readonly keepMs = 5_000,
+    private readonly perExecution = 2_000,
+    private readonly maxExecutions = 2_000,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  add(m: LiveMessage): void {
-    const id = m.data.executionId;
-    let list = this.byExecution.get(id);
-    if (!list) this.byExecution.set(id, (list = []));
-    list.push(m);
-    if (list.length > this.perExecution) list.splice(0, list.length - this.perExecution);
-    if (m.event === 'execution:finished') setTimeout(() => this.byExecution.delete(id), this.keepAfterFinishMs).unref();
+  add(event: EngineEventLike): void {
+    const t = this.now();
+    let list = this.byExecution.get(event.executionId);
+    if (!list) {
+      if (this.byExecution.size >= this.maxExecutions) this.prune(t);
+      if (this.byExecution.size >= this.maxExecutions) this.byExecution.delete(this.byExecution.keys().next().value!);
+      this.byExecution.set(event.executionId, (list = []));
+    }
+    list.push({ at: t, event });
+    if (list.length > this.perExecution || list[0]!.at < t - this.keepMs) this.trim(list, t);
   }
 
-  of(executionId: string): readonly LiveMessage[] {
-    return this.byExecution.get(executionId) ?? [];
+  of(executionId: string): EngineEventLike[] {
+    const list = this.byExecution.get(executionId);
+    if (!list) return [];
+    this.trim(list, this.now());
+    if (list.length === 0) this.byExecution.delete(executionId);
+    return list.map((x) => x.event);
   }
 
   get size(): number {
     return this.byExecution.size;
+  }
+
+  private trim(list: Array<{ at: number }>, t: number): void {
+    let drop = 0;
+    while (drop < list.length && (list[drop]!.at < t - this.keepMs || list.length - drop > this.perExecution)) drop++;
+    if (drop) list.splice(0, drop);
+  }
+
+  private prune(t: number): void {
+    for (const [id, list] of this.byExecution) {
+      this.trim(list, t);
+      if (list.length === 0) this.byExecution.delete(id);
+    }
   }
 }
 
