@@ -1,6 +1,7 @@
 // Builds the editor into dist/ with Vite, unless its sources are unchanged since the last build
 // (a content hash of src/, index.html, the shared ops file and the lock is kept in dist/.source-hash).
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,3 +28,13 @@ if (!process.argv.includes('--force') && existsSync(stamp) && readFileSync(stamp
   writeFileSync(stamp, digest);
   console.log(`editor: built dist/ in ${Date.now() - t0} ms`);
 }
+
+// the issue's budget: under 350 KB gzipped, everything the page loads
+const BUDGET = 350 * 1024;
+const assets = files(path.join(here, 'dist')).filter((f) => /\.(js|css|html)$/.test(f));
+const gz = assets.reduce((sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+if (gz > BUDGET) {
+  console.error(`editor: the bundle is ${(gz / 1024).toFixed(1)} KB gzipped, over the ${BUDGET / 1024} KB budget`);
+  process.exit(1);
+}
+if (!process.argv.includes('--quiet')) console.log(`editor: ${(gz / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`);
