@@ -90,20 +90,34 @@ suite('built-in editor in Chromium', () => {
     await daemon?.stop();
   });
 
-  let workflowId: string;
+
+  /** later tests start from a workflow of their own (start → set → set-2), independent of the first */
+  async function builtWorkflow(): Promise<string> {
+    const wf = await admin.createWorkflow({
+      name: `browser ${uid()}`,
+      nodes: [
+        { id: 'start', type: 'core.trigger.manual', params: {}, position: { x: 0, y: 0 } },
+        { id: 'set', type: 'core.set', params: { fields: { a: 1 } }, position: { x: 240, y: 0 } },
+        { id: 'set-2', type: 'core.set', params: { fields: { b: 2 } }, position: { x: 480, y: 0 } },
+      ],
+      edges: [{ from: 'start', to: 'set' }, { from: 'set', to: 'set-2' }],
+    });
+    return wf.id;
+  }
 
   it('log in, build a 3-node workflow from the palette, connect, run it, see every node succeed and a node run’s output', async () => {
     const page = await newPage();
-    const t0 = Date.now();
     await page.goto(daemon.url + '/');
     await page.waitForSelector('[data-testid=login]');
-    const firstPaintMs = Date.now() - t0;
-    expect(firstPaintMs).toBeLessThan(1000);
+    // first contentful paint as the browser measured it, from navigation start
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN);
+    console.log(`editor first contentful paint: ${Math.round(fcp)} ms`);
+    expect(fcp).toBeLessThan(1000);
     await shot(page, '01-login');
     await logIn(page);
     await page.click('text=New workflow');
     await page.waitForSelector('.af-node[data-node-id="start"]');
-    workflowId = page.url().split('#workflow/')[1]!;
+    const workflowId = page.url().split('#workflow/')[1]!;
     await page.click('[data-testid=palette] [data-type="core.set"]');
     await page.click('[data-testid=palette] [data-type="core.set"]');
     await node(page, 'set-2').waitFor();
@@ -141,6 +155,7 @@ suite('built-in editor in Chromium', () => {
   }, 90_000);
 
   it('a second browser sees the first one’s edit live', async () => {
+    const workflowId = await builtWorkflow();
     const [alice, bob] = [await newPage(), await newPage()];
     for (const p of [alice, bob]) {
       await logIn(p);
@@ -155,6 +170,7 @@ suite('built-in editor in Chromium', () => {
   }, 60_000);
 
   it('a page reload mid-edit loses nothing', async () => {
+    const workflowId = await builtWorkflow();
     const page = await newPage();
     await logIn(page);
     await page.goto(`${daemon.url}/#workflow/${workflowId}`);
@@ -168,6 +184,7 @@ suite('built-in editor in Chromium', () => {
   }, 60_000);
 
   it('an edit made while the daemon is down is kept and lands after it comes back', async () => {
+    const workflowId = await builtWorkflow();
     const page = await newPage();
     await logIn(page);
     await page.goto(`${daemon.url}/#workflow/${workflowId}`);
@@ -186,6 +203,7 @@ suite('built-in editor in Chromium', () => {
   }, 120_000);
 
   it('a token that stops being accepted asks to log in again; the edit made meanwhile is kept and lands', async () => {
+    const workflowId = await builtWorkflow();
     const other = await admin.post('/api/v1/keys', { name: `short-lived ${uid()}`, role: 'editor' });
     const page = await newPage();
     await page.goto(daemon.url + '/');
