@@ -4,7 +4,8 @@
 // node event, and reports the latency from the engine's event (its `at` timestamp, same machine clock) to
 // its arrival at each socket: p50/p95/p99/max. Then IDLE sockets (default 500) connect and watch nothing:
 // daemon RSS growth / IDLE = memory per idle socket.
-// Run after `npm run build`: node bench/editor-sockets.mjs  (knobs: SOCKETS NODES IDLE RUNS; DATABASE=embedded to skip the external PostgreSQL)
+// Run after `npm run build`: node bench/editor-sockets.mjs  (knobs: SOCKETS NODES IDLE RUNS CLIENTS (client processes, 4); DATABASE=embedded to skip the external PostgreSQL)
+import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -28,12 +29,52 @@ async function api(base, method, path, body) {
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-function connect(base) {
-  const s = io(`${base}/editor`, { auth: { token: ADMIN_KEY }, transports: ['websocket'], reconnection: false, forceNew: true });
+function connect(base, token = ADMIN_KEY) {
+  const s = io(`${base}/editor`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
   return new Promise((resolve, reject) => {
     s.once('connect', () => resolve(s));
     s.once('connect_error', reject);
   });
+}
+
+// a client process (CLIENTS of them share the sockets, so one client event loop is not the bottleneck)
+if (process.argv[2] === 'client') {
+  const [, , , base, count, token] = process.argv;
+  const sockets = await Promise.all(Array.from({ length: Number(count) }, () => connect(base, token)));
+  process.on('message', async ({ executionId }) => {
+    const latencies = [];
+    const complete = await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise((resolve) => {
+            const seen = new Set();
+            const onStatus = (m) => {
+              if (m.executionId !== executionId) return;
+              const at = m.status === 'running' ? m.startedAt : m.finishedAt;
+              if (typeof at === 'number') latencies.push(Date.now() - at);
+              if (m.status === 'succeeded') seen.add(m.nodeId);
+            };
+            const onState = (m) => {
+              if (m.executionId === executionId) for (const n of m.nodes) if (n.status === 'succeeded') seen.add(n.nodeId);
+            };
+            const onFinished = (m) => {
+              if (m.executionId !== executionId) return;
+              s.off('node:status', onStatus);
+              s.off('execution:state', onState);
+              s.off('execution:finished', onFinished);
+              resolve(seen.size);
+            };
+            s.on('node:status', onStatus);
+            s.on('execution:state', onState);
+            s.on('execution:finished', onFinished);
+            void s.timeout(10_000).emitWithAck('execution:watch', { v: 1, executionId });
+          }),
+      ),
+    );
+    process.send({ latencies, complete });
+  });
+  process.send({ ready: true });
+  await new Promise(() => undefined);
 }
 
 let db;
@@ -46,58 +87,30 @@ try {
   const edges = nodes.slice(1).map((n, i) => ({ from: nodes[i].id, to: n.id }));
   const wf = await api(daemon.base, 'POST', '/api/v1/workflows', { name: 'bench/editor-sockets', nodes, edges });
 
-  const sockets = await Promise.all(Array.from({ length: SOCKETS }, () => connect(daemon.base)));
+  const CLIENTS = Math.min(SOCKETS, Number(E.CLIENTS ?? 4));
+  const clients = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const count = Math.floor(SOCKETS / CLIENTS) + (i < SOCKETS % CLIENTS ? 1 : 0);
+    const child = fork(new URL(import.meta.url).pathname, ['client', daemon.base, String(count), ADMIN_KEY], { env: { ...process.env, NODE_OPTIONS: '' } });
+    await new Promise((resolve) => child.once('message', resolve));
+    clients.push(child);
+  }
   const results = [];
   for (let run = 1; run <= RUNS; run++) {
     const started = await api(daemon.base, 'POST', `/api/v1/workflows/${wf.id}/executions`, { input: { run } });
     const executionId = started.executionId ?? started.id;
-    const latencies = [];
-    const perSocket = new Map();
-    const finished = Promise.all(
-      sockets.map(
-        (s) =>
-          new Promise((resolve) => {
-            const seen = new Set();
-            const onStatus = (m) => {
-              if (m.executionId !== executionId) return;
-              const at = m.status === 'running' ? m.startedAt : m.finishedAt;
-              if (typeof at === 'number') latencies.push(Date.now() - at);
-              seen.add(`${m.nodeId}:${m.status}:${m.seq}`);
-            };
-            const onState = (m) => {
-              if (m.executionId === executionId) for (const n of m.nodes) seen.add(`${n.nodeId}:state`);
-            };
-            const onFinished = (m) => {
-              if (m.executionId !== executionId) return;
-              s.off('node:status', onStatus);
-              s.off('execution:state', onState);
-              s.off('execution:finished', onFinished);
-              perSocket.set(s.id, seen);
-              resolve();
-            };
-            s.on('node:status', onStatus);
-            s.on('execution:state', onState);
-            s.on('execution:finished', onFinished);
-          }),
-      ),
-    );
-    const t0 = Date.now();
-    await Promise.all(sockets.map((s) => s.timeout(10_000).emitWithAck('execution:watch', { v: 1, executionId })));
-    const watchMs = Date.now() - t0;
-    await finished;
+    const answers = await Promise.all(clients.map((c) => new Promise((resolve) => { c.once('message', resolve); c.send({ executionId }); })));
     const exec = await api(daemon.base, 'GET', `/api/v1/executions/${executionId}`);
-    const succeeded = exec.nodeRuns.filter((r) => r.status === 'succeeded').map((r) => r.nodeId);
-    // every socket saw every node succeed (live, or in the state for the nodes done before it watched)
-    const complete = [...perSocket.values()].filter((seen) => succeeded.every((id) => [...seen].some((k) => k.startsWith(`${id}:succeeded`) || k === `${id}:state`))).length;
-    latencies.sort((a, b) => a - b);
-    const r = { run, executionId, status: exec.status, sockets: SOCKETS, socketsWithEveryNode: complete, nodesSucceeded: succeeded.length, events: latencies.length, watchAllMs: watchMs, p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) };
+    const succeeded = exec.nodeRuns.filter((r) => r.status === 'succeeded').length;
+    const latencies = answers.flatMap((a) => a.latencies).sort((a, b) => a - b);
+    const complete = answers.flatMap((a) => a.complete).filter((n) => n === succeeded).length;
+    const r = { run, executionId, status: exec.status, sockets: SOCKETS, clientProcesses: CLIENTS, socketsWithEveryNode: complete, nodesSucceeded: succeeded, events: latencies.length, p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) };
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  for (const s of sockets) s.disconnect();
+  for (const c of clients) c.kill();
   await sleep(1000);
 
-  if (IDLE === 0) throw Object.assign(new Error('IDLE=0: no idle-socket measurement'), { skip: true });
   const before = rssKb(pid);
   const idle = [];
   for (let i = 0; i < IDLE; i += 50) idle.push(...(await Promise.all(Array.from({ length: Math.min(50, IDLE - i) }, () => connect(daemon.base)))));
