@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './invoke.js';
 export * from './node.js';
+export * from './outbound.js';
 export * from './params.js';
 export * from './plugin.js';
 export * from './trigger.js';
