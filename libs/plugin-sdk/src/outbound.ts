@@ -19,9 +19,10 @@ export interface OutboundPolicy {
   allowHosts?: readonly string[];
   /**
    * Ports of the daemon's own listeners: refused on every local address (loopback, unspecified, this
-   * machine's interfaces) even when the allow-list admits the address.
+   * machine's interfaces) even when the allow-list admits the address. A function is read on every
+   * connection (a daemon learns its port after listen()).
    */
-  ownPorts?: readonly number[];
+  ownPorts?: readonly number[] | (() => readonly number[]);
   /** TCP/TLS connect timeout (default 10 s) */
   connectTimeoutMs?: number;
 }
@@ -165,7 +166,7 @@ function isBlocked(err: unknown): OutboundBlockedError | undefined {
  */
 export function createGuardedFetch(policy: OutboundPolicy = {}): OutboundFetch {
   const allow = parseAllowHosts(policy.allowHosts ?? []);
-  const ownPorts = new Set(policy.ownPorts ?? []);
+  const ownPortsOf = () => new Set(typeof policy.ownPorts === 'function' ? policy.ownPorts() : (policy.ownPorts ?? []));
   const base = buildConnector({ timeout: policy.connectTimeoutMs ?? 10_000 });
   const hostAllowed = (host: string) => allow.names.includes(host) || allow.suffixes.some((s) => host.endsWith(s));
 
@@ -182,6 +183,7 @@ export function createGuardedFetch(policy: OutboundPolicy = {}): OutboundFetch {
         throw Object.assign(new Error('lookup failed'), { code: 'OUTBOUND_LOOKUP' });
       }
     }
+    const ownPorts = ownPortsOf();
     const locals = ownPorts.size ? localAddresses() : new Set<string>();
     // every address of the name must pass: a name with one public and one private record is refused
     for (const address of addresses) {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { parseAllowHosts } from '@anchorflow/plugin-sdk';
+import { IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidateNested } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -191,6 +192,30 @@ export class SecurityConfig {
   rateLimit!: RateLimitConfig;
 }
 
+/**
+ * Outbound HTTP of plugins (ctx.fetch, the SSRF guard): loopback, private, link-local and ULA ranges and
+ * the daemon's own ports are refused unless listed here. See docs/security.md.
+ */
+export class OutboundConfig {
+  /** host names (`api.internal`, `*.corp.example`), addresses and CIDR ranges plugins may reach although private */
+  @IsArray()
+  @ValidateBy({
+    name: 'allowHosts',
+    validator: {
+      validate: (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string') && (() => { try { parseAllowHosts(value as string[]); return true; } catch { return false; } })(),
+      defaultMessage: (args) => {
+        try {
+          parseAllowHosts((args?.value ?? []) as string[]);
+          return 'allowHosts must be a list of strings';
+        } catch (err) {
+          return (err as Error).message.replace(/^outbound\.allowHosts: /, 'allowHosts: ');
+        }
+      },
+    },
+  })
+  allowHosts!: string[];
+}
+
 /** The daemon's whole configuration, validated at start-up (see config/default.yaml). */
 export class AnchorflowConfig {
   @IsObject() @ValidateNested() @Type(() => HttpConfig)
@@ -242,6 +267,9 @@ export class AnchorflowConfig {
 
   @IsObject() @ValidateNested() @Type(() => SecurityConfig)
   security!: SecurityConfig;
+
+  @IsObject() @ValidateNested() @Type(() => OutboundConfig)
+  outbound!: OutboundConfig;
 }
 
 /** Every known key with the type env strings are coerced to. Env names derive from these paths. */
@@ -289,6 +317,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'security.rateLimit.auth.ttlMs', type: 'number' },
   { path: 'security.rateLimit.hooks.limit', type: 'number' },
   { path: 'security.rateLimit.hooks.ttlMs', type: 'number' },
+  { path: 'outbound.allowHosts', type: 'list' },
 ];
 
 /** Conventional variables (12-factor style) and the key each one sets. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type PluginState, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError } from '@anchorflow/plugin-sdk';
 import { isNoResponders } from './connection.js';
 import { type CredentialsRequest, type EvaluateRequest, type JobMessage, type ProgressMessage, type StateRequest, decodeRpcReply, encodeMessage } from './messages.js';
 import { type NatsNames, type RpcOperation, WIRE_VERSION } from './subjects.js';
@@ -21,6 +21,8 @@ export interface RemoteJobHostOptions {
   rpcTimeoutMs?: number;
   /** attempts of state.update before giving up under contention (default 20) */
   maxUpdateAttempts?: number;
+  /** ctx.fetch (the worker's outbound policy); the SDK's default guarded fetch when absent */
+  fetch?: OutboundFetch;
 }
 
 /**
@@ -78,6 +80,7 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
     logger: opts.logger,
     credentials,
     state,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
     evaluate: async (expression, input) => call('evaluate', { expression, ...(input !== undefined ? { input } : {}) } satisfies Omit<EvaluateRequest, 'v' | 'jobId'>),
     progress: (data) => {
       try {
