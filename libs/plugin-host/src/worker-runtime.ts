@@ -454,7 +454,7 @@ export class WorkerRuntime {
   }
 
   private async finish(job: JobMessage, msg: JsMsg, outcome: JobOutcomeWire, durationMs: number): Promise<void> {
-    const make = (o: JobOutcomeWire): ResultMessage => ({ v: WIRE_VERSION, jobId: job.jobId, workerId: this.workerId, outcome: o, delivery: msg.info.deliveryCount, durationMs, finishedAt: Date.now() });
+    const make = (o: JobOutcomeWire): ResultMessage => ({ v: WIRE_VERSION, jobId: job.jobId, secret: job.secret, workerId: this.workerId, outcome: o, delivery: msg.info.deliveryCount, durationMs, finishedAt: Date.now() });
     let data: Uint8Array;
     try {
       data = encodeMessage(make(outcome));
