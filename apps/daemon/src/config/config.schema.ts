@@ -332,4 +332,4 @@ export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['database.url', 'nats.url', 'metrics.token']);
 
 /** Secrets read from the environment only, never part of the (logged) configuration: see apps/daemon/src/security/key-material.ts. */
-export const SECRET_ENV_VARS: readonly string[] = ['ANCHORFLOW_ADMIN_KEY', 'ANCHORFLOW_JWT_SECRET', 'ANCHORFLOW_MASTER_KEY'];
+export const SECRET_ENV_VARS: readonly string[] = ['ANCHORFLOW_ADMIN_KEY', 'ANCHORFLOW_JWT_SECRET', 'ANCHORFLOW_MASTER_KEY', 'ANCHORFLOW_AUDIT_KEY'];
