@@ -55,6 +55,8 @@ export async function auditVerify(io: CliIo, options: AuditVerifyOptions): Promi
     }
     if (sealed) expected.push({ source: `the sealed head (${AUDIT_HEAD_FILE}, written ${sealed.at})`, head: sealed });
     const wanted = new Set(expected.map((e) => e.head.seq));
+    // the trusted head of --after is in the chain by assumption
+    if (after) seen.set(after.seq, after.hash);
     async function* tap(entries: AsyncGenerator<AuditEntry>): AsyncGenerator<AuditEntry> {
       for await (const entry of entries) {
         if (wanted.has(entry.seq)) seen.set(entry.seq, entry.hash);
@@ -69,6 +71,8 @@ export async function auditVerify(io: CliIo, options: AuditVerifyOptions): Promi
   if (sealedError) problems.push(`sealed head refused: ${sealedError}`);
   if (result.ok) {
     for (const { source, head } of expected) {
+      // before the trusted --after head: outside what this run reads
+      if (after && head.seq < after.seq) continue;
       const found = seen.get(head.seq);
       if (found === undefined) problems.push(`${source} seq ${head.seq} is missing: the log ends at seq ${result.head?.seq ?? 0} (entries were deleted from its tail)`);
       else if (found !== head.hash) problems.push(`${source} seq ${head.seq} has hash ${head.hash}, the database ${found} (the chain was rewritten)`);
