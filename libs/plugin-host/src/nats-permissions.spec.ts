@@ -71,9 +71,15 @@ describeIf('NATS permissions per role (issue 17)', () => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 10_000);
       server.stderr!.on('data', (d: Buffer) => {
         log += d.toString();
-        if (/Server is ready/.test(log)) (clearTimeout(timer), resolve());
+        if (/Server is ready/.test(log)) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
-      server.once('exit', (code) => (clearTimeout(timer), reject(new Error(`nats-server exited with ${code}:\n${log}`))));
+      server.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited with ${code}:\n${log}`));
+      });
     });
     server.removeAllListeners('exit');
     url = (user) => `nats://${user}:${user}-pw@127.0.0.1:${port}`;
@@ -81,7 +87,12 @@ describeIf('NATS permissions per role (issue 17)', () => {
 
   afterAll(async () => {
     for (const c of closers.reverse()) await c();
-    if (server && server.exitCode === null) await new Promise<void>((resolve) => (server.once('exit', () => resolve()), server.kill('SIGKILL')));
+    if (server && server.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        server.once('exit', () => resolve());
+        server.kill('SIGKILL');
+      });
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 

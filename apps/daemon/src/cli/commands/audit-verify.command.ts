@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { verifyChain, type AuditEntry, type AuditHead, type ChainVerification } from '@anchorflow/security';
+import { verifyChain, type AuditEntry, type AuditHead } from '@anchorflow/security';
 import { auditEntries } from '../../audit/audit-log.port.js';
 import { AUDIT_HEAD_FILE, loadAuditKey, readSealedHead, type SealedHead } from '../../audit/sealed-head.js';
 import { PgAuditLog } from '../../audit/pg-audit-log.adapter.js';

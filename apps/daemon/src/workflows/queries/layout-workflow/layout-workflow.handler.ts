@@ -60,7 +60,7 @@ const POSITIONS_SOURCE = `(dagre, ids, edges, width, height) => {
   });
 }`;
 type Positions = (d: typeof dagre, ids: string[], edges: Array<[string, string]>, width: number, height: number) => Array<{ x: number; y: number }>;
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- our own constant source, shared with the worker thread
+// our own constant source, shared with the worker thread
 const positionsOf = new Function(`return ${POSITIONS_SOURCE}`)() as Positions;
 
 const WORKER_SOURCE = `
