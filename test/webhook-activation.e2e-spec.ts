@@ -54,3 +54,18 @@ describe('activation of a public trigger needs executions:run', () => {
     expect((await admin.request('GET', `/api/v1/workflows/${created.id}`)).body.version).toBe(current.version);
   });
 });
+
+describe('failed authentication and denied calls are logged with the client address (issue 17)', () => {
+  it('logs auth.failed for a wrong key and auth.denied for a missing permission, never the key', async () => {
+    const wrong = `afk_${'x'.repeat(40)}`;
+    expect((await new Api(daemon.url, { apiKey: wrong }).request('GET', '/api/v1/workflows')).status).toBe(401);
+    const viewer = await clientFor('viewer');
+    expect((await viewer.request('POST', '/api/v1/workflows', workflow(`v ${uid()}`, [manual()], []))).status).toBe(403);
+    const lines = () => daemon.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const deadline = Date.now() + 5000;
+    while (!(lines().some((l) => l.event === 'auth.failed') && lines().some((l) => l.event === 'auth.denied')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(lines().find((l) => l.event === 'auth.failed')).toMatchObject({ level: 30, client: expect.stringMatching(/127\.0\.0\.1/), method: 'GET', route: 'WorkflowsController.list' });
+    expect(lines().find((l) => l.event === 'auth.denied')).toMatchObject({ level: 30, client: expect.stringMatching(/127\.0\.0\.1/), role: 'viewer', permission: 'workflows:write' });
+    expect(daemon.logs()).not.toContain(wrong);
+  });
+});
