@@ -70,7 +70,7 @@ export class WorkflowsController {
   async update(@Param('id', new ParseIdPipe('workflow')) id: string, @Body() body: Record<string, unknown>, @Req() req: object): Promise<WorkflowDto> {
     // saving into an active workflow turns the new graph's triggers on at once
     const current = await this.queries.execute<GetWorkflowQuery, WorkflowDto>(new GetWorkflowQuery(id));
-    if (current.active) assertMayExposeTriggers(principalOf(req), body.nodes);
+    if (current.active) assertMayExposeTriggers(principalOf(req), (body as Record<string, unknown> | undefined)?.nodes);
     return this.commands.execute(new UpdateWorkflowCommand(id, body));
   }
 
