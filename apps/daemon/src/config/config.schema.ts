@@ -190,6 +190,14 @@ export class SecurityConfig {
 
   @IsObject() @ValidateNested() @Type(() => RateLimitConfig)
   rateLimit!: RateLimitConfig;
+
+  /**
+   * reverse proxies whose X-Forwarded-For is believed (Express `trust proxy`): addresses, CIDR ranges or
+   * `loopback` / `linklocal` / `uniquelocal`, comma-separated; unset → none, the client is the socket's
+   * peer. Rate limits, audit entries and auth logs use the client address this yields.
+   */
+  @IsOptional() @Matches(/^\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*\s*$/, { message: 'trustProxy must be comma-separated addresses, CIDR ranges or loopback/linklocal/uniquelocal (not "true": that would believe any client)' })
+  trustProxy?: string;
 }
 
 /**
@@ -317,6 +325,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'security.rateLimit.auth.ttlMs', type: 'number' },
   { path: 'security.rateLimit.hooks.limit', type: 'number' },
   { path: 'security.rateLimit.hooks.ttlMs', type: 'number' },
+  { path: 'security.trustProxy', type: 'string' },
   { path: 'outbound.allowHosts', type: 'list' },
 ];
 
