@@ -12,8 +12,8 @@ import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
 import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
-import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
+import { buildEngine, buildOutboundFetch, buildTransport, type OwnListeners } from './engine.factory.js';
+import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGINS } from './engine.tokens.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
@@ -68,6 +68,7 @@ export class EngineModule {
         { provide: ROOT_LOGGER, useValue: options.logger },
         { provide: DATABASE, useValue: options.database },
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
+        { provide: OWN_LISTENERS, useValue: { ports: [] } satisfies OwnListeners },
         ...(options.ports ? portProviders(options.ports) : persistenceProviders),
         {
           provide: DAEMON_ID,
@@ -106,7 +107,7 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -116,12 +117,13 @@ export class EngineModule {
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
             logger: Logger,
+            listeners: OwnListeners,
             security: EngineSecurity | undefined,
           ): Engine => {
             const engine = buildEngine({
               catalog: plugins.catalog,
               // credential values are redacted from node outputs and errors (SecurityModule)
-              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
+              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport, buildOutboundFetch(config, listeners))),
               credentials: security?.credentials,
               store,
               workflows,
@@ -140,7 +142,7 @@ export class EngineModule {
       ],
       exports: [
         APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
-        DATABASE_PING, ENGINE, EngineLifecycle,
+        DATABASE_PING, ENGINE, OWN_LISTENERS, EngineLifecycle,
       ],
     };
   }
