@@ -64,7 +64,10 @@ export type ConfigClass<C = object> = new () => C;
 function flattenConfig(errors: ValidationError[], base: string, out: ParamProblem[]): void {
   for (const e of errors) {
     const path = /^\d+$/.test(e.property) ? `${base}[${e.property}]` : `${base}.${e.property}`;
-    if (e.constraints) out.push({ path, message: Object.values(e.constraints).join('; ') });
+    if (e.constraints) {
+      const messages = Object.entries(e.constraints).map(([name, m]) => (name === 'whitelistValidation' ? 'is not a known key' : m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m));
+      out.push({ path, message: messages.join('; ') });
+    }
     if (e.children?.length) flattenConfig(e.children, path, out);
   }
 }

@@ -18,7 +18,7 @@ function host(plugin: ReturnType<typeof definePlugin>, over: Partial<ServiceHost
   return new ServiceHost({
     plugins: [{ name: plugin.name, definition: plugin, config: { greeting: 'hi' } }],
     state: () => new MemoryPluginState(),
-    credentials: { get: async () => ({}) },
+    credentials: { get: async <T extends object>() => ({}) as T },
     resume: async () => true,
     now: () => 7,
     logger: silent,
