@@ -6,6 +6,7 @@ import {
   NodeError,
   toErrorInfo,
   validateParams,
+  silentLogger,
 } from '@anchorflow/plugin-sdk';
 import { NodeCatalog } from './catalog.js';
 import {
@@ -50,7 +51,6 @@ function paramPathOf(params: Record<string, unknown> | undefined, expression: st
   return base;
 }
 
-const silentLogger: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 class NodeTimeoutError extends Error {
   readonly code = 'NODE_TIMEOUT';
