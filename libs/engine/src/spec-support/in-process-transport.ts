@@ -1,7 +1,7 @@
 import { invokeNode } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog } from '../catalog.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '../ports/node-transport.port.js';
-import { MemoryPluginState } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 
 /** The engine's tests cannot import libs/transport (it depends on the engine); this is the same call. */
 export class InProcessTransport implements NodeTransport {
