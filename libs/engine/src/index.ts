@@ -10,6 +10,7 @@ export * from './ports/ids.port.js';
 export * from './ports/named-lease.port.js';
 export * from './leases/memory-named-leases.js';
 export * from './ports/node-transport.port.js';
+export * from './transport/in-process.transport.js';
 export * from './ports/workflow-source.port.js';
 export * from './workflow/workflow.types.js';
 export * from './ports/workflow-repository.port.js';
