@@ -1,4 +1,4 @@
-import type { ErrorInfo, NodeOutputs, ResumeInfo } from '@anchorflow/plugin-sdk';
+import type { ErrorInfo, NodeOutputs } from '@anchorflow/plugin-sdk';
 import { type NodeJob, type RemoteNodeTypeDescriptor, checkRemoteDescriptor } from '@anchorflow/engine';
 import { WIRE_VERSION } from './subjects.js';
 
