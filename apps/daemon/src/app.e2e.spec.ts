@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig, readConfigFiles } from './config/load-config.js';
 import { createApp } from './create-app.js';
-import { openDatabaseFromConfig } from './database/persistence.providers.js';
+import { openDatabaseFromConfig } from './core/database/persistence.providers.js';
 import { EngineLifecycle } from './engine/engine-lifecycle.service.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Module, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DATABASE } from '../database/database.tokens.js';
+import { DATABASE } from '../core/database/database.tokens.js';
 import { AuditController } from './audit.controller.js';
 import { AuditHttpInterceptor } from './audit-http.interceptor.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';

@@ -4,7 +4,7 @@ import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { generateApiKey, generateMasterKey, masterKeyId, SecurityError, Vault } from '@anchorflow/security';
 import { PgApiKeyStore, type StoredApiKey } from '../auth/api-key.store.js';
 import { ApiKeys } from '../auth/api-keys.js';
-import { SecretRegistry } from '../security/secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { PgCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
 import { rotateMasterKey } from './rotate-master-key.js';

@@ -8,10 +8,10 @@ import type { PluginState } from '@anchorflow/plugin-sdk';
 // a namespace import: specs on in-memory ports load this file without needing every export at link time
 import * as persistence from '@anchorflow/persistence';
 import type { Logger } from 'pino';
-import type { AnchorflowConfig } from '../config/config.schema.js';
-import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { DAEMON_ID } from '../engine/engine.tokens.js';
-import { APP_CONFIG } from '../config/config.token.js';
+import type { AnchorflowConfig } from '../../config/config.schema.js';
+import { ROOT_LOGGER } from '../../logging/logging.tokens.js';
+import { DAEMON_ID } from '../core.tokens.js';
+import { APP_CONFIG } from '../../config/config.token.js';
 import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
 
 export type Database = persistence.Database;
