@@ -6,7 +6,7 @@ import { AuditHttpInterceptor } from './audit-http.interceptor.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditService } from './audit.service.js';
 import { MemoryAuditLog } from './memory-audit-log.js';
-import { PgAuditLog } from './pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { GetAuditHeadHandler } from './queries/get-audit-head/get-audit-head.handler.js';
 import { ListAuditEntriesHandler } from './queries/list-audit-entries/list-audit-entries.handler.js';
 

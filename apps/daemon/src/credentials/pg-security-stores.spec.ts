@@ -7,7 +7,7 @@ import { ApiKeys } from '../auth/api-keys.js';
 import { SecretRegistry } from '../core/secret-registry.js';
 import { PgCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
-import { rotateMasterKey } from './rotate-master-key.js';
+import { rotateMasterKey } from '@anchorflow/persistence';
 
 /** API keys, credentials and master-key rotation on PostgreSQL (skipped without a server). */
 const testDb = await createTestDatabase();

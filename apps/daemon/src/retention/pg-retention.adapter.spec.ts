@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '@anchorflow/persistence';
 import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { DAY_MS, pruneOnce } from './retention-pruner.js';
-import { PgRetentionStore } from './pg-retention.adapter.js';
+import { PgRetentionStore } from '@anchorflow/persistence';
 
 const testDb = await createTestDatabase();
 

@@ -82,8 +82,6 @@ export const persistenceProviders: Provider[] = [
   {
     provide: DATABASE_PING,
     inject: [DATABASE],
-    useFactory: (db: Database) => async (): Promise<void> => {
-      await db.pool.query('SELECT 1');
-    },
+    useFactory: (db: Database) => (): Promise<void> => persistence.pingDatabase(db.pool),
   },
 ];
