@@ -8,6 +8,8 @@ export * from './ports/event-sink.port.js';
 export * from './ports/execution-store.port.js';
 export * from './ports/ids.port.js';
 export * from './ports/named-lease.port.js';
+export * from './ports/execution-leases.port.js';
+export * from './leases/single-owner-leases.js';
 export * from './leases/memory-named-leases.js';
 export * from './ports/node-transport.port.js';
 export * from './transport/in-process.transport.js';

@@ -7,6 +7,7 @@ export * from './entities/index.js';
 export { MIGRATIONS } from './migrations/index.js';
 export { InitialMigration } from './migrations/20261122000000-initial.migration.js';
 export { PgExecutionStore, type ExecutionStoreStats, type PgExecutionStoreOptions } from './adapters/pg-execution-store.adapter.js';
+export { PgExecutionLeases } from './adapters/pg-execution-leases.adapter.js';
 export { PgExecutionReader } from './adapters/pg-execution-reader.adapter.js';
 export { PgWorkflowRepository } from './adapters/pg-workflow-repository.adapter.js';
 export { PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';

@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
-import { type ExecutionReader, type ExecutionStore, MemoryNamedLeases, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
+import { type ExecutionLeases, type ExecutionReader, type ExecutionStore, MemoryNamedLeases, type NamedLeases, SingleOwnerLeases, type WorkflowRepository } from '@anchorflow/engine';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.token.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { DAEMON_ID } from './core.tokens.js';
 import { resolveDaemonId } from './daemon-id.js';
-import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database/database.tokens.js';
+import { DATABASE, DATABASE_PING, EXECUTION_LEASES, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database/database.tokens.js';
 import { persistenceProviders } from './database/persistence.providers.js';
 
 export interface CoreModuleOptions {
@@ -26,12 +26,15 @@ export interface EnginePorts {
   pluginState: (plugin: string) => PluginState;
   /** default: in memory (this process is the only holder) */
   leases?: NamedLeases;
+  /** default: SingleOwnerLeases on the store */
+  executionLeases?: ExecutionLeases;
   ping?: () => Promise<void>;
 }
 
 function portProviders(ports: EnginePorts): Provider[] {
   return [
     { provide: EXECUTION_STORE, useValue: ports.store },
+    { provide: EXECUTION_LEASES, useValue: ports.executionLeases ?? new SingleOwnerLeases(ports.store) },
     { provide: WORKFLOW_REPOSITORY, useValue: ports.workflows },
     { provide: EXECUTION_READER, useValue: ports.reader },
     { provide: PLUGIN_STATE, useValue: ports.pluginState },
@@ -67,7 +70,7 @@ export class CoreModule {
           },
         },
       ],
-      exports: [APP_CONFIG, ROOT_LOGGER, DATABASE, DAEMON_ID, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE, DATABASE_PING, NAMED_LEASES],
+      exports: [APP_CONFIG, ROOT_LOGGER, DATABASE, DAEMON_ID, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE, DATABASE_PING, NAMED_LEASES],
     };
   }
 }

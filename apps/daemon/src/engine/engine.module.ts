@@ -1,12 +1,12 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { type Engine, EngineError, type ExecutionStore, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
+import { type Engine, EngineError, type ExecutionLeases, type ExecutionStore, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
 import { ServiceHost } from '@anchorflow/plugin-host';
 import type { PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
+import { EXECUTION_LEASES, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
 import { CoreModule, type CoreModuleOptions } from '../core/core.module.js';
 import { toNodeLogger } from '../logging/logger.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
@@ -71,12 +71,13 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
             cluster: NatsCluster | null,
             store: ExecutionStore,
+            leases: ExecutionLeases,
             workflows: WorkflowRepository,
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
@@ -89,6 +90,7 @@ export class EngineModule {
               transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
               credentials: security?.credentials,
               store,
+              leases,
               workflows,
               pluginState,
               sink: new EventBusSink(eventBus, logger),

@@ -98,7 +98,7 @@ SELECT token, execution_id, node_id FROM tokens
 ON CONFLICT (token) DO NOTHING`;
 
 /** rows nobody else holds: no owner, an expired lease, or ours ($3 = this daemon) */
-const CLAIMABLE_SQL = `(owner IS NULL OR owner = $3 OR lease_expires_at IS NULL OR lease_expires_at < now())`;
+export const CLAIMABLE_SQL = `(owner IS NULL OR owner = $3 OR lease_expires_at IS NULL OR lease_expires_at < now())`;
 
 /** Errors caused by the data of some execution rather than the connection (SQLSTATE classes 22, 23). */
 function isDataError(error: unknown): boolean {
@@ -197,67 +197,6 @@ export class PgExecutionStore implements ExecutionStore {
     return rows.map((r) => ({ executionId: r.id, wakeAt: Math.round(r.wake_at) }));
   }
 
-  async claimUnfinished(limit: number, horizonMs: number): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `UPDATE execution e SET owner = $3, lease_expires_at = now() + $4::int * interval '1 millisecond'
-       WHERE e.id IN (
-         SELECT id FROM execution
-         WHERE status NOT IN ${TERMINAL_STATUSES_SQL} AND ${CLAIMABLE_SQL}
-           AND NOT (status = 'waiting' AND (wake_at IS NULL OR wake_at > now() + $2::int * interval '1 millisecond'))
-         ORDER BY started_at LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING e.id`,
-      [limit, Math.round(horizonMs), this.owner, this.leaseMs]);
-    return rows.map((r) => r.id);
-  }
-
-  async claim(executionId: string): Promise<boolean> {
-    if (!isUuid(executionId)) return false;
-    // not committed yet: it was started here, so it is ours
-    if (this.isUncommitted(executionId)) return true;
-    const { rows } = await this.pool.query<{ id: string }>(
-      `UPDATE execution SET owner = $3, lease_expires_at = now() + $2::int * interval '1 millisecond'
-       WHERE id = $1 AND status NOT IN ${TERMINAL_STATUSES_SQL} AND ${CLAIMABLE_SQL}
-       RETURNING id`,
-      [executionId, this.leaseMs, this.owner]);
-    return rows.length === 1;
-  }
-
-  async renew(executionIds: string[]): Promise<{ lost: string[]; cancelRequested: Array<{ executionId: string; reason: string }> }> {
-    const ids = executionIds.filter(isUuid);
-    if (!ids.length) return { lost: [], cancelRequested: [] };
-    // rows a flush is writing right now are skipped (SKIP LOCKED, in id order): waiting on them while
-    // the flush waits on another renewed row was a deadlock; the next renewal gets them
-    const { rows } = await this.pool.query<{ id: string; owner: string | null; cancel_requested: string | null; renewed: boolean }>(
-      `WITH locked AS (
-         SELECT id FROM execution WHERE id = ANY($1::uuid[]) AND (owner = $2 OR owner IS NULL) ORDER BY id FOR UPDATE SKIP LOCKED
-       ), renewed AS (
-         UPDATE execution e SET owner = $2, lease_expires_at = now() + $3::int * interval '1 millisecond'
-         FROM locked l WHERE e.id = l.id RETURNING e.id, e.cancel_requested)
-       SELECT e.id, e.owner, r.id IS NOT NULL AS renewed, r.cancel_requested
-       FROM execution e LEFT JOIN renewed r ON r.id = e.id WHERE e.id = ANY($1::uuid[])`,
-      [ids, this.owner, this.leaseMs]);
-    // rows only exist for committed executions: one started here and not committed yet is still ours
-    return {
-      lost: rows.filter((r) => r.owner !== null && r.owner !== this.owner && !this.isUncommitted(r.id)).map((r) => r.id),
-      cancelRequested: rows.filter((r) => r.renewed && r.cancel_requested !== null).map((r) => ({ executionId: r.id, reason: r.cancel_requested! })),
-    };
-  }
-
-  async release(executionIds: string[]): Promise<void> {
-    const ids = executionIds.filter(isUuid);
-    if (!ids.length) return;
-    await this.pool.query(`UPDATE execution SET owner = NULL, lease_expires_at = NULL WHERE id = ANY($1::uuid[]) AND owner = $2`, [ids, this.owner]);
-  }
-
-  async requestCancel(executionId: string, reason: string): Promise<boolean> {
-    if (!isUuid(executionId)) return false;
-    const { rows } = await this.pool.query<{ id: string }>(
-      `UPDATE execution SET cancel_requested = $2 WHERE id = $1 AND status NOT IN ${TERMINAL_STATUSES_SQL} RETURNING id`,
-      [executionId, reason]);
-    return rows.length === 1;
-  }
-
   async findResumeToken(token: string): Promise<{ executionId: string; nodeId: string } | undefined> {
     // uncommitted state is newer than the table: a token may be waiting, or already consumed, in memory
     for (const entry of this.uncommitted()) {
@@ -316,6 +255,11 @@ export class PgExecutionStore implements ExecutionStore {
   private *uncommitted(): Iterable<PendingExecution> {
     if (this.inflight) yield* this.inflight.values();
     yield* this.pending.values();
+  }
+
+  /** what the leases adapter of this store needs (PgExecutionLeases): same pool, owner and lease length */
+  get leaseContext(): { pool: SqlPool; owner: string; leaseMs: number; isUncommitted: (executionId: string) => boolean } {
+    return { pool: this.pool, owner: this.owner, leaseMs: this.leaseMs, isUncommitted: (id) => this.isUncommitted(id) };
   }
 
   private isUncommitted(executionId: string): boolean {
