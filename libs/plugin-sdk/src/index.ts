@@ -1,3 +1,4 @@
+export * from './credentials.js';
 export * from './errors.js';
 export * from './invoke.js';
 export * from './node.js';
@@ -7,3 +8,4 @@ export * from './service.js';
 export * from './trigger.js';
 export * from './validation.js';
 export * from './webhook.js';
+export * from './webhook-signature.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayNotContains, IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -213,6 +213,10 @@ export class AnchorflowConfig {
    */
   @IsOptional() @IsObject()
   pluginConfig?: Record<string, Record<string, unknown>>;
+  /** built-in plugins not run by this daemon (workers serve their types); never @anchorflow/plugin-core */
+  @IsArray() @IsString({ each: true }) @MinLength(1, { each: true })
+  @ArrayNotContains(['@anchorflow/plugin-core'], { message: 'disabledBuiltInPlugins cannot contain @anchorflow/plugin-core (its triggers run in the daemon)' })
+  disabledBuiltInPlugins!: string[];
 
   @IsObject() @ValidateNested() @Type(() => DatabaseConfig)
   database!: DatabaseConfig;
@@ -265,6 +269,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'nats.prefix', type: 'string' },
   { path: 'daemonId', type: 'string' },
   { path: 'plugins', type: 'list' },
+  { path: 'disabledBuiltInPlugins', type: 'list' },
   { path: 'workers.waitForWorkerMs', type: 'number' },
   { path: 'workers.recheckMs', type: 'number' },
   { path: 'workers.discoveryWindowMs', type: 'number' },

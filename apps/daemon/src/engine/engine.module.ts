@@ -51,14 +51,19 @@ export class EngineModule {
         {
           provide: DAEMON_PLUGINS,
           inject: [APP_CONFIG, PLUGINS, ROOT_LOGGER],
-          useFactory: (config: AnchorflowConfig, builtIns: PluginDefinition[], logger: Logger): Promise<DaemonPlugins> =>
-            loadDaemonPlugins({
-              builtIns,
+          useFactory: (config: AnchorflowConfig, builtIns: PluginDefinition[], logger: Logger): Promise<DaemonPlugins> => {
+            const disabled = new Set(config.disabledBuiltInPlugins);
+            for (const name of disabled) {
+              if (!builtIns.some((p) => p.name === name)) logger.warn({ event: 'plugins.disabled-unknown', plugin: name }, `disabledBuiltInPlugins names ${name}, which is not a built-in plugin`);
+            }
+            return loadDaemonPlugins({
+              builtIns: builtIns.filter((p) => !disabled.has(p.name)),
               specs: config.plugins,
               pluginConfig: config.pluginConfig,
               baseDir: options.pluginsBaseDir ?? pluginsBaseDir(),
               logger: toNodeLogger(logger.child({ component: 'plugins' })),
-            }),
+            });
+          },
         },
         {
           provide: NATS_CLUSTER,

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeCatalog } from '@anchorflow/engine';
-import { type NodeLogger, type PluginDefinition, pluginShortName, validatePluginConfig } from '@anchorflow/plugin-sdk';
+import { type CredentialTypeDefinition, type NodeLogger, type PluginDefinition, pluginShortName, validatePluginConfig } from '@anchorflow/plugin-sdk';
 import { type HostedPlugin, type PluginFailureCode, loadPlugins, localTypesOf, registerPlugins } from '@anchorflow/plugin-host';
 
 /** One row of `GET /api/v1/plugins`. */
@@ -26,6 +26,20 @@ export interface DaemonPlugins {
   rows: PluginRow[];
   /** the loaded plugins with their validated config sections (their services run in this daemon) */
   hosted: HostedPlugin[];
+  /** credential types the loaded plugins declare (the vault validates their data), by type */
+  credentialTypes: Map<string, { def: CredentialTypeDefinition; plugin: string }>;
+}
+
+/** Adds a plugin's credential types; the first plugin to declare a type keeps it. */
+function addCredentialTypes(into: DaemonPlugins['credentialTypes'], plugin: PluginDefinition, logger: NodeLogger): void {
+  for (const def of plugin.credentials ?? []) {
+    const existing = into.get(def.type);
+    if (existing) {
+      logger.warn(`credential type ${def.type} of ${plugin.name} is already declared by ${existing.plugin}; keeping that one`, { event: 'plugins.credential-type-clash', type: def.type });
+      continue;
+    }
+    into.set(def.type, { def, plugin: plugin.name });
+  }
 }
 
 export interface LoadDaemonPluginsOptions {
@@ -73,10 +87,12 @@ export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise
     rows.push({ status: 'failed', spec, name: packageName, ...(dir ? { dir } : {}), code: 'INVALID_CONFIG', reason });
     return false;
   };
+  const credentialTypes: DaemonPlugins['credentialTypes'] = new Map();
   const builtInNames = new Set<string>();
   for (const plugin of opts.builtIns) {
     builtInNames.add(plugin.name);
     if (!configure(plugin, plugin.name, plugin.name)) continue;
+    addCredentialTypes(credentialTypes, plugin, opts.logger);
     const nodes = [...plugin.nodes, ...(plugin.triggers ?? []).filter((t) => !plugin.nodes.includes(t))];
     for (const def of nodes) catalog.register(def, plugin.name);
     rows.push({ status: 'loaded', name: plugin.name, version: plugin.version, source: 'built-in', nodeTypes: nodes.map((n) => n.type) });
@@ -92,6 +108,7 @@ export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise
     const plugins = loaded.plugins.filter((p) => configure(p.plugin, p.packageName, p.spec, p.dir));
     registerPlugins(catalog, plugins);
     for (const p of plugins) {
+      addCredentialTypes(credentialTypes, p.plugin, opts.logger);
       rows.push({ status: 'loaded', name: p.packageName, version: p.plugin.version, source: 'config', spec: p.spec, dir: p.dir, nodeTypes: p.nodes.map((n) => n.type) });
     }
     for (const f of failures) {
@@ -113,5 +130,5 @@ export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise
     failed: rows.filter((r) => r.status === 'failed').length,
     nodeTypes: catalog.types().length,
   });
-  return { catalog, rows, hosted };
+  return { catalog, rows, hosted, credentialTypes };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JsMsg, NatsConnection } from 'nats';
 import { NodeError, type PluginState, TransientNodeError, defineNode } from '@anchorflow/plugin-sdk';
 import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
@@ -97,18 +97,25 @@ describeNats('NatsTransport (real NATS)', () => {
     catalog = new NodeCatalog();
     registry = new RemoteNodeRegistry({ nc, catalog, prefix: s.prefix });
     await registry.start();
+    // every test runs demo.echo on a fake worker: announced and known before any of them (in any order)
+    announce(nc, names);
+    await nc.flush();
+    await until(() => registry.hasLiveWorker(TYPE));
+    catalog.registerRemote(describeNodeType(echo), 'demo');
+  });
+
+  // each test's workers and transports end with it: a worker left consuming would take the next test's jobs
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
   });
 
   afterAll(async () => {
-    for (const stop of stops.reverse()) await stop();
     await registry?.stop();
     await nc?.close();
     await s.close();
   });
 
   it('runs a job on a worker, serving its state, credentials and evaluate requests and forwarding progress', async () => {
-    announce(nc, names);
-    await nc.flush();
     const worker = await fakeWorker(nc, names, async (j) => {
       const host = remoteJobHost({ nc, names, job: j, signal: new AbortController().signal, logger: { debug() {}, info() {}, warn() {}, error() {} } });
       host.progress({ pct: 50 });
@@ -120,8 +127,6 @@ describeNats('NatsTransport (real NATS)', () => {
       return { kind: 'output', outputs: { main: { counted, list, secret: cred.secret, evaluated, params: j.params, attempt: j.attempt } } };
     });
     stops.push(worker.stop);
-    await until(() => registry.hasLiveWorker(TYPE));
-    catalog.registerRemote(describeNodeType(echo), 'demo');
     const t = await transport();
     const { env: e, progress, states } = env();
     const outcome = await t.run(job(), e);
