@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { Engine } from './engine.js';
 import { MemoryExecutionStore, MemoryWorkflowSource } from './testing/memory-execution-store.js';
-import { InProcessTransport } from './spec-support/in-process-transport.js';
+import { InProcessTransport } from './transport/in-process.transport.js';
 import { compareWithModel, generateCase, modelCatalog, runModel, type ModelProbe } from './spec-support/reference-model.js';
 
 const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : randomInt(1, 2 ** 30);

@@ -11,6 +11,7 @@ import {
   outboundPolicyFromEnv,
   toErrorInfo,
   validateParams,
+  silentLogger,
 } from '@anchorflow/plugin-sdk';
 import { describeNodeType, isRemotable } from '@anchorflow/engine';
 import {
@@ -113,7 +114,6 @@ class AbortReason extends NodeError {
   }
 }
 
-const silent: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A plugin worker: serves the node types of its plugins from the JetStream work queue.
@@ -157,7 +157,7 @@ export class WorkerRuntime {
     this.names = natsNames(opts.prefix ?? DEFAULT_PREFIX);
     this.nc = opts.nc;
     this.js = opts.nc.jetstream();
-    this.logger = opts.logger ?? silent;
+    this.logger = opts.logger ?? silentLogger;
     this.slots = new Slots(Math.max(1, opts.concurrency ?? 4));
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.maxDeliver = Math.max(1, opts.maxDeliver ?? 5);

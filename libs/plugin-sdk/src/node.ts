@@ -1,5 +1,6 @@
 import type { OutboundFetch } from './outbound.js';
 import type { ParamsClass } from './params.js';
+import type { WebhookCapability } from './webhook.js';
 
 export type NodeCategory = 'trigger' | 'action' | 'transform' | 'flow' | 'chain' | 'notification';
 
@@ -121,6 +122,8 @@ export interface NodeDefinition<P extends object = any> {
   /** default per-attempt timeout */
   timeoutMs?: number;
   execute(ctx: NodeContext<P>, input: unknown): Promise<NodeOutputs | Suspension> | NodeOutputs | Suspension;
+  /** a trigger started by HTTP requests to /hooks/<path>: its route, request check and input mapping */
+  webhook?: WebhookCapability<P>;
 }
 
 const TYPE_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
@@ -133,6 +136,10 @@ export function defineNode<P extends object>(def: NodeDefinition<P>): NodeDefini
   assertNodeTypeName(def.type);
   if (!Number.isInteger(def.version) || def.version < 1) throw new TypeError(`${def.type}: version must be a positive integer`);
   if (typeof def.execute !== 'function') throw new TypeError(`${def.type}: execute must be a function`);
+  if (def.webhook !== undefined) {
+    if (def.category !== 'trigger' || def.inputs.length) throw new TypeError(`${def.type}: a webhook capability belongs to a trigger node (category 'trigger', no inputs)`);
+    if (typeof def.webhook.route !== 'function') throw new TypeError(`${def.type}: webhook.route must be a function of the params`);
+  }
   return Object.freeze({ ...def });
 }
 
@@ -143,3 +150,6 @@ export function isSuspension(value: unknown): value is Suspension {
 export function outputPortsOf<P extends object>(def: NodeDefinition<P>, params: P): string[] {
   return typeof def.outputs === 'function' ? def.outputs(params) : def.outputs;
 }
+
+/** A logger that drops everything: the default where no logger is given (one declaration for all packages). */
+export const silentLogger: NodeLogger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });

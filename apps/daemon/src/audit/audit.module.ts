@@ -3,7 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE } from '../database/database.tokens.js';
+import { DATABASE } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { loadAuditKey, SealingAuditLogStore } from './sealed-head.js';
 import { AuditController } from './audit.controller.js';
@@ -11,7 +11,7 @@ import { AuditHttpInterceptor } from './audit-http.interceptor.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditService } from './audit.service.js';
 import { MemoryAuditLog } from './memory-audit-log.js';
-import { PgAuditLog } from './pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { GetAuditHeadHandler } from './queries/get-audit-head/get-audit-head.handler.js';
 import { ListAuditEntriesHandler } from './queries/list-audit-entries/list-audit-entries.handler.js';
 

@@ -240,6 +240,12 @@ export class AnchorflowConfig {
   @IsArray() @IsString({ each: true }) @MinLength(1, { each: true })
   plugins!: string[];
 
+  /**
+   * each plugin's own config section, by the plugin's short name (`@anchorflow/plugin-example` →
+   * `example`); checked by the plugin's config DTO when it loads (a bad section fails that plugin)
+   */
+  @IsOptional() @IsObject()
+  pluginConfig?: Record<string, Record<string, unknown>>;
   /** built-in plugins not run by this daemon (workers serve their types); never @anchorflow/plugin-core */
   @IsArray() @IsString({ each: true }) @MinLength(1, { each: true })
   @ArrayNotContains(['@anchorflow/plugin-core'], { message: 'disabledBuiltInPlugins cannot contain @anchorflow/plugin-core (its triggers run in the daemon)' })

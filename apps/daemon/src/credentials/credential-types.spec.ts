@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import notificationsPlugin from '@anchorflow/plugin-notifications';
 import { generateMasterKey, Vault } from '@anchorflow/security';
-import { SecretRegistry } from '../security/secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { MemoryCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
 

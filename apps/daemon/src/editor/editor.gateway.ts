@@ -14,7 +14,7 @@ import type { ApiKeys } from '../auth/api-keys.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import { EXECUTION_READER, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { EXECUTION_READER, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
 import { ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';

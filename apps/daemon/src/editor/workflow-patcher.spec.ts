@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { ValidationProblem, WorkflowDefinition } from '@anchorflow/engine';
-import { MemoryPluginState } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { MemoryWorkflowRepository } from '../testing/memory-workflow-repository.js';
 import { WorkflowChangedEvent } from '../workflows/events/workflow-changed.event.js';
 import { WorkflowPatcher } from './workflow-patcher.js';

@@ -8,13 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  Engine, ManualClock, MemoryExecutionStore, MemoryWorkflowSource,
-  type Clock, type EngineOptions, type ExecutionStore, type NodeJob, type WorkflowDefinition,
-} from '@anchorflow/engine';
+import { Engine, type Clock, type EngineOptions, type ExecutionStore, type NodeJob, type WorkflowDefinition } from '@anchorflow/engine';
+import { ManualClock, MemoryExecutionStore, MemoryWorkflowSource } from '@anchorflow/engine/testing';
 import { testCatalog } from '../../../engine/src/spec-support/harness.js';
 import { compareWithModel, generateCase, modelCatalog, runModel, type ModelProbe } from '../../../engine/src/spec-support/reference-model.js';
-import { InProcessTransport } from '../../../engine/src/spec-support/in-process-transport.js';
+import { InProcessTransport } from '../../../engine/src/transport/in-process.transport.js';
 import { openDatabase, type Database } from '../database/open-database.js';
 import { createTestDatabase } from '../testing/test-database.js';
 import { PgExecutionStore } from './pg-execution-store.adapter.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryPluginState, runNode, type TransientNodeError } from '@anchorflow/plugin-sdk';
+import { type TransientNodeError } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import { startHttpSink, type HttpSink } from '../spec-support/http-sink.js';
 import { runWithRetries } from '../spec-support/retrying.js';
 import { discordNode } from './discord/discord.node.js';

@@ -1,4 +1,5 @@
-import { MemoryPluginState, NodeError, runNode, type NodeDefinition, type PluginState, type RunNodeOptions } from '@anchorflow/plugin-sdk';
+import { NodeError, type NodeDefinition, type PluginState } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode, type RunNodeOptions } from '@anchorflow/plugin-sdk/testing';
 
 export interface Attempted {
   output?: Record<string, unknown>;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { verifyChain, type AuditEntry, type AuditHead } from '@anchorflow/security';
 import { auditEntries } from '../../audit/audit-log.port.js';
 import { AUDIT_HEAD_FILE, loadAuditKey, readSealedHead, type SealedHead } from '../../audit/sealed-head.js';
-import { PgAuditLog } from '../../audit/pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CliIo, printJson } from '../io.js';

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MemoryPluginState, TransientNodeError, runNode } from '@anchorflow/plugin-sdk';
+import { TransientNodeError } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import plugin from '../../index.js';
 import { greetNode } from './greet.node.js';
+import { nextTickNode } from '../next-tick/next-tick.node.js';
 
 describe('example.greet', () => {
   let server: Server;
@@ -60,6 +62,6 @@ describe('example.greet', () => {
   });
 
   it('is exported as a plugin the loader accepts', () => {
-    expect(plugin).toMatchObject({ name: '@anchorflow/plugin-example', nodes: [greetNode] });
+    expect(plugin).toMatchObject({ name: '@anchorflow/plugin-example', nodes: [greetNode, nextTickNode] });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryPluginState, NodeError, paramsJsonSchema, runNode, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { NodeError, paramsJsonSchema, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import { deliveryKey, type DeliveryRecord } from '../../shared/delivery.js';
 import { runWithRetries } from '../../spec-support/retrying.js';
 import { startSmtpSink, type SmtpSink } from '../../spec-support/smtp-sink.js';

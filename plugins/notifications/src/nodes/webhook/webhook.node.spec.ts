@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { credentialParamsOf, NodeError, paramsJsonSchema, runNode, TransientNodeError, verifyWebhookSignature } from '@anchorflow/plugin-sdk';
+import { credentialParamsOf, NodeError, paramsJsonSchema, TransientNodeError, verifyWebhookSignature } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { startHttpSink, type HttpSink } from '../../spec-support/http-sink.js';
 import { runWithRetries } from '../../spec-support/retrying.js';
 import { webhookNode } from './webhook.node.js';

@@ -1,20 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DAEMON_PLUGINS, NATS_CLUSTER } from '../../../engine/engine.tokens.js';
-import type { NatsCluster } from '../../../engine/nats-cluster.js';
+import type { ServiceStatus } from '@anchorflow/plugin-host';
+import { DAEMON_ID } from '../../../core/core.tokens.js';
 import type { DaemonPlugins, PluginRow } from '../../daemon-plugins.js';
+import { DAEMON_PLUGINS, PLUGIN_RUNTIME, type PluginRuntime, type WorkerRow } from '../../plugins.tokens.js';
 import { ListPluginsQuery } from './list-plugins.query.js';
 
-export interface WorkerRow {
-  workerId: string;
-  plugins: Array<{ name: string; version: string }>;
-  nodeTypes: string[];
-  lastSeen: string;
-}
+export type { WorkerRow };
 
 export interface PluginsView {
   /** plugins of this daemon: loaded (built-in or configured) and failed, with the reason */
   items: PluginRow[];
+  /** this daemon's id: one-per-cluster services run on one daemon only (`standby` elsewhere) */
+  daemonId: string;
+  /** the plugins' services in this daemon: running, standby (another daemon holds the lease), failed (with lastError, restarting) */
+  services: ServiceStatus[];
   /** cluster mode only: live plugin workers and what they serve */
   workers?: WorkerRow[];
 }
@@ -23,12 +23,12 @@ export interface PluginsView {
 export class ListPluginsHandler implements IQueryHandler<ListPluginsQuery> {
   constructor(
     @Inject(DAEMON_PLUGINS) private readonly plugins: DaemonPlugins,
-    @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
+    @Inject(PLUGIN_RUNTIME) private readonly runtime: PluginRuntime,
+    @Inject(DAEMON_ID) private readonly daemonId: string,
   ) {}
 
   async execute(): Promise<PluginsView> {
-    if (!this.cluster) return { items: this.plugins.rows };
-    const workers = this.cluster.liveWorkers().map((w) => ({ workerId: w.workerId, plugins: w.plugins, nodeTypes: w.nodeTypes, lastSeen: new Date(w.lastSeen).toISOString() }));
-    return { items: this.plugins.rows, workers };
+    const workers = this.runtime.workers();
+    return { items: this.plugins.rows, daemonId: this.daemonId, services: this.runtime.services(), ...(workers ? { workers } : {}) };
   }
 }

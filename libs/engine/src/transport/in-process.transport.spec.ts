@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryPluginState, defineNode } from '@anchorflow/plugin-sdk';
-import { NodeCatalog, type NodeJobEnvironment } from '@anchorflow/engine';
+import { defineNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
+import { NodeCatalog } from '../catalog.js';
+import type { NodeJobEnvironment } from '../ports/node-transport.port.js';
 import { InProcessTransport } from './in-process.transport.js';
 
 const big = defineNode<{ items: number }>({

@@ -1,5 +1,6 @@
 import { NodeError, invokeNode, type OutboundFetch } from '@anchorflow/plugin-sdk';
-import type { NodeCatalog, NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '@anchorflow/engine';
+import type { NodeCatalog } from '../catalog.js';
+import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '../ports/node-transport.port.js';
 
 /**
  * Largest serialized output (all ports, JSON) one node attempt may emit in process: outputs are stored
