@@ -23,6 +23,7 @@ const common = {
     '^@anchorflow/plugin-core$': '<rootDir>/plugins/core/src/index.ts',
     '^@anchorflow/security$': '<rootDir>/libs/security/src/index.ts',
     '^@anchorflow/plugin-host$': '<rootDir>/libs/plugin-host/src/index.ts',
+    '^@anchorflow/plugin-chain-anchor$': '<rootDir>/plugins/chain-anchor/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',
