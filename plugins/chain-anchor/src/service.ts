@@ -1,0 +1,137 @@
+import type { CredentialsAccessor, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
+import { NetworkBatcher } from './batcher/network-batcher.js';
+import { parseChainAnchorConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
+import { EvmChain } from './evm/evm-chain.js';
+import { EvmDriver } from './evm/evm-driver.js';
+import { checkEvmProof } from './evm/evm-verify.js';
+import type { Proof } from './proof/proof-format.js';
+import type { Check, OnlineChecker } from './proof/verify.js';
+
+/** The non-secret part of each network, published in plugin state for the nodes. */
+export type PublishedNetworks = Record<string, { kind: 'evm'; rpcUrls: string[]; chainId: number; registry?: string; confirmations: number; rpcTimeoutMs: number } | { kind: 'casper'; confirmations: number }>;
+
+/** What the batcher service gets from the host (the SDK's ServiceContext has these and more). */
+export interface AnchorServiceContext {
+  readonly config: unknown;
+  readonly logger: NodeLogger;
+  readonly credentials: CredentialsAccessor;
+  readonly state: PluginState;
+  readonly signal: AbortSignal;
+  now(): number;
+  resume(token: string, data?: unknown): Promise<boolean>;
+}
+
+/** Builds a network's chain driver; Casper networks get theirs from the casper adapter when it is wired. */
+export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) => Promise<ChainDriver>;
+
+export const evmDriverFactory: DriverFactory = async (network, ctx) => {
+  if (network.kind !== 'evm') throw new Error(`network ${network.name}: no driver for kind ${network.kind}`);
+  if (!network.registry) throw new Error(`plugins.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
+  if (!network.signer) throw new Error(`plugins.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
+  const cred = await ctx.credentials.get<{ privateKey?: string }>(network.signer);
+  if (typeof cred.privateKey !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(cred.privateKey)) throw new Error(`credential "${network.signer}" (evm-signer) needs privateKey: 32 bytes as 64 hex digits`);
+  return new EvmDriver(network, cred.privateKey.startsWith('0x') ? cred.privateKey : `0x${cred.privateKey}`, ctx.logger, () => ctx.now());
+};
+
+export function publishedNetworks(config: ChainAnchorConfig): PublishedNetworks {
+  const out: PublishedNetworks = {};
+  for (const [name, c] of Object.entries(config.chains)) {
+    out[name] = c.kind === 'evm' ? { kind: 'evm', rpcUrls: c.rpcUrls, chainId: c.chainId, ...(c.registry ? { registry: c.registry } : {}), confirmations: c.confirmations, rpcTimeoutMs: c.rpcTimeoutMs } : { kind: 'casper', confirmations: c.confirmations };
+  }
+  return out;
+}
+
+/** Online checks by the proof's network name, with the RPC URLs of the config. */
+export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUrl?: string; confirmations?: number } = {}): OnlineChecker {
+  return async (proof: Proof): Promise<Check[]> => {
+    const n = networks[proof.anchor.network];
+    if (proof.anchor.chain === 'evm') {
+      const urls = overrides.rpcUrl ? [overrides.rpcUrl] : n?.kind === 'evm' ? n.rpcUrls : undefined;
+      if (!urls) return [{ name: 'network', ok: false, detail: `unknown network "${proof.anchor.network}": configure plugins.chain-anchor.chains.${proof.anchor.network} (or pass an RPC URL)` }];
+      const chain = new EvmChain({ rpcUrls: urls, chainId: proof.anchor.chainId!, rpcTimeoutMs: n?.kind === 'evm' ? n.rpcTimeoutMs : 10_000 });
+      try {
+        return await checkEvmProof(proof, chain, overrides.confirmations ?? n?.confirmations ?? 1);
+      } finally {
+        chain.destroy();
+      }
+    }
+    return [{ name: 'network', ok: false, detail: `online verification of ${proof.anchor.chain} proofs is not available in this build` }];
+  };
+}
+
+/**
+ * The batcher service: one NetworkBatcher per configured network, stepped every pollMs (at once again
+ * while there is work). Meant to run one-per-cluster (it owns the signing keys' nonces).
+ */
+export class AnchorService {
+  readonly batchers = new Map<string, { batcher: NetworkBatcher; driver: ChainDriver; pollMs: number }>();
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly ctx: AnchorServiceContext,
+    private readonly driverFor: DriverFactory = evmDriverFactory,
+  ) {}
+
+  async init(): Promise<ChainAnchorConfig> {
+    const config = parseChainAnchorConfig(this.ctx.config);
+    await this.ctx.state.set(NETWORKS_KEY, publishedNetworks(config));
+    for (const network of Object.values(config.chains)) {
+      const driver = await this.driverFor(network, this.ctx);
+      this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs });
+    }
+    this.ctx.logger.info('chain-anchor batchers ready', { event: 'chain.service.started', networks: [...this.batchers.keys()] });
+    return config;
+  }
+
+  /** one step of every network; errors are logged and retried on the next step, the daemon keeps running */
+  async tickAll(): Promise<boolean> {
+    let more = false;
+    for (const [name, b] of this.batchers) {
+      try {
+        if (await b.batcher.tick()) more = true;
+      } catch (err) {
+        this.ctx.logger.warn('chain-anchor step failed; retrying', { event: 'chain.step.failed', network: name, error: (err as Error).message });
+      }
+    }
+    return more;
+  }
+
+  start(): void {
+    const pollMs = Math.min(1000, ...[...this.batchers.values()].map((b) => b.pollMs));
+    this.loop = (async () => {
+      while (!this.stopped && !this.ctx.signal.aborted) {
+        const more = await this.tickAll();
+        if (more) continue;
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            res();
+          };
+        });
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    for (const b of this.batchers.values()) b.driver.close();
+  }
+}
+
+/** The service as the SDK's defineService expects it: start(ctx) → stop. */
+export const batcherService = {
+  name: 'batcher',
+  scope: 'one-per-cluster' as const,
+  async start(ctx: AnchorServiceContext) {
+    const service = new AnchorService(ctx);
+    await service.init();
+    service.start();
+    return () => service.stop();
+  },
+};
