@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet, JsonRpcProvider, Contract } from 'ethers';
-import { ANVIL_KEYS, startAnvil, type Anvil } from '../spec-support/anvil.js';
+import { ANVIL_KEY_0, startAnvil, type Anvil } from '../spec-support/anvil.js';
 import { anchorItem, resumeItem, serviceHarness, stepUntil } from '../spec-support/harness.js';
 import { batchKey, pendingPrefix, type ActiveBatch } from '../batcher/batch.js';
 import { EvmChain, ANCHORED_TOPIC, REGISTRY_ABI } from './evm-chain.js';
@@ -10,7 +10,7 @@ import type { Proof } from '../proof/proof-format.js';
 
 let anvil: Anvil;
 let registry: string;
-const signer = { 'anvil-key': { privateKey: ANVIL_KEYS[0] } };
+const signer = { 'anvil-key': { privateKey: ANVIL_KEY_0 } };
 
 const chainConfig = (extra: Record<string, unknown> = {}) => ({
   chains: { local: { kind: 'evm', rpcUrls: [anvil.url], chainId: 31337, registry, signer: 'anvil-key', confirmations: 1, batchSize: 10_000, maxWaitMs: 0, pollMs: 50, ...extra } },
@@ -25,7 +25,7 @@ const online = (confirmations = 1) => onlineCheckerFor({ local: { kind: 'evm', r
 beforeAll(async () => {
   anvil = await startAnvil();
   const chain = new EvmChain({ rpcUrls: [anvil.url], chainId: 31337, rpcTimeoutMs: 5000 });
-  registry = (await chain.deployRegistry(new Wallet(ANVIL_KEYS[0]), 20)).address.toLowerCase();
+  registry = (await chain.deployRegistry(new Wallet(ANVIL_KEY_0), 20)).address.toLowerCase();
   chain.destroy();
 }, 30_000);
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('AnchorRegistry on anvil', () => {
   it('anchors a root once, emits Anchored, answers anchoredAt, and refuses the same root again', async () => {
     const provider = new JsonRpcProvider(anvil.url, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
-    const wallet = new Wallet(ANVIL_KEYS[1], provider);
+    const wallet = new Wallet(await anvil.fundedKey(), provider);
     const c = new Contract(registry, REGISTRY_ABI, wallet);
     const root = '0x' + '11'.repeat(32);
     const receipt = await (await c.getFunction('anchor')(root, 3, '0x' + '22'.repeat(32))).wait();

@@ -2,13 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { Wallet } from 'ethers';
 
-/** anvil's well-known dev accounts (mnemonic "test test … junk"): keys for tests only */
-export const ANVIL_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3d4e4e46e7a3bc1b',
-];
+/** anvil's first dev account (mnemonic "test test … junk"): a key for tests only */
+export const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 export function anvilBinary(): string {
   const require = createRequire(import.meta.url);
@@ -31,6 +28,8 @@ export interface Anvil {
   port: number;
   process: ChildProcess;
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  /** a new private key holding 1,000 ETH, so a test's nonces are its own */
+  fundedKey(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +63,11 @@ export async function startAnvil(args: string[] = []): Promise<Anvil> {
     port,
     process: child,
     rpc,
+    fundedKey: async () => {
+      const w = Wallet.createRandom();
+      await rpc('anvil_setBalance', [w.address, '0x3635c9adc5dea00000']);
+      return w.privateKey;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
