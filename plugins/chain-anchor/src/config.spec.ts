@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk';
 import { NodeError } from '@anchorflow/plugin-sdk';
 import { ChainAnchorConfigError, parseChainAnchorConfig } from './config.js';
 import { anchorNode } from './nodes/anchor.node.js';
@@ -66,17 +66,17 @@ describe('chain nodes refuse bad input clearly', () => {
     await state.set(NETWORKS_KEY, { local: { kind: 'evm', rpcUrls: ['http://127.0.0.1:1'], chainId: 1, confirmations: 1, rpcTimeoutMs: 100 } });
     const err = await runNode(anchorNode, { params: { network: 'local', data: '=$.x' }, input: { x: 'ok' }, state, idempotencyKey: 'k' }).then(
       () => undefined,
-      (e) => e,
+      (e: unknown) => e,
     );
     expect(err).toBeUndefined(); // a string is fine: this run suspends
-    const bad = await runNode(anchorNode, { params: { network: 'local' }, input: { n: NaN }, state, idempotencyKey: 'k2' }).catch((e) => e);
+    const bad = await runNode(anchorNode, { params: { network: 'local' }, input: { n: NaN }, state, idempotencyKey: 'k2' }).catch((e: any) => e);
     expect(bad).toBeInstanceOf(NodeError);
     expect(bad.code).toBe('DATA_NOT_JSON');
     expect(bad.retryable).toBe(false);
   });
 
   it('chain.verify: a malformed proof is a NodeError listing the bad fields', async () => {
-    const err = await runNode(verifyNode, { params: { proof: { v: 1, hash: 'sha256' }, online: false } }).catch((e) => e);
+    const err = await runNode(verifyNode, { params: { proof: { v: 1, hash: 'sha256' }, online: false } }).catch((e: any) => e);
     expect(err).toBeInstanceOf(NodeError);
     expect(err.code).toBe('PROOF_MALFORMED');
     expect(err.message).toMatch(/\$\.leaf/);

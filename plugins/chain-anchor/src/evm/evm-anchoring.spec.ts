@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet, JsonRpcProvider, Contract } from 'ethers';
 import { ANVIL_KEY_0, startAnvil, type Anvil } from '../spec-support/anvil.js';
 import { anchorItem, resumeItem, serviceHarness, stepUntil } from '../spec-support/harness.js';
-import { batchKey, pendingPrefix, type ActiveBatch } from '../batcher/batch.js';
+import { pendingPrefix } from '../batcher/batch.js';
 import { EvmChain, ANCHORED_TOPIC, REGISTRY_ABI } from './evm-chain.js';
 import { verifyProof } from '../proof/verify.js';
 import { onlineCheckerFor } from '../service.js';

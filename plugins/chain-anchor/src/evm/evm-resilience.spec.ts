@@ -48,7 +48,7 @@ describe('EVM anchoring under trouble', () => {
     const gone = await anvil.rpc('eth_getTransactionReceipt', [first.txHash]);
     expect(gone).toBeNull();
     await stepUntil(service, () => h.resumed.size === 3, 20_000, () => anvil.rpc('anvil_mine', ['0x1']));
-    const proofs = (await Promise.all(tokens.map((t, i) => resumeItem(h, `reorg:${i}`, t)))) as Proof[];
+    const proofs = (await Promise.all(tokens.map((t: string, i: number) => resumeItem(h, `reorg:${i}`, t)))) as Proof[];
     expect(proofs[0].anchor.blockHash).not.toBe(first.blockHash);
     expect(h.logs.some((l) => l.fields?.event === 'chain.reorg')).toBe(true);
     const logs = await logsOf(proofs[0].root);

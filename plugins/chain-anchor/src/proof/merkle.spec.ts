@@ -57,7 +57,7 @@ describe('Merkle tree (ARCHITECTURE §9)', () => {
         };
         const tampered = structuredClone(p);
         if (field === 'path') tampered.path[k!].hash = flip(tampered.path[k!].hash);
-        else (tampered as Record<string, unknown>)[field] = flip((tampered as Record<string, string>)[field]);
+        else (tampered as unknown as Record<string, string>)[field] = flip((tampered as unknown as Record<string, string>)[field]);
         return verifyOffline(tampered).some((c) => !c.ok);
       }),
       { numRuns: 150 },
