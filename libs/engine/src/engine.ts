@@ -229,6 +229,11 @@ export class Engine {
     await this.store.durable();
   }
 
+  /** epoch ms on the engine's clock (what plugin services get as ctx.now()) */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** resumes the node waiting on this token; throws NOT_FOUND */
   async signal(token: string, data?: unknown): Promise<{ executionId: string; nodeId: string }> {
     const where = this.tokenIndex.get(token) ?? (await this.store.findResumeToken(token));

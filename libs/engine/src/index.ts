@@ -7,6 +7,7 @@ export * from './ports/clock.port.js';
 export * from './ports/event-sink.port.js';
 export * from './ports/execution-store.port.js';
 export * from './ports/ids.port.js';
+export * from './ports/named-lease.port.js';
 export * from './ports/node-transport.port.js';
 export * from './ports/workflow-source.port.js';
 export * from './workflow/workflow.types.js';

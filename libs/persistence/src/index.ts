@@ -10,4 +10,5 @@ export { PgExecutionStore, type ExecutionStoreStats, type PgExecutionStoreOption
 export { PgExecutionReader } from './adapters/pg-execution-reader.adapter.js';
 export { PgWorkflowRepository } from './adapters/pg-workflow-repository.adapter.js';
 export { PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';
+export { PgNamedLeases } from './adapters/pg-named-leases.adapter.js';
 export * from './testing/index.js';

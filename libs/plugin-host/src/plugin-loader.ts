@@ -12,7 +12,7 @@ import {
 } from '@anchorflow/plugin-sdk';
 import { compileJsonSchema } from '@anchorflow/engine';
 
-export type PluginFailureCode = 'MANIFEST_MISSING' | 'SDK_MISMATCH' | 'IMPORT_FAILED' | 'NOT_A_PLUGIN' | 'DUPLICATE_NODE_TYPE' | 'INVALID_NODE';
+export type PluginFailureCode = 'MANIFEST_MISSING' | 'SDK_MISMATCH' | 'IMPORT_FAILED' | 'NOT_A_PLUGIN' | 'DUPLICATE_NODE_TYPE' | 'INVALID_NODE' | 'INVALID_CONFIG';
 
 /** A plugin that could not be loaded, and why (shown in the log and by `GET /api/v1/plugins`). */
 export interface PluginFailure {

@@ -4,6 +4,7 @@ export * from './invoke.js';
 export * from './node.js';
 export * from './params.js';
 export * from './plugin.js';
+export * from './service.js';
 export * from './trigger.js';
 export * from './validation.js';
 export * from './testing/index.js';

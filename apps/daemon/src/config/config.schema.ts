@@ -207,6 +207,13 @@ export class AnchorflowConfig {
   @IsArray() @IsString({ each: true }) @MinLength(1, { each: true })
   plugins!: string[];
 
+  /**
+   * each plugin's own config section, by the plugin's short name (`@anchorflow/plugin-example` →
+   * `example`); checked by the plugin's config DTO when it loads (a bad section fails that plugin)
+   */
+  @IsOptional() @IsObject()
+  pluginConfig?: Record<string, Record<string, unknown>>;
+
   @IsObject() @ValidateNested() @Type(() => DatabaseConfig)
   database!: DatabaseConfig;
 

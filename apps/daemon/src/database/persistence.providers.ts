@@ -3,7 +3,7 @@
  * engine-port adapters on it. Everything else in the daemon sees only the engine's port interfaces.
  */
 import type { Provider } from '@nestjs/common';
-import type { ExecutionReader, ExecutionStore, WorkflowRepository } from '@anchorflow/engine';
+import type { ExecutionReader, ExecutionStore, NamedLeases, WorkflowRepository } from '@anchorflow/engine';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 // a namespace import: specs on in-memory ports load this file without needing every export at link time
 import * as persistence from '@anchorflow/persistence';
@@ -12,7 +12,7 @@ import type { AnchorflowConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { DAEMON_ID } from '../engine/engine.tokens.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
+import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
 
 export type Database = persistence.Database;
 
@@ -73,6 +73,11 @@ export const persistenceProviders: Provider[] = [
         return state;
       };
     },
+  },
+  {
+    provide: NAMED_LEASES,
+    inject: [DATABASE],
+    useFactory: (db: Database): NamedLeases => new persistence.PgNamedLeases(db),
   },
   {
     provide: DATABASE_PING,

@@ -1,11 +1,12 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Engine } from '@anchorflow/engine';
+import type { ServiceHost } from '@anchorflow/plugin-host';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { DATABASE, EXECUTION_STORE } from '../database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { ENGINE, NATS_CLUSTER } from './engine.tokens.js';
+import { ENGINE, NATS_CLUSTER, PLUGIN_SERVICES } from './engine.tokens.js';
 import type { NatsCluster } from './nats-cluster.js';
 
 interface Closable {
@@ -30,6 +31,7 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
+    @Inject(PLUGIN_SERVICES) private readonly services: ServiceHost,
   ) {}
 
   /**
@@ -43,11 +45,20 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     const resumed = await this.engine.recover();
     this.engine.startPolling(this.config.engine.pollIntervalMs);
     this.logger.info({ event: 'engine.started', resumed, ms: Date.now() - t0 }, resumed ? `resumed ${resumed} unfinished execution(s)` : 'engine started');
+    // plugin services: the database is migrated and waiting nodes are known, so ctx.resume() finds them
+    this.services.start();
+    if (this.services.size) this.logger.info({ event: 'services.started', services: this.services.statuses().map((s) => `${s.plugin}/${s.name}`) }, 'plugin services started');
     return resumed;
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.info({ event: 'shutdown', signal }, 'shutting down: stopping the engine');
+    this.logger.info({ event: 'shutdown', signal }, 'shutting down: stopping plugin services, then the engine');
+    // services first: a service resuming nodes while the engine stops would race the store's last flush
+    try {
+      await this.services.stop();
+    } catch (err) {
+      this.logger.error({ err }, 'plugin services did not stop cleanly');
+    }
     try {
       await this.engine.stop();
     } catch (err) {

@@ -1,11 +1,12 @@
 import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import type { Engine, ExecutionReader, ExecutionStore, WorkflowRepository } from '@anchorflow/engine';
+import { type Engine, EngineError, type ExecutionReader, type ExecutionStore, MemoryNamedLeases, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
+import { ServiceHost } from '@anchorflow/plugin-host';
 import type { PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
 import { persistenceProviders } from '../database/persistence.providers.js';
 import { toNodeLogger } from '../logging/logger.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
@@ -13,7 +14,8 @@ import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugin
 import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
+import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, PLUGINS } from './engine.tokens.js';
+import { noCredentials } from './engine.factory.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
@@ -38,6 +40,8 @@ export interface EnginePorts {
   workflows: WorkflowRepository;
   reader: ExecutionReader;
   pluginState: (plugin: string) => PluginState;
+  /** default: in memory (this process is the only holder) */
+  leases?: NamedLeases;
   ping?: () => Promise<void>;
 }
 
@@ -47,6 +51,7 @@ function portProviders(ports: EnginePorts): Provider[] {
     { provide: WORKFLOW_REPOSITORY, useValue: ports.workflows },
     { provide: EXECUTION_READER, useValue: ports.reader },
     { provide: PLUGIN_STATE, useValue: ports.pluginState },
+    { provide: NAMED_LEASES, useValue: ports.leases ?? new MemoryNamedLeases() },
     { provide: DATABASE_PING, useValue: ports.ping ?? (async () => undefined) },
   ];
 }
@@ -86,6 +91,7 @@ export class EngineModule {
             loadDaemonPlugins({
               builtIns,
               specs: config.plugins,
+              pluginConfig: config.pluginConfig,
               baseDir: options.pluginsBaseDir ?? pluginsBaseDir(),
               logger: toNodeLogger(logger.child({ component: 'plugins' })),
             }),
@@ -131,11 +137,44 @@ export class EngineModule {
             return engine;
           },
         },
+        {
+          provide: PLUGIN_SERVICES,
+          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, ENGINE, PLUGIN_STATE, NAMED_LEASES, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          useFactory: (
+            config: AnchorflowConfig,
+            daemonId: string,
+            plugins: DaemonPlugins,
+            engine: Engine,
+            pluginState: (plugin: string) => PluginState,
+            leases: NamedLeases,
+            logger: Logger,
+            security: EngineSecurity | undefined,
+          ): ServiceHost =>
+            new ServiceHost({
+              plugins: plugins.hosted,
+              state: pluginState,
+              credentials: security?.credentials ?? noCredentials,
+              resume: async (token, data) => {
+                try {
+                  await engine.signal(token, data);
+                  return true;
+                } catch (err) {
+                  if (err instanceof EngineError && err.code === 'NOT_FOUND') return false;
+                  throw err;
+                }
+              },
+              now: () => engine.now(),
+              logger: toNodeLogger(logger.child({ component: 'services' })),
+              leases,
+              holder: daemonId,
+              leaseMs: config.cluster.leaseMs,
+            }),
+        },
         EngineLifecycle,
       ],
       exports: [
         APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
-        DATABASE_PING, ENGINE, EngineLifecycle,
+        DATABASE_PING, NAMED_LEASES, ENGINE, PLUGIN_SERVICES, EngineLifecycle,
       ],
     };
   }

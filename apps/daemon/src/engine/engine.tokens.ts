@@ -4,6 +4,8 @@ export const ENGINE = Symbol('ENGINE');
 export const PLUGINS = Symbol('PLUGINS');
 /** DI token of the loaded plugins: the node catalog and the rows of GET /api/v1/plugins (DaemonPlugins). */
 export const DAEMON_PLUGINS = Symbol('DAEMON_PLUGINS');
+/** DI token of the plugin services of this daemon (ServiceHost from @anchorflow/plugin-host). */
+export const PLUGIN_SERVICES = Symbol('PLUGIN_SERVICES');
 /** DI token of this daemon's stable id (string). */
 export const DAEMON_ID = Symbol('DAEMON_ID');
 /** DI token of the NATS side of cluster mode (NatsCluster), or null without nats.url. */

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import corePlugin from '@anchorflow/plugin-core';
-import type { NodeLogger } from '@anchorflow/plugin-sdk';
+import { IsInt, Min, type NodeLogger, defineNode, definePlugin } from '@anchorflow/plugin-sdk';
 import { loadDaemonPlugins, pluginsBaseDir } from './daemon-plugins.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -43,6 +43,30 @@ describe('loadDaemonPlugins', () => {
     const core2 = { ...corePlugin, name: 'other-core' };
     const { rows } = await loadDaemonPlugins({ builtIns: [core2], specs: ['@anchorflow/plugin-core'], baseDir: REPO, logger });
     expect(rows[1]).toMatchObject({ status: 'failed', code: 'DUPLICATE_NODE_TYPE', reason: expect.stringContaining('already provided by other-core') });
+  });
+
+  it('checks each plugin config section with the plugin DTO: a bad one fails that plugin, naming the key', async () => {
+    class AcmeConfig {
+      @IsInt() @Min(100)
+      intervalMs: number = 1000;
+    }
+    const acme = definePlugin({
+      name: '@acme/plugin-acme', version: '1.0.0', config: AcmeConfig,
+      nodes: [defineNode({ type: 'acme.x', version: 1, title: 'x', category: 'action', inputs: ['main'], outputs: ['main'], execute: () => ({ main: 1 }) })],
+    });
+    const good = await loadDaemonPlugins({ builtIns: [acme], specs: [], baseDir: REPO, logger: recordingLogger().logger, pluginConfig: { acme: { intervalMs: 250 } } });
+    expect(good.hosted).toEqual([{ name: '@acme/plugin-acme', definition: acme, config: expect.objectContaining({ intervalMs: 250 }) }]);
+    expect(good.catalog.get('acme.x')).toBeDefined();
+
+    const { logger, lines } = recordingLogger();
+    const bad = await loadDaemonPlugins({ builtIns: [acme], specs: [], baseDir: REPO, logger, pluginConfig: { acme: { intervalMs: 5 }, nobody: {} } });
+    expect(bad.rows).toEqual([
+      { status: 'failed', spec: '@acme/plugin-acme', name: '@acme/plugin-acme', code: 'INVALID_CONFIG', reason: expect.stringContaining('pluginConfig.acme.intervalMs must not be less than 100') },
+    ]);
+    expect(bad.catalog.get('acme.x')).toBeUndefined();
+    expect(bad.hosted).toEqual([]);
+    expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/plugin @acme\/plugin-acme not loaded: invalid config section pluginConfig.acme/);
+    expect(lines.find((l) => l.msg.startsWith('pluginConfig.nobody belongs to no loaded plugin'))).toMatchObject({ level: 'warn' });
   });
 });
 

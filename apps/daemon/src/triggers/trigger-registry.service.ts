@@ -1,9 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
-import { type Engine, EngineError, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
+import { type Engine, EngineError, type NamedLeases, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
+import { LeaseHolder } from '@anchorflow/plugin-host';
 import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
-import { PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
-import { ENGINE } from '../engine/engine.tokens.js';
+import type { AnchorflowConfig } from '../config/config.schema.js';
+import { APP_CONFIG } from '../config/config.token.js';
+import { NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { DAEMON_ID, ENGINE } from '../engine/engine.tokens.js';
 import { noCredentials } from '../engine/engine.factory.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { toNodeLogger } from '../logging/logger.js';
@@ -13,13 +16,15 @@ import { WebhookIndex } from './webhook-index.js';
 
 interface RunningSource {
   nodeId: string;
-  abort: AbortController;
-  stop: Promise<(() => Promise<void> | void) | undefined>;
+  /** the source runs while this daemon holds `trigger:<workflowId>/<nodeId>` */
+  lease: LeaseHolder;
 }
 
 /**
  * Turns workflows' triggers on and off: the webhook routing table, and the long-lived trigger sources
  * plugins define with defineTrigger (started on activation, stopped on deactivation, update or delete).
+ * A source runs on one daemon of a cluster at a time: the one holding its lease (NamedLeases), and
+ * another daemon starts it when that one dies.
  * Workflow command handlers call it directly (not through events) because it must have happened
  * before they answer.
  */
@@ -33,6 +38,9 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
     @Inject(PLUGIN_STATE) private readonly pluginState: (plugin: string) => PluginState,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(NAMED_LEASES) private readonly leases: NamedLeases,
+    @Inject(DAEMON_ID) private readonly daemonId: string,
+    @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
     /** the credentials vault (SecurityModule); absent in apps without it */
     @Optional() @Inject(ENGINE_SECURITY) private readonly security?: EngineSecurity,
   ) {}
@@ -74,7 +82,6 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
       const def = this.engine.catalog.get(node.type);
       if (!def || !isTriggerNode(def)) continue;
       const plugin = this.engine.catalog.pluginOf(node.type)!;
-      const abort = new AbortController();
       const log = this.logger.child({ workflowId: workflow.id, nodeId: node.id, nodeType: node.type });
       const { value: params, problems } = validateParams(def.params, node.params ?? {});
       if (problems.length) {
@@ -83,18 +90,41 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
       }
       const fire = (payload: unknown, options?: { dedupeKey?: string }) =>
         this.engine.start({ workflowId: workflow.id, version: workflow.version, definition: workflow.definition, input: payload, triggerNodeId: node.id, dedupeKey: options?.dedupeKey });
-      const stop = Promise.resolve()
-        .then(() =>
-          def.trigger.start(
-            { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: this.security?.credentials ?? noCredentials, state: this.pluginState(plugin), signal: abort.signal },
-            fire,
-          ),
-        )
-        .catch((err: unknown) => {
-          log.error({ err }, 'trigger failed to start');
-          return undefined;
-        });
-      running.push({ nodeId: node.id, abort, stop });
+      let abort: AbortController | undefined;
+      let stop: Promise<(() => Promise<void> | void) | undefined> | undefined;
+      const lease = new LeaseHolder(`trigger:${workflow.id}/${node.id}`, {
+        leases: this.leases,
+        holder: this.daemonId,
+        ttlMs: this.config.cluster.leaseMs,
+        logger: toNodeLogger(log),
+        onAcquired: () => {
+          const controller = (abort = new AbortController());
+          stop = Promise.resolve()
+            .then(() =>
+              def.trigger.start(
+                { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: this.security?.credentials ?? noCredentials, state: this.pluginState(plugin), signal: controller.signal },
+                fire,
+              ),
+            )
+            .catch((err: unknown) => {
+              log.error({ err }, 'trigger failed to start');
+              return undefined;
+            });
+        },
+        onLost: async () => {
+          abort?.abort();
+          const stopping = stop;
+          abort = undefined;
+          stop = undefined;
+          try {
+            await (await stopping)?.();
+          } catch (err) {
+            log.warn({ err }, 'trigger failed to stop cleanly');
+          }
+        },
+      });
+      lease.start();
+      running.push({ nodeId: node.id, lease });
     }
     if (running.length) this.sources.set(workflow.id, running);
   }
@@ -103,15 +133,6 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     const running = this.sources.get(workflowId);
     if (!running) return;
     this.sources.delete(workflowId);
-    await Promise.all(
-      running.map(async (source) => {
-        source.abort.abort();
-        try {
-          await (await source.stop)?.();
-        } catch (err) {
-          this.logger.warn({ err, workflowId, nodeId: source.nodeId }, 'trigger failed to stop cleanly');
-        }
-      }),
-    );
+    await Promise.all(running.map((source) => source.lease.stop()));
   }
 }

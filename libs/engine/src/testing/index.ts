@@ -1,2 +1,3 @@
 export * from './manual-clock.js';
 export * from './memory-execution-store.js';
+export * from './memory-named-leases.js';

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { MemoryPluginState, TransientNodeError, runNode } from '@anchorflow/plugin-sdk';
 import plugin from '../../index.js';
 import { greetNode } from './greet.node.js';
+import { nextTickNode } from '../next-tick/next-tick.node.js';
 
 describe('example.greet', () => {
   let server: Server;
@@ -60,6 +61,6 @@ describe('example.greet', () => {
   });
 
   it('is exported as a plugin the loader accepts', () => {
-    expect(plugin).toMatchObject({ name: '@anchorflow/plugin-example', nodes: [greetNode] });
+    expect(plugin).toMatchObject({ name: '@anchorflow/plugin-example', nodes: [greetNode, nextTickNode] });
   });
 });

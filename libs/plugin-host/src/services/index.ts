@@ -1,0 +1,2 @@
+export * from './lease-holder.js';
+export * from './service-host.js';
