@@ -39,16 +39,16 @@ describe('chain-anchor config', () => {
     });
     expect(problems.map((p) => p.key)).toEqual(
       expect.arrayContaining([
-        'plugins.chain-anchor.extra',
-        'plugins.chain-anchor.chains.local.rpcUrls[1]',
-        'plugins.chain-anchor.chains.local.chainId',
-        'plugins.chain-anchor.chains.local.registry',
-        'plugins.chain-anchor.chains.local.confirmations',
-        'plugins.chain-anchor.chains.local.bogus',
-        'plugins.chain-anchor.chains.cas.nodeUrl',
-        'plugins.chain-anchor.chains.cas.contractHash',
-        'plugins.chain-anchor.chains.cas.paymentMotes',
-        'plugins.chain-anchor.chains.weird.kind',
+        'pluginConfig.chain-anchor.extra',
+        'pluginConfig.chain-anchor.chains.local.rpcUrls[1]',
+        'pluginConfig.chain-anchor.chains.local.chainId',
+        'pluginConfig.chain-anchor.chains.local.registry',
+        'pluginConfig.chain-anchor.chains.local.confirmations',
+        'pluginConfig.chain-anchor.chains.local.bogus',
+        'pluginConfig.chain-anchor.chains.cas.nodeUrl',
+        'pluginConfig.chain-anchor.chains.cas.contractHash',
+        'pluginConfig.chain-anchor.chains.cas.paymentMotes',
+        'pluginConfig.chain-anchor.chains.weird.kind',
       ]),
     );
   });

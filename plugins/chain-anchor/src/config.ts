@@ -1,5 +1,7 @@
+import { JSONSchema, ValidateBy } from '@anchorflow/plugin-sdk';
+
 /**
- * The plugin's config section (`plugins.chain-anchor` in the daemon config):
+ * The plugin's config section (`pluginConfig.chain-anchor` in the daemon config):
  *
  *   chains:
  *     local:                         # the network name workflows use: chain.anchor {network: local}
@@ -69,7 +71,7 @@ export class ChainAnchorConfigError extends Error {
   }
 }
 
-export const CONFIG_PREFIX = 'plugins.chain-anchor';
+export const CONFIG_PREFIX = 'pluginConfig.chain-anchor';
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs'];
 const EVM_KEYS = new Set([...COMMON, 'rpcUrls', 'chainId', 'registry', 'feeBumpAfterMs', 'rpcTimeoutMs']);
@@ -165,4 +167,30 @@ export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): Ch
   }
   if (problems.length) throw new ChainAnchorConfigError(problems);
   return { chains };
+}
+
+/**
+ * The config DTO the plugin loader checks (a bad section fails the plugin at start-up, INVALID_CONFIG):
+ * the per-kind rules live in parseChainAnchorConfig, whose messages name each bad key in full.
+ */
+export class ChainAnchorConfigDto {
+  @JSONSchema({ description: 'Networks by name: {kind: evm|casper, …} (see the plugin README)' })
+  @ValidateBy({
+    name: 'chainAnchorChains',
+    validator: {
+      validate: (value: unknown) => chainProblems(value).length === 0,
+      defaultMessage: (args) => chainProblems(args?.value).map((p) => `${p.key} ${p.message}`).join('; '),
+    },
+  })
+  chains: Record<string, unknown> = {};
+}
+
+function chainProblems(chains: unknown): Array<{ key: string; message: string }> {
+  try {
+    parseChainAnchorConfig({ chains });
+    return [];
+  } catch (err) {
+    if (err instanceof ChainAnchorConfigError) return err.problems;
+    throw err;
+  }
 }

@@ -1,4 +1,6 @@
 import { definePlugin } from '@anchorflow/plugin-sdk';
+import { ChainAnchorConfigDto } from './config.js';
+import { batcherService } from './service.js';
 import { anchorNode } from './nodes/anchor.node.js';
 import { verifyNode } from './nodes/verify.node.js';
 
@@ -20,6 +22,8 @@ export default definePlugin({
   name: '@anchorflow/plugin-chain-anchor',
   version: '0.1.0',
   nodes: [anchorNode, verifyNode],
+  services: [batcherService],
+  config: ChainAnchorConfigDto,
   credentials: [
     { type: 'evm-signer', title: 'EVM signing key', secretFields: ['privateKey'] },
     { type: 'casper-signer', title: 'Casper signing key', secretFields: ['privateKeyPem'] },

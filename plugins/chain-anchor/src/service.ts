@@ -1,4 +1,4 @@
-import type { CredentialsAccessor, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState } from '@anchorflow/plugin-sdk';
 import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
 import { NetworkBatcher } from './batcher/network-batcher.js';
 import { parseChainAnchorConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
@@ -27,8 +27,8 @@ export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) =>
 
 export const evmDriverFactory: DriverFactory = async (network, ctx) => {
   if (network.kind !== 'evm') throw new Error(`network ${network.name}: no driver for kind ${network.kind}`);
-  if (!network.registry) throw new Error(`plugins.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
-  if (!network.signer) throw new Error(`plugins.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
+  if (!network.registry) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
+  if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
   const cred = await ctx.credentials.get<{ privateKey?: string }>(network.signer);
   if (typeof cred.privateKey !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(cred.privateKey)) throw new Error(`credential "${network.signer}" (evm-signer) needs privateKey: 32 bytes as 64 hex digits`);
   return new EvmDriver(network, cred.privateKey.startsWith('0x') ? cred.privateKey : `0x${cred.privateKey}`, ctx.logger, () => ctx.now());
@@ -48,7 +48,7 @@ export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUr
     const n = networks[proof.anchor.network];
     if (proof.anchor.chain === 'evm') {
       const urls = overrides.rpcUrl ? [overrides.rpcUrl] : n?.kind === 'evm' ? n.rpcUrls : undefined;
-      if (!urls) return [{ name: 'network', ok: false, detail: `unknown network "${proof.anchor.network}": configure plugins.chain-anchor.chains.${proof.anchor.network} (or pass an RPC URL)` }];
+      if (!urls) return [{ name: 'network', ok: false, detail: `unknown network "${proof.anchor.network}": configure pluginConfig.chain-anchor.chains.${proof.anchor.network} (or pass an RPC URL)` }];
       const chain = new EvmChain({ rpcUrls: urls, chainId: proof.anchor.chainId!, rpcTimeoutMs: n?.kind === 'evm' ? n.rpcTimeoutMs : 10_000 });
       try {
         return await checkEvmProof(proof, chain, overrides.confirmations ?? n?.confirmations ?? 1);
@@ -125,13 +125,13 @@ export class AnchorService {
 }
 
 /** The service as the SDK's defineService expects it: start(ctx) → stop. */
-export const batcherService = {
+export const batcherService = defineService<Record<string, unknown>>({
   name: 'batcher',
-  scope: 'one-per-cluster' as const,
-  async start(ctx: AnchorServiceContext) {
+  scope: 'one-per-cluster',
+  async start(ctx) {
     const service = new AnchorService(ctx);
     await service.init();
     service.start();
     return () => service.stop();
   },
-};
+});

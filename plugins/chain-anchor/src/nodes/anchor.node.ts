@@ -5,7 +5,7 @@ import { toHex } from '../proof/proof-format.js';
 import type { PublishedNetworks } from '../service.js';
 
 export class AnchorParams {
-  @JSONSchema({ description: 'A network configured under plugins.chain-anchor.chains' })
+  @JSONSchema({ description: 'A network configured under pluginConfig.chain-anchor.chains' })
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'network must be a configured network name' })
   network!: string;
