@@ -16,6 +16,7 @@ import { ROOT_LOGGER } from './logging/logging.tokens.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NodeTypesModule } from './node-types/node-types.module.js';
 import { PluginsModule } from './plugins/plugins.module.js';
+import { ProofsModule } from './proofs/proofs.module.js';
 import { ClusterModule } from './engine/cluster.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -48,6 +49,7 @@ export class AppModule {
         ClusterModule,
         WorkflowsModule,
         ExecutionsModule,
+        ProofsModule,
         HooksModule,
         AuditModule,
         MetricsModule,

@@ -122,7 +122,8 @@ export class EvmChain {
   }
 
   /** deploys AnchorRegistry and waits for its receipt; returns the address to put in config */
-  async deployRegistry(wallet: Wallet, pollMs = 500, timeoutMs = 120_000): Promise<{ address: string; txHash: string; block: number }> {
+  async deployRegistry(signer: Wallet | string, pollMs = 500, timeoutMs = 120_000): Promise<{ address: string; txHash: string; block: number; from: string }> {
+    const wallet = typeof signer === 'string' ? new Wallet(signer) : signer;
     const factory = new ContractFactory(REGISTRY_ABI, AnchorRegistryArtifact.bytecode);
     const tx = await factory.getDeployTransaction();
     const from = await wallet.getAddress();
@@ -138,7 +139,7 @@ export class EvmChain {
       if (r) {
         if (r.status !== 1) throw new Error(`the deployment ${hash} reverted`);
         const raw2 = await this.rpc.request('eth_getTransactionReceipt', [hash], (x) => x as { contractAddress: string });
-        return { address: getAddress(raw2.contractAddress), txHash: hash, block: r.blockNumber };
+        return { address: getAddress(raw2.contractAddress), txHash: hash, block: r.blockNumber, from };
       }
       if (Date.now() > deadline) throw new Error(`the deployment ${hash} was not mined within ${timeoutMs} ms`);
       await new Promise((res) => setTimeout(res, pollMs));
