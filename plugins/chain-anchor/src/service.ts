@@ -61,6 +61,26 @@ export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUr
 }
 
 /**
+ * Builds the real driver at its first use and again after a failure: a signing credential created
+ * after the daemon started (or fixed later) is picked up without restarting the service.
+ */
+function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(): ChainDriver | undefined } {
+  let driver: ChainDriver | undefined;
+  let making: Promise<ChainDriver> | undefined;
+  return {
+    async advance(batch, save) {
+      if (!driver) {
+        making ??= make().finally(() => (making = undefined));
+        driver = await making;
+      }
+      return driver.advance(batch, save);
+    },
+    close: () => driver?.close(),
+    resolved: () => driver,
+  };
+}
+
+/**
  * The batcher service: one NetworkBatcher per configured network, stepped every pollMs (at once again
  * while there is work). Meant to run one-per-cluster (it owns the signing keys' nonces).
  */
@@ -79,7 +99,7 @@ export class AnchorService {
     const config = parseChainAnchorConfig(this.ctx.config);
     await this.ctx.state.set(NETWORKS_KEY, publishedNetworks(config));
     for (const network of Object.values(config.chains)) {
-      const driver = await this.driverFor(network, this.ctx);
+      const driver = lazyDriver(() => this.driverFor(network, this.ctx));
       this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs });
     }
     this.ctx.logger.info('chain-anchor batchers ready', { event: 'chain.service.started', networks: [...this.batchers.keys()] });

@@ -112,7 +112,7 @@ describe('chain.anchor → batcher → one transaction → proofs', () => {
     const proof = (await resumeItem(h, 'failover:1', t)) as Proof;
     expect(await verifyProof(proof, { online: online() })).toMatchObject({ valid: true });
     expect(h.logs.some((l) => l.fields?.event === 'chain.rpc.failover')).toBe(true);
-    const driver = service.batchers.get('local')!.driver as unknown as { chain: EvmChain };
+    const driver = (service.batchers.get('local')!.driver as unknown as { resolved(): { chain: EvmChain } }).resolved();
     expect(driver.chain.rpc.activeUrl).toBe(anvil.url);
     await service.stop();
   }, 30_000);
