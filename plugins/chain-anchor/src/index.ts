@@ -11,11 +11,13 @@ export * from './proof/verify.js';
 export * from './config.js';
 export * from './batcher/batch.js';
 export * from './batcher/network-batcher.js';
-export { AnchorService, batcherService, evmDriverFactory, onlineCheckerFor, publishedNetworks, type AnchorServiceContext, type DriverFactory, type PublishedNetworks } from './service.js';
+export { AnchorService, batcherService, chainDriverFactory, casperDriverFactory, onlineCheckerFor, publishedNetworks, type AnchorServiceContext, type DriverFactory, type PublishedNetworks } from './service.js';
 export { EvmChain, REGISTRY_ABI, ANCHORED_TOPIC } from './evm/evm-chain.js';
 export { EvmDriver } from './evm/evm-driver.js';
 export { checkEvmProof } from './evm/evm-verify.js';
 export { FailoverRpc, RpcError } from './evm/failover-rpc.js';
+export { CasperDriver, checkCasperProof } from './casper/casper-driver.js';
+export type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
 export { AnchorRegistryArtifact } from './evm/anchor-registry.artifact.js';
 
 export default definePlugin({

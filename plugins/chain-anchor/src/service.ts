@@ -1,7 +1,9 @@
 import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState } from '@anchorflow/plugin-sdk';
 import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
 import { NetworkBatcher } from './batcher/network-batcher.js';
-import { parseChainAnchorConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
+import { parseChainAnchorConfig, type CasperChainConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
+import { CasperDriver } from './casper/casper-driver.js';
+import type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
 import { EvmChain } from './evm/evm-chain.js';
 import { EvmDriver } from './evm/evm-driver.js';
 import { checkEvmProof } from './evm/evm-verify.js';
@@ -25,8 +27,41 @@ export interface AnchorServiceContext {
 /** Builds a network's chain driver; Casper networks get theirs from the casper adapter when it is wired. */
 export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) => Promise<ChainDriver>;
 
-export const evmDriverFactory: DriverFactory = async (network, ctx) => {
-  if (network.kind !== 'evm') throw new Error(`network ${network.name}: no driver for kind ${network.kind}`);
+// The Casper client lives in its own module (casper-js-sdk is heavy): loaded only when a Casper network is configured.
+const CASPER_CLIENT_MODULE = './casper/casper-client.js';
+
+async function casperClient(network: CasperChainConfig, signer: { privateKeyPem: string; algorithm: 'ed25519' | 'secp256k1' }): Promise<CasperAnchorClient> {
+  let mod: { CasperClient: new (o: CasperClientOptionsLike) => CasperAnchorClient };
+  try {
+    mod = await import(CASPER_CLIENT_MODULE);
+  } catch (err) {
+    throw new Error(`network ${network.name}: the Casper client is not available in this build (${(err as Error).message})`, { cause: err });
+  }
+  return new mod.CasperClient({
+    nodeUrl: network.nodeUrl,
+    ...(network.sidecarUrl ? { sidecarUrl: network.sidecarUrl } : {}),
+    chainName: network.chainName,
+    contractHash: network.contractHash,
+    paymentMotes: network.paymentMotes,
+    legacyDeploys: network.legacyDeploys,
+    sidecarTimeoutMs: network.sidecarTimeoutMs,
+    nodeTimeoutMs: network.nodeTimeoutMs,
+    signer,
+  });
+}
+
+export const casperDriverFactory: DriverFactory = async (network, ctx) => {
+  if (network.kind !== 'casper') throw new Error(`network ${network.name}: not a Casper network`);
+  if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name a casper-signer credential`);
+  const cred = await ctx.credentials.get<{ privateKeyPem?: string; algorithm?: string }>(network.signer);
+  if (typeof cred.privateKeyPem !== 'string' || !cred.privateKeyPem.includes('PRIVATE KEY')) throw new Error(`credential "${network.signer}" (casper-signer) needs privateKeyPem: a PEM private key`);
+  if (cred.algorithm !== 'ed25519' && cred.algorithm !== 'secp256k1') throw new Error(`credential "${network.signer}" (casper-signer) needs algorithm: ed25519 or secp256k1`);
+  return new CasperDriver(network, await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }), ctx.logger, () => ctx.now());
+};
+
+/** the driver for a configured network: EVM (ethers) or Casper (the casper client) */
+export const chainDriverFactory: DriverFactory = async (network, ctx) => {
+  if (network.kind === 'casper') return casperDriverFactory(network, ctx);
   if (!network.registry) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
   const cred = await ctx.credentials.get<{ privateKey?: string }>(network.signer);
@@ -92,7 +127,7 @@ export class AnchorService {
 
   constructor(
     private readonly ctx: AnchorServiceContext,
-    private readonly driverFor: DriverFactory = evmDriverFactory,
+    private readonly driverFor: DriverFactory = chainDriverFactory,
   ) {}
 
   async init(): Promise<ChainAnchorConfig> {
