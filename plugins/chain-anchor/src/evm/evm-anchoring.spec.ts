@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet, JsonRpcProvider, Contract } from 'ethers';
 import { ANVIL_KEY_0, startAnvil, type Anvil } from '../spec-support/anvil.js';
@@ -8,6 +13,7 @@ import { verifyProof } from '../proof/verify.js';
 import { onlineCheckerFor } from '../service.js';
 import type { Proof } from '../proof/proof-format.js';
 
+const STANDALONE = join(dirname(fileURLToPath(import.meta.url)), '../../examples/verify-proof.mjs');
 let anvil: Anvil;
 let registry: string;
 const signer = { 'anvil-key': { privateKey: ANVIL_KEY_0 } };
@@ -74,6 +80,17 @@ describe('chain.anchor → batcher → one transaction → proofs', () => {
       expect(verdict).toMatchObject({ valid: true });
       expect(verdict.checks.map((c) => c.name)).toEqual(['leaf', 'path', 'anchor-event', 'block-canonical', 'confirmations']);
     }
+    // the README's standalone verifier (node:crypto + ethers) agrees, online included
+    const dir = mkdtempSync(join(tmpdir(), 'af-proof-'));
+    writeFileSync(join(dir, 'proof.json'), JSON.stringify(proofs[7]));
+    writeFileSync(join(dir, 'data.json'), JSON.stringify(items[7].data));
+    writeFileSync(join(dir, 'other.json'), JSON.stringify(items[8].data));
+    const standalone = (...args: string[]) => spawnSync(process.execPath, [STANDALONE, join(dir, 'proof.json'), ...args], { encoding: 'utf8' });
+    const good = standalone(anvil.url, join(dir, 'data.json'));
+    expect({ status: good.status, out: good.stdout }).toMatchObject({ status: 0, out: expect.stringContaining('ok   anchor-event') });
+    expect(good.stdout).toContain('VALID');
+    const bad = standalone(anvil.url, join(dir, 'other.json'));
+    expect({ status: bad.status, out: bad.stdout }).toMatchObject({ status: 1, out: expect.stringContaining('FAIL leaf') });
     const offline = await Promise.all(proofs.map((p, i) => verifyProof(p, { data: items[i].data, hasData: true })));
     expect(offline.every((v) => v.valid)).toBe(true);
     const wrong = await verifyProof(proofs[5], { data: items[6].data, hasData: true, online: online() });

@@ -24,6 +24,18 @@ describe('Merkle tree (ARCHITECTURE §9)', () => {
     expect(innerHash(b, a)).toEqual(innerHash(a, b));
   });
 
+  it('reproduces the worked 3-leaf example of the README', () => {
+    const data = [{ invoice: 'INV-1', total: 120.5 }, { invoice: 'INV-2', total: 99 }, { invoice: 'INV-3', total: 7, currency: 'EUR' }];
+    const t = new MerkleTree(data.map((d) => leafHash(d)));
+    expect(t.levels[0].map(toHex)).toEqual([
+      '0x29f85c4288029e2b97c53ef4aa6f75b81c2e73d2747ef8ff5442b5a3188d0230',
+      '0x3be8ca7734402df652eb08721d95f6241c06912106425c45ed72474ec4f7c2a8',
+      '0xc2168ba81bc289e78365c14d92ad98a6f5b44433d8bd04d1c63e48640e8e80ca',
+    ]);
+    expect(toHex(t.root)).toBe('0x53faf62e42c9a42252db538fef1d94d6b2652918aa12fc1eb7c63d3361e4cf59');
+    expect(t.path(2).map((s) => ({ side: s.side, hash: toHex(s.hash) }))).toEqual([{ side: 'left', hash: '0x09911df488c999dc419556dd09293371b794da211feef421e4a2a63299f44b7f' }]);
+  });
+
   it('gives a one-leaf batch root = leaf and an empty path', () => {
     const t = new MerkleTree([leafHash({ only: true })]);
     expect(t.root).toEqual(leafHash({ only: true }));
