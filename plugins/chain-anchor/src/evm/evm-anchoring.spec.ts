@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -132,5 +134,30 @@ describe('chain.anchor → batcher → one transaction → proofs', () => {
     const driver = (service.batchers.get('local')!.driver as unknown as { resolved(): { chain: EvmChain } }).resolved();
     expect(driver.chain.rpc.activeUrl).toBe(anvil.url);
     await service.stop();
+  }, 30_000);
+
+  it('moves on from an RPC that answers garbage and from one that hangs, naming each failure when all fail', async () => {
+    const garbage = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":"not-a-quantity"}'));
+    });
+    const hanging = createServer(() => undefined); // accepts, never answers
+    await Promise.all([garbage, hanging].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))));
+    const urlOf = (s: typeof garbage) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const h = serviceHarness(chainConfig({ rpcUrls: [urlOf(garbage), urlOf(hanging), anvil.url], rpcTimeoutMs: 300 }), signer);
+      const service = h.service();
+      await service.init();
+      const t = await anchorItem(h, 'garbage:1', { garbage: true });
+      await stepUntil(service, () => h.resumed.has(t));
+      expect(await verifyProof(await resumeItem(h, 'garbage:1', t), { online: online() })).toMatchObject({ valid: true });
+      await service.stop();
+      const broken = new EvmChain({ rpcUrls: [urlOf(garbage), urlOf(hanging)], chainId: 31337, rpcTimeoutMs: 300 });
+      await expect(broken.latestBlockNumber()).rejects.toThrow(/eth_blockNumber failed on every RPC URL \(http:\/\/127\.0\.0\.1:\d+: .*not a hex quantity.*; http:\/\/127\.0\.0\.1:\d+: .*timed out/);
+      broken.destroy();
+    } finally {
+      hanging.closeAllConnections();
+      await Promise.all([garbage, hanging].map((s) => new Promise((r) => s.close(r))));
+    }
   }, 30_000);
 });
