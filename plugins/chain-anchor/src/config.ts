@@ -14,6 +14,7 @@ import { JSONSchema, ValidateBy } from '@anchorflow/plugin-sdk';
  *       batchSize: 10000             # close a batch at this many items…
  *       maxWaitMs: 2000              # …or when its oldest item waited this long
  *       feeBumpAfterMs: 60000        # re-price a transaction not mined after this long
+ *       maxFeeGwei: 500              # …but never above this maxFeePerGas
  *       rpcTimeoutMs: 10000
  *       pollMs: 1000
  *     casper-test:
@@ -42,6 +43,8 @@ export interface EvmChainConfig extends CommonChainConfig {
   chainId: number;
   registry?: string;
   feeBumpAfterMs: number;
+  /** fee bumping stops at this maxFeePerGas (gwei): a stuck transaction never drains the key */
+  maxFeeGwei: number;
   rpcTimeoutMs: number;
 }
 
@@ -74,7 +77,7 @@ export class ChainAnchorConfigError extends Error {
 export const CONFIG_PREFIX = 'pluginConfig.chain-anchor';
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs'];
-const EVM_KEYS = new Set([...COMMON, 'rpcUrls', 'chainId', 'registry', 'feeBumpAfterMs', 'rpcTimeoutMs']);
+const EVM_KEYS = new Set([...COMMON, 'rpcUrls', 'chainId', 'registry', 'feeBumpAfterMs', 'maxFeeGwei', 'rpcTimeoutMs']);
 const CASPER_KEYS = new Set([...COMMON, 'nodeUrl', 'sidecarUrl', 'chainName', 'contractHash', 'paymentMotes', 'legacyDeploys', 'sidecarTimeoutMs', 'nodeTimeoutMs']);
 
 export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): ChainAnchorConfig {
@@ -143,6 +146,7 @@ export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): Ch
         chainId: int('chainId', NaN, 1, Number.MAX_SAFE_INTEGER),
         ...(registry ? { registry: registry.toLowerCase() } : {}),
         feeBumpAfterMs: int('feeBumpAfterMs', 60_000, 100, 86_400_000),
+        maxFeeGwei: int('maxFeeGwei', 500, 1, 1_000_000),
         rpcTimeoutMs: int('rpcTimeoutMs', 10_000, 100, 600_000),
       };
     } else if (c.kind === 'casper') {

@@ -13,6 +13,7 @@ export interface BatcherContext {
 }
 
 const DELIVERY_CHUNK = 500;
+const UNCLAIMED_PROOF_TTL_MS = 7 * 24 * 3600_000;
 
 /**
  * One network's batcher: pending leaves → one sealed batch at N items or T ms → one transaction (the
@@ -113,6 +114,8 @@ export class NetworkBatcher {
   private async retryHandOver(entries: Array<{ key: string; value: PendingItem }>): Promise<void> {
     for (const e of entries.slice(0, DELIVERY_CHUNK)) {
       if (await this.ctx.resume(e.value.token, { proof: e.value.proof })) await this.ctx.state.delete(e.key);
+      // nobody came for it in a week (execution cancelled or deleted): the proof is dropped, not kept forever
+      else if (this.ctx.now() - e.value.enqueuedAt > UNCLAIMED_PROOF_TTL_MS) await this.ctx.state.delete(e.key);
     }
   }
 }

@@ -15,6 +15,8 @@ interface EvmProgress {
   txs?: SentTx[];
   mined?: { txHash: string; block: number; blockHash: string; timestamp: number };
   reorgs?: number;
+  /** the fee cap was reached (logged once) */
+  capWarned?: boolean;
 }
 
 const FEE_BUMP_NUM = 1250n; // +25 %: well above the 10 % (+ 12.5 % for blobs) nodes demand of a replacement
@@ -104,14 +106,22 @@ export class EvmDriver implements ChainDriver {
       await save();
       return undefined;
     }
-    if (this.now() - last.sentAt >= this.config.feeBumpAfterMs) {
+    const cap = BigInt(this.config.maxFeeGwei) * 1_000_000_000n;
+    if (this.now() - last.sentAt >= this.config.feeBumpAfterMs && BigInt(last.maxFeePerGas) >= cap) {
+      if (!p.capWarned) {
+        this.logger.error('anchor transaction stuck at the fee cap (maxFeeGwei); not re-pricing further', { event: 'chain.tx.fee_cap', network: this.config.name, batchId: batch.id, txHash: last.hash, maxFeePerGas: last.maxFeePerGas });
+        p.capWarned = true;
+        await save();
+      }
+    } else if (this.now() - last.sentAt >= this.config.feeBumpAfterMs) {
       const current = await this.chain.fees();
       const bump = (old: string, cur: bigint) => {
         const b = (BigInt(old) * FEE_BUMP_NUM) / FEE_BUMP_DEN + 1n;
         return b > cur ? b : cur;
       };
       const fees = { maxFeePerGas: bump(last.maxFeePerGas, current.maxFeePerGas), maxPriorityFeePerGas: bump(last.maxPriorityFeePerGas, current.maxPriorityFeePerGas) };
-      if (fees.maxPriorityFeePerGas > fees.maxFeePerGas) fees.maxFeePerGas = fees.maxPriorityFeePerGas;
+      if (fees.maxFeePerGas > cap) fees.maxFeePerGas = cap;
+      if (fees.maxPriorityFeePerGas > fees.maxFeePerGas) fees.maxPriorityFeePerGas = fees.maxFeePerGas;
       const tx = await this.chain.signAnchor(this.wallet, { root: batch.root, count: batch.keys.length, batchId: batch.id }, last.nonce, fees);
       txs.push({ ...tx, sentAt: this.now() });
       await save();
