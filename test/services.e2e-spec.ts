@@ -5,18 +5,23 @@
  *   once, and the execution finishes;
  * - two daemons on one PostgreSQL: the one-per-cluster ticker runs on exactly one (standby on the
  *   other, GET /api/v1/plugins) and moves to the other when its daemon is SIGKILLed;
- * - a bad pluginConfig section fails the plugin at start-up with the key named.
+ * - a bad pluginConfig section fails the plugin at start-up with the key named;
+ * - in a plugin worker (cluster mode) the ticker runs too: it holds the lease, keeps its state and resumes
+ *   the node through the daemons over NATS.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Api, nodeRun } from './support/api.js';
 import { REPO_ROOT, sharedDatabase, startDaemon, type Daemon } from './support/daemon.js';
 import { currentRun } from './support/e2e-env.js';
 import { chain, manual, node, uid, workflow } from './support/graph.js';
+import { startWorker, type Worker } from './support/worker.js';
+import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'plugins/example');
 const daemons: Daemon[] = [];
+const workers: Worker[] = [];
 
 interface ServiceRow {
   plugin: string;
@@ -72,6 +77,7 @@ async function ticker(api: Api): Promise<ServiceRow> {
 const tickFlow = (name: string) => workflow(name, [manual(), node('tick', 'example.next-tick')], chain('start', 'tick'));
 
 afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.kill()));
   await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));
 });
 
@@ -143,4 +149,36 @@ const sharedDb = await sharedDatabase();
     const done = await other.api.run(wf.id, { n: 1 }, 15_000);
     expect({ status: done.status, tick: (nodeRun(done, 'tick').output as { main: { tick: number } }).main.tick }).toEqual({ status: 'succeeded', tick: expect.any(Number) });
   }, 180_000);
+});
+
+const nats = await natsForTests('services');
+if ('skip' in nats) reportSkip('plugin services in a worker', nats.skip);
+('skip' in nats ? describe.skip : describe)('plugin services in a worker process', () => {
+  afterAll(async () => {
+    if (!('skip' in nats)) await nats.close();
+  });
+
+  it('the worker runs the ticker: it takes the lease and resumes a node suspended in the worker through the daemon', async () => {
+    const server = nats as NatsTestServer;
+    const prefix = uniquePrefix('services');
+    // the daemon does not load the example plugin: the worker serves example.next-tick and runs the ticker
+    const daemon = await startDaemon({
+      name: 'services-worker-daemon',
+      env: { NATS_URL: server.url, ANCHORFLOW_NATS_PREFIX: prefix, ANCHORFLOW_WORKERS_DISCOVERY_WINDOW_MS: '300', ANCHORFLOW_CLUSTER_LEASE_MS: '2000' },
+    });
+    daemons.push(daemon);
+    const api = new Api(daemon.url);
+    const worker = await startWorker({ natsUrl: server.url, prefix, env: { ANCHORFLOW_WORKER_PLUGIN_CONFIG: JSON.stringify({ example: { tickIntervalMs: 200 } }), ANCHORFLOW_WORKER_SERVICE_LEASE_MS: '2000' } });
+    workers.push(worker);
+    await worker.waitForLog((l) => l.msg === 'lease acquired' && l.lease === 'service:@anchorflow/plugin-example/ticker', { what: 'the ticker lease taken by the worker', timeoutMs: 20_000 });
+    await until('example.next-tick served by the worker', async () => {
+      const res = await api.get<{ items: Array<{ type: string; workers?: string[] }> }>('/api/v1/node-types');
+      return res.body.items.find((t) => t.type === 'example.next-tick' && t.workers?.includes(worker.workerId));
+    });
+    const wf = await api.createWorkflow(tickFlow(`tick worker ${uid()}`));
+    const done = await api.run(wf.id, { from: 'worker' }, 20_000);
+    expect({ status: done.status, error: done.error }).toEqual({ status: 'succeeded', error: undefined });
+    expect(nodeRun(done, 'tick').output).toEqual({ main: { input: { from: 'worker' }, tick: expect.any(Number), at: expect.any(Number) } });
+    expect((await api.events(done.id)).filter((e) => e.type === 'node.resumed')).toHaveLength(1);
+  }, 120_000);
 });

@@ -1,10 +1,10 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { NodeLogger } from '@anchorflow/plugin-sdk';
-import { loadPlugins, WorkerRuntime } from '@anchorflow/plugin-host';
-import { connectNats } from '@anchorflow/transport';
-import { type WorkerConfig, workerConfigFromEnv } from './worker-config.js';
+import { type NodeLogger, pluginShortName, validatePluginConfig } from '@anchorflow/plugin-sdk';
+import { type HostedPlugin, loadPlugins, ServiceHost, WorkerRuntime } from '@anchorflow/plugin-host';
+import { connectNats, natsNames, remoteServicePorts } from '@anchorflow/transport';
+import { DEFAULT_SERVICE_LEASE_MS, type WorkerConfig, workerConfigFromEnv } from './worker-config.js';
 
 function nodeLoggerOf(log: pino.Logger): NodeLogger {
   return {
@@ -60,6 +60,27 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     logger,
   });
 
+  // plugin services run here as in a daemon; state, leases and resume go to the daemons over NATS
+  const hosted: HostedPlugin[] = [];
+  for (const p of plugins) {
+    if (!p.plugin.services?.length) continue;
+    const short = pluginShortName(p.packageName);
+    const { value, problems } = validatePluginConfig(p.plugin.config, config.pluginConfig?.[short]);
+    if (problems.length) {
+      log.error({ plugin: p.packageName, problems }, `services of ${p.packageName} not started: invalid config section ${short}: ${problems.map((x) => `${short}${x.path.slice(1)} ${x.message}`).join('; ')}`);
+      continue;
+    }
+    hosted.push({ name: p.packageName, definition: p.plugin, config: value });
+  }
+  const services = new ServiceHost({
+    ...remoteServicePorts({ nc, names: natsNames(config.natsPrefix), timeoutMs: config.rpcTimeoutMs }),
+    plugins: hosted,
+    now: () => Date.now(),
+    logger,
+    holder: runtime.workerId,
+    leaseMs: config.serviceLeaseMs ?? DEFAULT_SERVICE_LEASE_MS,
+  });
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -69,6 +90,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: no new jobs, finishing those in flight');
     try {
+      await services.stop();
       await runtime.stop();
       await nc.drain();
     } catch (err) {
@@ -80,5 +102,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await runtime.start();
+  services.start();
+  if (services.size) log.info({ services: services.statuses().map((s) => `${s.plugin}/${s.name}`) }, 'plugin services started');
   log.info({ workerId: runtime.workerId, nodeTypes: runtime.nodeTypes, concurrency: config.concurrency }, 'worker ready');
 }

@@ -15,7 +15,13 @@ export interface WorkerConfig {
   rpcTimeoutMs: number;
   reconnectWaitMs: number;
   logLevel: string;
+  /** plugin config sections by short name (ANCHORFLOW_WORKER_PLUGIN_CONFIG, JSON); absent: every plugin gets its defaults */
+  pluginConfig?: Record<string, unknown>;
+  /** lease of the one-per-cluster services this worker runs (ANCHORFLOW_WORKER_SERVICE_LEASE_MS); absent: 15000 */
+  serviceLeaseMs?: number;
 }
+
+export const DEFAULT_SERVICE_LEASE_MS = 15_000;
 
 export const DEFAULT_WORKER_PLUGINS = ['@anchorflow/plugin-core'];
 
@@ -35,6 +41,8 @@ export const DEFAULT_WORKER_PLUGINS = ['@anchorflow/plugin-core'];
  * | `ANCHORFLOW_WORKER_RPC_TIMEOUT_MS` | 10000 |
  * | `ANCHORFLOW_NATS_RECONNECT_WAIT_MS` | 1000 |
  * | `ANCHORFLOW_LOG_LEVEL` (or `LOG_LEVEL`) | info |
+ * | `ANCHORFLOW_WORKER_PLUGIN_CONFIG` | none: a JSON object of plugin config sections by short name, e.g. `{"example":{"tickIntervalMs":1000}}` |
+ * | `ANCHORFLOW_WORKER_SERVICE_LEASE_MS` | 15000 (lease of one-per-cluster plugin services run here) |
  * Throws once, listing every bad variable.
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): WorkerConfig {
@@ -58,6 +66,18 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd())
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(natsPrefix)) problems.push(`ANCHORFLOW_NATS_PREFIX must be dot-separated tokens of letters, digits, _ and - (got "${natsPrefix}")`);
   const logLevel = (env.ANCHORFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info').trim();
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`ANCHORFLOW_LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent (got "${logLevel}")`);
+  let pluginConfig: Record<string, unknown> | undefined;
+  const rawPluginConfig = env.ANCHORFLOW_WORKER_PLUGIN_CONFIG?.trim();
+  if (rawPluginConfig) {
+    try {
+      const parsed: unknown = JSON.parse(rawPluginConfig);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      pluginConfig = parsed as Record<string, unknown>;
+    } catch (err) {
+      problems.push(`ANCHORFLOW_WORKER_PLUGIN_CONFIG must be a JSON object of sections by plugin short name (${(err as Error).message})`);
+    }
+  }
+  const serviceLeaseMs = env.ANCHORFLOW_WORKER_SERVICE_LEASE_MS?.trim() ? int('ANCHORFLOW_WORKER_SERVICE_LEASE_MS', DEFAULT_SERVICE_LEASE_MS, 1000, 3_600_000) : undefined;
   const config: WorkerConfig = {
     natsUrl,
     plugins: plugins.length ? plugins : DEFAULT_WORKER_PLUGINS,
@@ -72,6 +92,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd())
     rpcTimeoutMs: int('ANCHORFLOW_WORKER_RPC_TIMEOUT_MS', 10_000, 100, 600_000),
     reconnectWaitMs: int('ANCHORFLOW_NATS_RECONNECT_WAIT_MS', 1000, 10, 60_000),
     logLevel,
+    ...(pluginConfig ? { pluginConfig } : {}),
+    ...(serviceLeaseMs !== undefined ? { serviceLeaseMs } : {}),
   };
   if (problems.length) throw new Error(`invalid worker configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -7,6 +7,7 @@ import {
   invokeNode,
   toErrorInfo,
   validateParams,
+  silentLogger,
 } from '@anchorflow/plugin-sdk';
 import { describeNodeType, isRemotable } from '@anchorflow/engine';
 import {
@@ -104,7 +105,6 @@ class AbortReason extends NodeError {
   }
 }
 
-const silent: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A plugin worker: serves the node types of its plugins from the JetStream work queue.
@@ -146,7 +146,7 @@ export class WorkerRuntime {
     this.names = natsNames(opts.prefix ?? DEFAULT_PREFIX);
     this.nc = opts.nc;
     this.js = opts.nc.jetstream();
-    this.logger = opts.logger ?? silent;
+    this.logger = opts.logger ?? silentLogger;
     this.slots = new Slots(Math.max(1, opts.concurrency ?? 4));
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.maxDeliver = Math.max(1, opts.maxDeliver ?? 5);

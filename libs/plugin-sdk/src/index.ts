@@ -7,4 +7,5 @@ export * from './plugin.js';
 export * from './service.js';
 export * from './trigger.js';
 export * from './validation.js';
+export * from './webhook.js';
 export * from './testing/index.js';

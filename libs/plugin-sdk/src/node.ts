@@ -1,4 +1,5 @@
 import type { ParamsClass } from './params.js';
+import type { WebhookCapability } from './webhook.js';
 
 export type NodeCategory = 'trigger' | 'action' | 'transform' | 'flow' | 'chain' | 'notification';
 
@@ -71,6 +72,11 @@ export interface NodeContext<P = Record<string, unknown>> {
    * input is an object keyed by these ids (ARCHITECTURE §4).
    */
   readonly sources?: readonly string[];
+  /**
+   * The current time (epoch ms) from the host's clock. Use it instead of Date.now() for anything the
+   * engine schedules (wake-up times, signature timestamps): tests drive it with a manual clock.
+   */
+  now(): number;
   /** evaluates a JSONata expression with the same bindings as params ($trigger, $nodes, $execution) */
   evaluate(expression: string, input?: unknown): Promise<unknown>;
   /** live progress for watchers; not persisted */
@@ -109,6 +115,8 @@ export interface NodeDefinition<P extends object = any> {
   /** default per-attempt timeout */
   timeoutMs?: number;
   execute(ctx: NodeContext<P>, input: unknown): Promise<NodeOutputs | Suspension> | NodeOutputs | Suspension;
+  /** a trigger started by HTTP requests to /hooks/<path>: its route, request check and input mapping */
+  webhook?: WebhookCapability<P>;
 }
 
 const TYPE_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
@@ -121,6 +129,10 @@ export function defineNode<P extends object>(def: NodeDefinition<P>): NodeDefini
   assertNodeTypeName(def.type);
   if (!Number.isInteger(def.version) || def.version < 1) throw new TypeError(`${def.type}: version must be a positive integer`);
   if (typeof def.execute !== 'function') throw new TypeError(`${def.type}: execute must be a function`);
+  if (def.webhook !== undefined) {
+    if (def.category !== 'trigger' || def.inputs.length) throw new TypeError(`${def.type}: a webhook capability belongs to a trigger node (category 'trigger', no inputs)`);
+    if (typeof def.webhook.route !== 'function') throw new TypeError(`${def.type}: webhook.route must be a function of the params`);
+  }
   return Object.freeze({ ...def });
 }
 
@@ -131,3 +143,6 @@ export function isSuspension(value: unknown): value is Suspension {
 export function outputPortsOf<P extends object>(def: NodeDefinition<P>, params: P): string[] {
   return typeof def.outputs === 'function' ? def.outputs(params) : def.outputs;
 }
+
+/** A logger that drops everything: the default where no logger is given (one declaration for all packages). */
+export const silentLogger: NodeLogger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });

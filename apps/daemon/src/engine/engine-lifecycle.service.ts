@@ -1,12 +1,14 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Engine } from '@anchorflow/engine';
 import type { ServiceHost } from '@anchorflow/plugin-host';
+import { type ServiceRpcHandlers, natsNames, serveServiceRpc } from '@anchorflow/transport';
+import { toNodeLogger } from '../logging/logger.js';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { DATABASE, EXECUTION_STORE } from '../database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { ENGINE, NATS_CLUSTER, PLUGIN_SERVICES } from './engine.tokens.js';
+import { ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, SERVICE_PORTS } from './engine.tokens.js';
 import type { NatsCluster } from './nats-cluster.js';
 
 interface Closable {
@@ -23,6 +25,7 @@ interface Closable {
 @Injectable()
 export class EngineLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   private started = false;
+  private serviceRpc?: { stop(): void };
 
   constructor(
     @Inject(ENGINE) private readonly engine: Engine,
@@ -32,6 +35,7 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
     @Inject(PLUGIN_SERVICES) private readonly services: ServiceHost,
+    @Inject(SERVICE_PORTS) private readonly servicePorts: ServiceRpcHandlers,
   ) {}
 
   /**
@@ -45,6 +49,10 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     const resumed = await this.engine.recover();
     this.engine.startPolling(this.config.engine.pollIntervalMs);
     this.logger.info({ event: 'engine.started', resumed, ms: Date.now() - t0 }, resumed ? `resumed ${resumed} unfinished execution(s)` : 'engine started');
+    // plugin services in workers reach state, leases and resume through any daemon
+    if (this.cluster) {
+      this.serviceRpc = serveServiceRpc({ nc: this.cluster.nc, names: natsNames(this.cluster.prefix), handlers: this.servicePorts, logger: toNodeLogger(this.logger.child({ component: 'services-rpc' })) });
+    }
     // plugin services: the database is migrated and waiting nodes are known, so ctx.resume() finds them
     this.services.start();
     if (this.services.size) this.logger.info({ event: 'services.started', services: this.services.statuses().map((s) => `${s.plugin}/${s.name}`) }, 'plugin services started');
@@ -64,6 +72,7 @@ export class EngineLifecycle implements BeforeApplicationShutdown, OnApplication
     } catch (err) {
       this.logger.error({ err }, 'engine did not stop cleanly');
     }
+    this.serviceRpc?.stop();
     if (this.cluster) {
       this.logger.info({ event: 'shutdown.nats' }, 'closing the NATS connection');
       await this.cluster.stop();

@@ -14,7 +14,8 @@ import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugin
 import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, PLUGINS } from './engine.tokens.js';
+import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
+import type { ServiceRpcHandlers } from '@anchorflow/transport';
 import { noCredentials } from './engine.factory.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
@@ -138,34 +139,32 @@ export class EngineModule {
           },
         },
         {
+          provide: SERVICE_PORTS,
+          inject: [ENGINE, PLUGIN_STATE, NAMED_LEASES, { token: ENGINE_SECURITY, optional: true }],
+          useFactory: (engine: Engine, pluginState: (plugin: string) => PluginState, leases: NamedLeases, security: EngineSecurity | undefined): ServiceRpcHandlers => ({
+            state: pluginState,
+            leases,
+            credentials: security?.credentials ?? noCredentials,
+            resume: async (token, data) => {
+              try {
+                await engine.signal(token, data);
+                return true;
+              } catch (err) {
+                if (err instanceof EngineError && err.code === 'NOT_FOUND') return false;
+                throw err;
+              }
+            },
+          }),
+        },
+        {
           provide: PLUGIN_SERVICES,
-          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, ENGINE, PLUGIN_STATE, NAMED_LEASES, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
-          useFactory: (
-            config: AnchorflowConfig,
-            daemonId: string,
-            plugins: DaemonPlugins,
-            engine: Engine,
-            pluginState: (plugin: string) => PluginState,
-            leases: NamedLeases,
-            logger: Logger,
-            security: EngineSecurity | undefined,
-          ): ServiceHost =>
+          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, ENGINE, SERVICE_PORTS, ROOT_LOGGER],
+          useFactory: (config: AnchorflowConfig, daemonId: string, plugins: DaemonPlugins, engine: Engine, ports: ServiceRpcHandlers, logger: Logger): ServiceHost =>
             new ServiceHost({
+              ...ports,
               plugins: plugins.hosted,
-              state: pluginState,
-              credentials: security?.credentials ?? noCredentials,
-              resume: async (token, data) => {
-                try {
-                  await engine.signal(token, data);
-                  return true;
-                } catch (err) {
-                  if (err instanceof EngineError && err.code === 'NOT_FOUND') return false;
-                  throw err;
-                }
-              },
               now: () => engine.now(),
               logger: toNodeLogger(logger.child({ component: 'services' })),
-              leases,
               holder: daemonId,
               leaseMs: config.cluster.leaseMs,
             }),
@@ -174,7 +173,7 @@ export class EngineModule {
       ],
       exports: [
         APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
-        DATABASE_PING, NAMED_LEASES, ENGINE, PLUGIN_SERVICES, EngineLifecycle,
+        DATABASE_PING, NAMED_LEASES, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, EngineLifecycle,
       ],
     };
   }

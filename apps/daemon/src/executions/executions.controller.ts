@@ -19,7 +19,7 @@ import {
   StartExecutionDto,
   StartExecutionQueryDto,
 } from './dto/execution.dto.js';
-import type { ExecutionDto, ExecutionSummaryDto } from './execution.presenter.js';
+import { type ExecutionDto, type ExecutionRefDto, type ExecutionSummaryDto, executionRef } from './execution.presenter.js';
 import { GetExecutionQuery } from './queries/get-execution/get-execution.query.js';
 import { type ExecutionEventsPage, ListExecutionEventsQuery } from './queries/list-execution-events/list-execution-events.query.js';
 import { ListExecutionsQuery } from './queries/list-executions/list-executions.query.js';
@@ -34,7 +34,7 @@ export class ExecutionsController {
 
   @Post('workflows/:id/executions')
   @RequirePermission('executions:run')
-  @ApiOperation({ summary: 'Run the latest version: 202 {executionId}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
+  @ApiOperation({ summary: 'Run the latest version: 202 {id, executionId, status}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
   @ApiAcceptedResponse({ type: ExecutionStartedSchema })
   @ApiOkResponse({ type: ExecutionSchema })
   async start(
@@ -47,7 +47,7 @@ export class ExecutionsController {
     if (result.finished) {
       res.status(200).json(result.execution);
     } else {
-      res.status(202).json(q.wait ? { executionId: result.executionId, status: result.status } : { executionId: result.executionId });
+      res.status(202).json(executionRef(result.executionId, result.status));
     }
   }
 
@@ -62,8 +62,9 @@ export class ExecutionsController {
   @RequirePermission('approvals:decide')
   @HttpCode(202)
   @ApiOperation({ summary: 'Resume the node waiting on this token with {data}' })
-  resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<{ executionId: string; nodeId: string }> {
-    return this.commands.execute(new ResumeExecutionCommand(token, body?.data));
+  async resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
+    const { executionId, nodeId } = await this.commands.execute(new ResumeExecutionCommand(token, body?.data));
+    return { ...executionRef(executionId, 'running'), nodeId };
   }
 
   @Get('executions/:id')
@@ -85,8 +86,8 @@ export class ExecutionsController {
   @RequirePermission('executions:cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
-  async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<{ executionId: string; status: 'cancelling' }> {
+  async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<ExecutionRefDto> {
     await this.commands.execute(new CancelExecutionCommand(id, body?.reason));
-    return { executionId: id, status: 'cancelling' };
+    return executionRef(id, 'cancelling');
   }
 }

@@ -1,4 +1,9 @@
 import type { ExecutionView, StoredWorkflow, ValidationProblem, WorkflowDefinition } from '@anchorflow/engine';
+import corePlugin from '@anchorflow/plugin-core';
+import type { NodeDefinition } from '@anchorflow/plugin-sdk';
+
+/** The built-in node types by type (what the engine's catalog answers in the daemon). */
+export const coreNodeTypes = (type: string): NodeDefinition | undefined => corePlugin.nodes.find((n) => n.type === type);
 
 /** A finished (or running) execution view for handler specs. */
 export function executionView(overrides: Partial<ExecutionView> = {}): ExecutionView {

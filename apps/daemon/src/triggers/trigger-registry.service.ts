@@ -30,7 +30,7 @@ interface RunningSource {
  */
 @Injectable()
 export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
-  readonly webhooks = new WebhookIndex();
+  readonly webhooks = new WebhookIndex((type) => this.engine.catalog.get(type));
   private readonly sources = new Map<string, RunningSource[]>();
 
   constructor(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { storedWorkflow, webhookDefinition } from '../testing/fakes.js';
+import { coreNodeTypes, storedWorkflow, webhookDefinition } from '../testing/fakes.js';
 import { normalizeHookPath, WebhookIndex, webhookRoutesOf } from './webhook-index.js';
 
 const wf = (id: string, params: Record<string, unknown>, active = true) =>
@@ -7,14 +7,14 @@ const wf = (id: string, params: Record<string, unknown>, active = true) =>
 
 describe('WebhookIndex', () => {
   it('applies the trigger defaults (POST, immediately, body)', () => {
-    expect(webhookRoutesOf(wf('w1', { path: '/a/b/' }))).toEqual([
-      expect.objectContaining({ workflowId: 'w1', nodeId: 'hook', path: 'a/b', method: 'POST', respond: 'immediately', include: 'body' }),
+    expect(webhookRoutesOf(wf('w1', { path: '/a/b/' }), coreNodeTypes)).toEqual([
+      expect.objectContaining({ workflowId: 'w1', nodeId: 'hook', path: 'a/b', method: 'POST', respond: 'immediately', params: expect.objectContaining({ include: 'body' }) }),
     ]);
     expect(normalizeHookPath('//x//')).toBe('x');
   });
 
   it('routes by path and method; 405 lists the methods of a known path', () => {
-    const index = new WebhookIndex();
+    const index = new WebhookIndex(coreNodeTypes);
     index.set(wf('w1', { path: 'a', method: 'post' }));
     index.set(wf('w2', { path: 'a', method: 'GET' }));
     expect(index.match('a', 'POST')).toMatchObject({ route: { workflowId: 'w1' } });
@@ -25,7 +25,7 @@ describe('WebhookIndex', () => {
   });
 
   it('replaces a workflow\'s routes on update and drops them on deactivate/remove', () => {
-    const index = new WebhookIndex();
+    const index = new WebhookIndex(coreNodeTypes);
     index.set(wf('w1', { path: 'old' }));
     index.set(wf('w1', { path: 'new' }));
     expect(index.match('old', 'POST')).toEqual({ error: 'NOT_FOUND' });
@@ -38,7 +38,7 @@ describe('WebhookIndex', () => {
   });
 
   it('reports routes taken by another workflow or twice in one graph', () => {
-    const index = new WebhookIndex();
+    const index = new WebhookIndex(coreNodeTypes);
     index.set(wf('w1', { path: 'a' }));
     expect(index.conflicts({ id: 'w1', definition: webhookDefinition({ path: 'a' }) })).toEqual([]);
     expect(index.conflicts({ id: 'w2', definition: webhookDefinition({ path: 'a' }) })).toEqual([{ path: 'a', method: 'POST', nodeId: 'hook', takenBy: { workflowId: 'w1', nodeId: 'hook' } }]);

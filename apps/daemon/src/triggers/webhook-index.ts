@@ -1,6 +1,8 @@
 import type { WorkflowDefinition } from '@anchorflow/engine';
+import { type NodeDefinition, type WebhookCapability, validateParams } from '@anchorflow/plugin-sdk';
 
-export const WEBHOOK_NODE_TYPE = 'core.trigger.webhook';
+/** Finds a node type's definition (the engine's catalog). */
+export type NodeTypeLookup = (type: string) => NodeDefinition | undefined;
 
 /** Everything needed to start an execution for a webhook call without touching the database. */
 export interface WebhookRoute {
@@ -11,7 +13,10 @@ export interface WebhookRoute {
   path: string;
   method: string;
   respond: 'immediately' | 'lastNode';
-  include: 'body' | 'request';
+  /** the node's params with its type's defaults applied */
+  params: Record<string, unknown>;
+  /** the node type's webhook capability (verify, request → input) */
+  capability: WebhookCapability;
 }
 
 export type WebhookMatch =
@@ -36,22 +41,29 @@ export function normalizeHookPath(path: string): string {
   return path.slice(start, end);
 }
 
-/** The webhook trigger nodes of a workflow version, with the trigger's defaults applied. */
-export function webhookRoutesOf(workflow: { id: string; version: number; definition: WorkflowDefinition }): WebhookRoute[] {
+/**
+ * The routes of a workflow version: one per node whose type declares a webhook capability, where the
+ * capability says (from the node's params, defaults applied).
+ */
+export function webhookRoutesOf(workflow: { id: string; version: number; definition: WorkflowDefinition }, nodeTypes: NodeTypeLookup): WebhookRoute[] {
   const routes: WebhookRoute[] = [];
   for (const node of workflow.definition.nodes ?? []) {
-    if (node.type !== WEBHOOK_NODE_TYPE) continue;
-    const p = node.params ?? {};
-    if (typeof p.path !== 'string') continue;
+    const def = nodeTypes(node.type);
+    const capability = def?.webhook;
+    if (!capability) continue;
+    const params = validateParams(def.params, node.params ?? {}).value as Record<string, unknown>;
+    const route = capability.route(params);
+    if (!route) continue;
     routes.push({
       workflowId: workflow.id,
       version: workflow.version,
       definition: workflow.definition,
       nodeId: node.id,
-      path: normalizeHookPath(p.path),
-      method: typeof p.method === 'string' ? p.method.toUpperCase() : 'POST',
-      respond: p.respond === 'lastNode' ? 'lastNode' : 'immediately',
-      include: p.include === 'request' ? 'request' : 'body',
+      path: normalizeHookPath(route.path),
+      method: route.method.toUpperCase(),
+      respond: route.respond,
+      params,
+      capability,
     });
   }
   return routes;
@@ -66,11 +78,13 @@ export class WebhookIndex {
   private readonly byPath = new Map<string, Map<string, WebhookRoute>>();
   private readonly byWorkflow = new Map<string, WebhookRoute[]>();
 
+  constructor(private readonly nodeTypes: NodeTypeLookup) {}
+
   /** Routes of an active workflow replace its previous ones; an inactive one is removed. */
   set(workflow: { id: string; version: number; active: boolean; definition: WorkflowDefinition }): void {
     this.remove(workflow.id);
     if (!workflow.active) return;
-    const routes = webhookRoutesOf(workflow);
+    const routes = webhookRoutesOf(workflow, this.nodeTypes);
     const kept: WebhookRoute[] = [];
     for (const route of routes) {
       let methods = this.byPath.get(route.path);
@@ -97,7 +111,7 @@ export class WebhookIndex {
   conflicts(workflow: { id: string; definition: WorkflowDefinition }): WebhookConflict[] {
     const out: WebhookConflict[] = [];
     const own = new Map<string, string>();
-    for (const route of webhookRoutesOf({ ...workflow, version: 0 })) {
+    for (const route of webhookRoutesOf({ ...workflow, version: 0 }, this.nodeTypes)) {
       const key = `${route.method} ${route.path}`;
       const sameGraph = own.get(key);
       if (sameGraph !== undefined) {

@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { MemoryPluginState, type NodeLogger } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, type NodeLogger, defineNode } from '@anchorflow/plugin-sdk';
 import {
   Engine,
   type EventSink,
@@ -10,8 +10,13 @@ import {
   NodeCatalog,
   type WorkflowDefinition,
 } from '@anchorflow/engine';
-import { manualTriggerNode } from '@anchorflow/plugin-core';
 import { InProcessTransport, NatsTransport, type NatsTransportOptions, RemoteNodeRegistry, RoutingTransport, TRANSPORT_STATE_PLUGIN } from '@anchorflow/transport';
+
+/** a start node like core.trigger.manual (a library never imports a plugin package) */
+const manualTriggerNode = defineNode({
+  type: 'core.trigger.manual', version: 1, title: 'Manual', category: 'trigger', inputs: [], outputs: ['main'], pure: true,
+  execute: (_ctx, input) => ({ main: input }),
+});
 
 /**
  * The daemon side as the lead will wire it, minus Nest: catalog with a local trigger, registry of

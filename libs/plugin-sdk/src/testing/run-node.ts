@@ -22,6 +22,8 @@ export interface RunNodeOptions {
   /** bindings for expressions */
   trigger?: unknown;
   nodes?: Record<string, unknown>;
+  /** the clock ctx.now() reads (default Date.now) */
+  now?: () => number;
 }
 
 export type RunNodeResult =
@@ -86,6 +88,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
       state: options.state ?? new MemoryPluginState(),
       evaluate,
       progress: (d) => void progress.push(d),
+      now: options.now ?? Date.now,
     },
   );
   if (outcome.kind === 'suspend') return { kind: 'suspend', suspension: { kind: 'suspend', ...(outcome.until !== undefined ? { until: outcome.until } : {}), ...(outcome.token ? { token: outcome.token } : {}) }, progress, logs };

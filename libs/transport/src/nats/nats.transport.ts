@@ -8,6 +8,7 @@ import {
   NodeError,
   TransientNodeError,
   toErrorInfo,
+  silentLogger,
 } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog, NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '@anchorflow/engine';
 import {
@@ -101,7 +102,6 @@ export interface EngineSignaller {
   signal(token: string, data?: unknown): Promise<unknown>;
 }
 
-const silent: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const fingerprint = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
 
 /**
@@ -149,7 +149,7 @@ export class NatsTransport implements NodeTransport {
     this.names = natsNames(opts.prefix ?? DEFAULT_PREFIX);
     this.nc = opts.nc;
     this.js = opts.nc.jetstream();
-    this.logger = opts.logger ?? silent;
+    this.logger = opts.logger ?? silentLogger;
     this.waitForWorkerMs = opts.waitForWorkerMs ?? 600_000;
     this.recheckMs = opts.workerRecheckMs ?? 60_000;
     this.sweepMs = opts.sweepIntervalMs ?? 15_000;

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from 'nats';
-import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import { type NodeLogger, type PluginState, silentLogger } from '@anchorflow/plugin-sdk';
 import { type NodeCatalog, type RemoteNodeTypeDescriptor, checkRemoteDescriptor } from '@anchorflow/engine';
 import { type AnnounceMessage, type QueryMessage, decodeAnnounce, encodeMessage } from './messages.js';
 import { DEFAULT_PREFIX, type NatsNames, WIRE_VERSION, natsNames } from './subjects.js';
@@ -33,7 +33,6 @@ export interface RemoteNodeRegistryOptions {
   now?: () => number;
 }
 
-const silent: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * Daemon side of `<p>.v1.registry.announce`: which workers are alive and which node types they serve.
@@ -54,7 +53,7 @@ export class RemoteNodeRegistry {
 
   constructor(private readonly opts: RemoteNodeRegistryOptions) {
     this.names = natsNames(opts.prefix ?? DEFAULT_PREFIX);
-    this.logger = opts.logger ?? silent;
+    this.logger = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.ttl = opts.ttlHeartbeats ?? 3;
   }

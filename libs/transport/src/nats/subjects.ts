@@ -14,6 +14,7 @@
  * | `<p>.v1.rpc.<daemonId>.state`          | request/reply                 | worker → daemon  |
  * | `<p>.v1.rpc.<daemonId>.credentials`    | request/reply                 | worker → daemon  |
  * | `<p>.v1.rpc.<daemonId>.evaluate`       | request/reply                 | worker → daemon  |
+ * | `<p>.v1.services.rpc`                  | request/reply, queue group `daemons` (any daemon answers) | worker services → daemons |
  *
  * `<p>` is `anchorflow` unless a prefix is configured (tests, or several installations on one NATS).
  */
@@ -37,6 +38,8 @@ export interface NatsNames {
   readonly query: string;
   rpc(daemonId: string, op: RpcOperation): string;
   rpcAll(daemonId: string): string;
+  /** plugin services in workers: state, leases, resume, credentials (service-rpc.ts) */
+  readonly servicesRpc: string;
   /** durable consumer name of a node type (`core.http` → `core_http`: node types have no `_`) */
   consumer(nodeType: string): string;
   /** KV key of a job's result */
@@ -72,6 +75,7 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
     announce: `${base}.registry.announce`,
     query: `${base}.registry.query`,
     rpc: (daemonId, op) => (assertSubjectToken(daemonId, 'daemon id'), `${base}.rpc.${daemonId}.${op}`),
+    servicesRpc: `${base}.services.rpc`,
     rpcAll: (daemonId) => (assertSubjectToken(daemonId, 'daemon id'), `${base}.rpc.${daemonId}.*`),
     consumer: (nodeType) => (assertNodeType(nodeType), `jobs_${nodeType.replace(/\./g, '_')}`),
     resultKey: (jobId) => Buffer.from(jobId, 'utf8').toString('base64url'),

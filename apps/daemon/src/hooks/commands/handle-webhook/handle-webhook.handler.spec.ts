@@ -1,7 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { ExecutionView, StartExecutionRequest } from '@anchorflow/engine';
+import { IsString, WebhookRejection, defineNode } from '@anchorflow/plugin-sdk';
 import { ApiError } from '../../../common/api-error.js';
-import { executionView, storedWorkflow, webhookDefinition } from '../../../testing/fakes.js';
+import { coreNodeTypes, executionView, storedWorkflow, webhookDefinition } from '../../../testing/fakes.js';
 import { WebhookIndex } from '../../../triggers/webhook-index.js';
 import { HandleWebhookCommand, type WebhookRequest } from './handle-webhook.command.js';
 import { HandleWebhookHandler } from './handle-webhook.handler.js';
@@ -10,7 +11,7 @@ const EXEC_ID = executionView().id;
 
 function setup(params: Record<string, unknown>, ...result: [ExecutionView | undefined] | []) {
   const finished = result.length ? result[0] : executionView();
-  const webhooks = new WebhookIndex();
+  const webhooks = new WebhookIndex(coreNodeTypes);
   const workflow = storedWorkflow({ active: true, version: 3, definition: webhookDefinition(params) });
   webhooks.set(workflow);
   const engine = {
@@ -27,7 +28,7 @@ const req = (over: Partial<WebhookRequest> = {}): HandleWebhookCommand =>
 describe('HandleWebhookHandler', () => {
   it('respond immediately: starts the workflow from the webhook node with the body and answers 202', async () => {
     const { engine, handler, workflow } = setup({ path: 'orders' });
-    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { id: EXEC_ID, executionId: EXEC_ID, status: 'running' }, executionId: EXEC_ID });
     expect(engine.start).toHaveBeenCalledWith({ workflowId: workflow.id, version: 3, definition: workflow.definition, input: { id: 1 }, triggerNodeId: 'hook' });
     expect(engine.whenFinished).not.toHaveBeenCalled();
   });
@@ -63,7 +64,7 @@ describe('HandleWebhookHandler', () => {
 
   it('lastNode not finished in time: 202 with the id', async () => {
     const { handler } = setup({ path: 'orders', respond: 'lastNode' }, undefined);
-    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { id: EXEC_ID, executionId: EXEC_ID, status: 'running' }, executionId: EXEC_ID });
   });
 
   it('404 for an unknown path, 405 naming the allowed methods', async () => {
@@ -79,5 +80,52 @@ describe('HandleWebhookHandler', () => {
     const { engine, handler } = setup({ path: 'orders' });
     await handler.execute(req({ body: undefined }));
     expect(engine.start.mock.calls[0]![0].input).toEqual({});
+  });
+});
+
+describe('HandleWebhookHandler with a plugin-declared webhook trigger', () => {
+  class SignedParams {
+    @IsString()
+    route!: string;
+  }
+  // a trigger from another plugin: the router knows nothing about it beyond its webhook capability
+  const signedTrigger = defineNode<SignedParams>({
+    type: 'acme.signed-hook', version: 1, title: 'Signed hook', category: 'trigger', inputs: [], outputs: ['main'], params: SignedParams, pure: true,
+    webhook: {
+      route: (p) => ({ path: `acme/${p.route}`, method: 'PUT', respond: 'immediately' }),
+      verify: async (request, ctx) => {
+        const secret = (await ctx.credentials.get<{ token: string }>('acme')).token;
+        if (request.headers['x-acme-token'] !== secret) throw new WebhookRejection(401, 'BAD_SIGNATURE', 'x-acme-token does not match');
+      },
+      input: (request, p) => ({ route: p.route, order: (request.body as { order?: unknown }).order }),
+    },
+    execute: (_ctx, input) => ({ main: input }),
+  });
+  const setupSigned = () => {
+    const webhooks = new WebhookIndex((type) => (type === signedTrigger.type ? signedTrigger : undefined));
+    const workflow = storedWorkflow({ active: true, definition: { name: 'signed', nodes: [{ id: 'in', type: 'acme.signed-hook', params: { route: 'orders' } }], edges: [] } });
+    webhooks.set(workflow);
+    const engine = {
+      start: jest.fn(async (_req: StartExecutionRequest) => ({ executionId: EXEC_ID, duplicate: false })),
+      whenFinished: jest.fn(async () => executionView()),
+    };
+    const credentials = { get: async <T extends object>() => ({ token: 's3cret' }) as unknown as T };
+    return { engine, handler: new HandleWebhookHandler(engine, { webhooks }, { hooks: { responseTimeoutMs: 1000 } }, { credentials }) };
+  };
+
+  it('routes by what the capability declares and maps the request to the input it builds', async () => {
+    const { engine, handler } = setupSigned();
+    const res = await handler.execute(req({ path: 'acme/orders', method: 'PUT', headers: { 'x-acme-token': 's3cret' }, body: { order: 9, noise: true } }));
+    expect(res.status).toBe(202);
+    expect(engine.start.mock.calls[0]![0]).toMatchObject({ triggerNodeId: 'in', input: { route: 'orders', order: 9 } });
+    await expect(handler.execute(req({ path: 'acme/orders', method: 'POST' }))).rejects.toMatchObject({ status: 405, details: { allowed: ['PUT'] } });
+  });
+
+  it('a request the verify hook rejects gets its status and code, and starts nothing', async () => {
+    const { engine, handler } = setupSigned();
+    const err = await handler.execute(req({ path: 'acme/orders', method: 'PUT', headers: { 'x-acme-token': 'guess' } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 401, code: 'BAD_SIGNATURE', message: 'x-acme-token does not match' });
+    expect(engine.start).not.toHaveBeenCalled();
   });
 });

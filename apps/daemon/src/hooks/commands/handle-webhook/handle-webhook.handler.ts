@@ -1,6 +1,13 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Engine, EngineError } from '@anchorflow/engine';
+import { type CredentialsAccessor, WebhookRejection, silentLogger } from '@anchorflow/plugin-sdk';
+import type { Logger } from 'pino';
+import { noCredentials } from '../../../engine/engine.factory.js';
+import { toNodeLogger } from '../../../logging/logger.js';
+import { ROOT_LOGGER } from '../../../logging/logging.tokens.js';
+import type { EngineSecurity } from '../../../security/security.module.js';
+import { ENGINE_SECURITY } from '../../../security/security.tokens.js';
 import { ApiError } from '../../../common/api-error.js';
 import type { AnchorflowConfig } from '../../../config/config.schema.js';
 import { APP_CONFIG } from '../../../config/config.token.js';
@@ -8,23 +15,29 @@ import { ENGINE } from '../../../engine/engine.tokens.js';
 import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import type { WebhookIndex } from '../../../triggers/webhook-index.js';
 import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.command.js';
+import { executionRef } from '../../../executions/execution.presenter.js';
 
 /**
  * The webhook hot path: the route comes from the in-memory index (no database read), the body is taken
- * as parsed (no DTO validation: it is the workflow's input, whatever its shape).
+ * as parsed (no DTO validation: it is the workflow's input, whatever its shape). Generic: the trigger's
+ * node type declares its route, request check and request → input mapping (its `webhook` capability).
  */
 @CommandHandler(HandleWebhookCommand)
 export class HandleWebhookHandler implements ICommandHandler<HandleWebhookCommand> {
   private readonly webhooks: WebhookIndex;
   private readonly responseTimeoutMs: number;
+  private readonly credentials: CredentialsAccessor;
 
   constructor(
     @Inject(ENGINE) private readonly engine: Pick<Engine, 'start' | 'whenFinished'>,
     @Inject(TriggerRegistry) triggers: { webhooks: WebhookIndex },
     @Inject(APP_CONFIG) config: Pick<AnchorflowConfig, 'hooks'>,
+    @Optional() @Inject(ENGINE_SECURITY) security?: Pick<EngineSecurity, 'credentials'>,
+    @Optional() @Inject(ROOT_LOGGER) private readonly logger?: Logger,
   ) {
     this.webhooks = triggers.webhooks;
     this.responseTimeoutMs = config.hooks.responseTimeoutMs;
+    this.credentials = security?.credentials ?? noCredentials;
   }
 
   async execute({ request }: HandleWebhookCommand): Promise<WebhookResponse> {
@@ -33,13 +46,19 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
       if (match.error === 'METHOD_NOT_ALLOWED') {
         throw new ApiError(405, 'METHOD_NOT_ALLOWED', `the webhook /hooks/${request.path} accepts ${match.allowed.join(', ')}, not ${request.method}`, { allowed: match.allowed });
       }
-      throw new EngineError('NOT_FOUND', `no active workflow listens on /hooks/${request.path} (activate a workflow with a core.trigger.webhook node whose path is "${request.path}")`);
+      throw new EngineError('NOT_FOUND', `no active workflow listens on /hooks/${request.path} (activate a workflow with a webhook trigger whose path is "${request.path}")`);
     }
     const { route } = match;
-    const input =
-      route.include === 'request'
-        ? { body: request.body ?? null, headers: request.headers, query: request.query, method: request.method, path: request.path }
-        : (request.body ?? {});
+    const { capability, params } = route;
+    if (capability.verify) {
+      try {
+        await capability.verify(request, { params, credentials: this.credentials, logger: this.logger ? toNodeLogger(this.logger.child({ workflowId: route.workflowId, nodeId: route.nodeId })) : silentLogger });
+      } catch (err) {
+        if (err instanceof WebhookRejection) throw new ApiError(err.status, err.code, err.message);
+        throw err;
+      }
+    }
+    const input = capability.input ? capability.input(request, params) : (request.body ?? {});
     const lastNode = route.respond === 'lastNode';
     const { executionId } = await this.engine.start({
       workflowId: route.workflowId,
@@ -50,10 +69,10 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
       // the caller waits for the result: a crash before the first commit shows as a failed request
       ...(lastNode ? { awaitDurable: false } : {}),
     });
-    if (!lastNode) return { status: 202, body: { executionId }, executionId };
+    if (!lastNode) return { status: 202, body: executionRef(executionId, 'running'), executionId };
 
     const view = await this.engine.whenFinished(executionId, this.responseTimeoutMs);
-    if (!view) return { status: 202, body: { executionId }, executionId };
+    if (!view) return { status: 202, body: executionRef(executionId, 'running'), executionId };
     if (view.status === 'succeeded') {
       const output = view.output ?? {};
       const keys = Object.keys(output);
