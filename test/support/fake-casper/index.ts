@@ -38,6 +38,12 @@ export interface FakeSidecar extends FakeEndpoint {
   dropSse(): void;
   /** resolves once `n` SSE requests have been answered with a stream (counting from the start) */
   waitForStreams(n: number, timeoutMs?: number): Promise<void>;
+  /** open streams stop receiving anything, keep-alives included, while their connections stay open (a half-open TCP link) */
+  freezeSse(): void;
+  /** keep-alive comments written so far, all streams together */
+  readonly keepAlivesSent: number;
+  /** resolves once `n` keep-alives have been written in total */
+  waitForKeepAlives(n: number, timeoutMs?: number): Promise<void>;
   /** resolves once no SSE stream is open (the clients hung up) */
   waitForNoStreams(timeoutMs?: number): Promise<void>;
 }
@@ -69,6 +75,8 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
   const sseRequests: Array<string | null> = [];
   const streamWaiters: Array<{ n: number; resolve: () => void }> = [];
   const noStreamWaiters: Array<() => void> = [];
+  const keepAliveWaiters: Array<{ n: number; resolve: () => void }> = [];
+  let keepAlivesSent = 0;
   let streamsOpened = 0;
   const keepAliveMs = opts.keepAliveMs ?? 15_000;
 
@@ -100,7 +108,14 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
     res.write(frame({ data: { ApiVersion: API_VERSION } }));
     if (startFrom !== undefined) for (const ev of chain.eventsFrom(startFrom)) res.write(frame(ev));
     const off = chain.onEvent((ev) => res.write(frame(ev)));
-    const keepAlive = setInterval(() => res.write(':\n\n'), keepAliveMs);
+    const keepAlive = setInterval(() => {
+      res.write(':\n\n');
+      keepAlivesSent++;
+      for (const w of keepAliveWaiters.splice(0)) {
+        if (keepAlivesSent >= w.n) w.resolve();
+        else keepAliveWaiters.push(w);
+      }
+    }, keepAliveMs);
     const entry = { res, off: () => { off(); clearInterval(keepAlive); } };
     streams.add(entry);
     res.on('close', () => {
@@ -123,6 +138,10 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
     streams.clear();
   };
 
+  const freezeSse = () => {
+    for (const s of streams) s.off(); // the sockets stay open, nothing more is written
+  };
+
   const sidecar: FakeSidecar = {
     get port() { return sidecarEp.port; },
     get rpcCalls() { return sidecarEp.rpcCalls; },
@@ -138,6 +157,15 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`fake sidecar: ${n} SSE streams not opened within ${timeoutMs} ms (${streamsOpened} so far)`)), timeoutMs);
         streamWaiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    },
+    freezeSse,
+    get keepAlivesSent() { return keepAlivesSent; },
+    waitForKeepAlives(n: number, timeoutMs = 5000) {
+      if (keepAlivesSent >= n) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`fake sidecar: ${n} keep-alives not sent within ${timeoutMs} ms (${keepAlivesSent} so far)`)), timeoutMs);
+        keepAliveWaiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
       });
     },
     waitForNoStreams(timeoutMs = 5000) {

@@ -337,6 +337,25 @@ describe('CasperClient.follow → the sidecar SSE stream', () => {
     expect(f.seen).toHaveLength(1);
   });
 
+  it('keep-alives hold a quiet stream open; a stream gone silent (half-open) is reconnected and resumed', async () => {
+    await fake.stop();
+    fake = await startFakeCasper({ chainName: CHAIN, keepAliveMs: 40 });
+    const c = client({ sseIdleTimeoutMs: 300 });
+    const f = startFollowing(c);
+    await fake.sidecar.waitForStreams(1);
+    await fake.sidecar.waitForKeepAlives(12); // ~480 ms without a single event: longer than the idle limit
+    expect(fake.sidecar.sseRequests).toHaveLength(1);
+    expect(f.errors).toEqual([]);
+
+    const a = await c.submitAnchor({ root: ROOT, batchId: BATCH, count: 1 });
+    fake.sidecar.freezeSse();
+    const block = fake.produceBlock();
+    const ev = await f.next((e) => e.txHash === a.txHash);
+    expect(ev.blockHash).toBe(block.hash);
+    expect(fake.sidecar.sseRequests).toHaveLength(2);
+    expect(f.errors.map((e) => (e as NodeError).code)).toContain('CASPER_SSE_STALLED');
+  });
+
   it('stops when the signal aborts, and fails for a query the sidecar refuses with 422', async () => {
     const c = client();
     const f = startFollowing(c);
