@@ -187,7 +187,9 @@ export class FakeCasperChain {
 
   private store(tx: StoredTx): void {
     const key = `${tx.kind}:${tx.hash}`;
-    if (this.txs.has(key)) return; // the same signed transaction again: already known, nothing new happens
+    // the same signed transaction again: the node answers Ok and announces nothing new
+    // (casper-node `transaction_acceptor.rs`, `handle_put_to_storage` with `is_new == false`)
+    if (this.txs.has(key)) return;
     this.txs.set(key, tx);
     this.pending.push(tx);
     this.emit({ TransactionAccepted: { transaction: tx.kind === 'deploy' ? { Deploy: tx.json } : { Version1: tx.json } } });
