@@ -83,10 +83,6 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
   const sidecarEp = await startEndpoint((req, res, ep) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/rpc') return serveRpc(chain, req, res, ep);
-    if (!url.pathname.startsWith('/events')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end("invalid path: expected '/events'\n");
-      return;
-    }
     if (url.pathname !== '/events' && url.pathname !== '/events/') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end("invalid path: expected '/events' or '/events/sidecar'\n");
       return;

@@ -240,6 +240,8 @@ describe('CasperClient → fake Casper node + sidecar', () => {
 
   it('sends a legacy Deploy (StoredContractByHash) when configured, follows it to its block, and the node rejects a tampered one', async () => {
     const c = client({ legacyDeploys: true });
+    const f = startFollowing(c);
+    await fake.sidecar.waitForStreams(1);
     const { txHash } = await c.submitAnchor({ root: ROOT, batchId: BATCH, count: 9 });
     const call = fake.chain.accepted[0]!;
     expect(call).toMatchObject({ kind: 'deploy', hash: txHash, contractHash: CONTRACT, entryPoint: 'anchor' });
@@ -251,6 +253,7 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     const block = fake.produceBlock();
     expect(await c.status(txHash)).toEqual({ state: 'processed', blockHash: block.hash, blockHeight: block.height, timestamp: block.timestamp });
     expect(fake.sidecar.rpcCalls).toContain('info_get_deploy');
+    expect(await f.next((e) => e.txHash === txHash)).toMatchObject({ blockHash: block.hash });
 
     const signed = c.signAnchor({ root: ROOT, batchId: BATCH, count: 1 });
     const tampered = structuredClone(signed.json) as any;
@@ -263,6 +266,16 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     expect(answer.error.data).toMatch(/^the deploy was invalid: The deploy had an invalid (deploy|body) hash$/);
     expect((await rejection(c.submitSigned({ ...signed, json: tampered }))).code).toBe('CASPER_TX_CORRUPT');
     expect(fake.chain.accepted).toHaveLength(1);
+  });
+
+  it('a node that does not answer in time is a retryable CASPER_TIMEOUT naming the call and the limit', async () => {
+    const c = client({ sidecarUrl: undefined, nodeTimeoutMs: 200 });
+    fake.node.delayMs = 1000;
+    const err = await rejection(c.submitAnchor({ root: ROOT, batchId: BATCH, count: 1 }));
+    expect(err).toBeInstanceOf(TransientNodeError);
+    expect(err.code).toBe('CASPER_TIMEOUT');
+    expect(err.message).toBe(`Casper node (${fake.nodeUrl}): no answer to account_put_transaction within 200 ms`);
+    expect(recorded.fallbacks).toEqual([]);
   });
 
   it('an unknown transaction is a retryable CASPER_TX_NOT_FOUND after asking both adapters', async () => {
