@@ -170,10 +170,18 @@ export class CasperClient {
     if (localHash !== signed.txHash) {
       throw new NodeError(`signed Casper ${signed.kind} hashes to ${localHash}, not the recorded ${signed.txHash}`, 'CASPER_TX_CORRUPT', { txHash: signed.txHash, localHash });
     }
-    const got = await this.call('submit', async (rpc) => {
-      if (parsed.deploy) return (await rpc.putDeploy(parsed.deploy)).deployHash.toHex();
-      return (await rpc.putTransaction(parsed.tx!)).transactionHash.toHex();
-    });
+    let got: string;
+    try {
+      got = await this.call('submit', async (rpc) => {
+        if (parsed.deploy) return (await rpc.putDeploy(parsed.deploy)).deployHash.toHex();
+        return (await rpc.putTransaction(parsed.tx!)).transactionHash.toHex();
+      });
+    } catch (err) {
+      // a timeout does not mean the node did not take it: the caller needs the hash to ask before resending
+      if (!(err instanceof NodeError)) throw err;
+      const Ctor = err.retryable ? TransientNodeError : NodeError;
+      throw new Ctor(`${err.message} (transaction ${signed.txHash})`, err.code, { ...(err.details as object), txHash: signed.txHash }, { cause: err });
+    }
     if (got.toLowerCase() !== signed.txHash) {
       throw new NodeError(`Casper node acknowledged transaction ${got} but ${signed.txHash} was sent`, 'CASPER_BAD_ANSWER', { sent: signed.txHash, acknowledged: got });
     }
