@@ -4,7 +4,9 @@
  * own parsers (`TransactionV1.fromJSON` / `Deploy.fromJSON` recompute the hash and verify every
  * approval), so a tampered transaction is refused exactly where a real node refuses it.
  *
- * Shapes follow casper-node's published schemas: the sidecar's `resources/test/rpc_schema.json`
+ * Shapes follow the published schemas of the Casper 2.0 line (read on the repositories' `feat-2.0` branches;
+ * in 2.0 the JSON-RPC server, and with it `resources/test/rpc_schema.json`, moved from casper-node to
+ * casper-sidecar): the sidecar's `resources/test/rpc_schema.json`
  * (JSON-RPC results: `ExecutionInfo`, `ExecutionResultV2` without `payment`, `BlockV2`, `JsonBlockWithSignatures`)
  * and the node's `resources/test/sse_data_schema.json` (events; its `ExecutionResultV2` carries `payment`).
  * Error codes and texts are the sidecar's (`rpc_sidecar/src/rpcs/error_code.rs`, `error.rs`,
