@@ -2,7 +2,7 @@ import { defineService, type CredentialsAccessor, type NodeLogger, type PluginSt
 import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
 import { NetworkBatcher } from './batcher/network-batcher.js';
 import { parseChainAnchorConfig, type CasperChainConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
-import { CasperDriver } from './casper/casper-driver.js';
+import { CasperDriver, checkCasperProof } from './casper/casper-driver.js';
 import type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
 import { EvmChain } from './evm/evm-chain.js';
 import { EvmDriver } from './evm/evm-driver.js';
@@ -11,7 +11,7 @@ import type { Proof } from './proof/proof-format.js';
 import type { Check, OnlineChecker } from './proof/verify.js';
 
 /** The non-secret part of each network, published in plugin state for the nodes. */
-export type PublishedNetworks = Record<string, { kind: 'evm'; rpcUrls: string[]; chainId: number; registry?: string; confirmations: number; rpcTimeoutMs: number } | { kind: 'casper'; confirmations: number }>;
+export type PublishedNetworks = Record<string, { kind: 'evm'; rpcUrls: string[]; chainId: number; registry?: string; confirmations: number; rpcTimeoutMs: number } | { kind: 'casper'; confirmations: number; nodeUrl: string; sidecarUrl?: string; chainName: string; contractHash: string; sidecarTimeoutMs: number; nodeTimeoutMs: number }>;
 
 /** What the batcher service gets from the host (the SDK's ServiceContext has these and more). */
 export interface AnchorServiceContext {
@@ -50,6 +50,13 @@ async function casperClient(network: CasperChainConfig, signer: { privateKeyPem:
   });
 }
 
+/** a client for reads only (status, blocks): it signs nothing, so a throwaway key satisfies its constructor */
+async function casperReadClient(n: Extract<PublishedNetworks[string], { kind: 'casper' }>): Promise<CasperAnchorClient> {
+  const sdk = (await import('casper-js-sdk')).default;
+  const pem = sdk.PrivateKey.generate(sdk.KeyAlgorithm.ED25519).toPem();
+  return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
+}
+
 export const casperDriverFactory: DriverFactory = async (network, ctx) => {
   if (network.kind !== 'casper') throw new Error(`network ${network.name}: not a Casper network`);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name a casper-signer credential`);
@@ -72,7 +79,7 @@ export const chainDriverFactory: DriverFactory = async (network, ctx) => {
 export function publishedNetworks(config: ChainAnchorConfig): PublishedNetworks {
   const out: PublishedNetworks = {};
   for (const [name, c] of Object.entries(config.chains)) {
-    out[name] = c.kind === 'evm' ? { kind: 'evm', rpcUrls: c.rpcUrls, chainId: c.chainId, ...(c.registry ? { registry: c.registry } : {}), confirmations: c.confirmations, rpcTimeoutMs: c.rpcTimeoutMs } : { kind: 'casper', confirmations: c.confirmations };
+    out[name] = c.kind === 'evm' ? { kind: 'evm', rpcUrls: c.rpcUrls, chainId: c.chainId, ...(c.registry ? { registry: c.registry } : {}), confirmations: c.confirmations, rpcTimeoutMs: c.rpcTimeoutMs } : { kind: 'casper', confirmations: c.confirmations, nodeUrl: c.nodeUrl, ...(c.sidecarUrl ? { sidecarUrl: c.sidecarUrl } : {}), chainName: c.chainName, contractHash: c.contractHash, sidecarTimeoutMs: c.sidecarTimeoutMs, nodeTimeoutMs: c.nodeTimeoutMs };
   }
   return out;
 }
@@ -91,7 +98,9 @@ export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUr
         chain.destroy();
       }
     }
-    return [{ name: 'network', ok: false, detail: `online verification of ${proof.anchor.chain} proofs is not available in this build` }];
+    if (n?.kind !== 'casper') return [{ name: 'network', ok: false, detail: `unknown Casper network "${proof.anchor.network}": configure pluginConfig.chain-anchor.chains.${proof.anchor.network}` }];
+    const client = await casperReadClient(n);
+    return checkCasperProof(proof, client, overrides.confirmations ?? n.confirmations);
   };
 }
 

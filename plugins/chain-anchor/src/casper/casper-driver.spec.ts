@@ -15,13 +15,18 @@ class ScriptedCasper implements CasperAnchorClient {
   submitted: Array<{ root: string; batchId: string; count: number; txHash: string }> = [];
   blocks: Array<{ hash: string; height: number; parentHash: string; timestamp: string }> = [{ hash: 'aa'.repeat(32), height: 0, parentHash: '00'.repeat(32), timestamp: '2026-12-07T00:00:00.000Z' }];
   processed = new Map<string, { height: number; error?: string }>();
-  async submitAnchor(a: { root: string; batchId: string; count: number }) {
-    const txHash = (this.submitted.length + 1).toString(16).padStart(64, '0');
-    this.submitted.push({ ...a, txHash });
-    return { txHash };
+  private signedCount = 0;
+  signAnchor(a: { root: string; batchId: string; count: number }) {
+    const txHash = (++this.signedCount).toString(16).padStart(64, '0');
+    return { kind: 'transaction' as const, txHash, json: a };
+  }
+  async submitSigned(signed: { txHash: string; json: unknown }) {
+    if (!this.submitted.some((s) => s.txHash === signed.txHash)) this.submitted.push({ ...(signed.json as { root: string; batchId: string; count: number }), txHash: signed.txHash });
+    return { txHash: signed.txHash };
   }
   async status(txHash: string) {
     const p = this.processed.get(txHash);
+    if (!p && !this.submitted.some((s) => s.txHash === txHash)) throw Object.assign(new Error('not found'), { code: 'CASPER_TX_NOT_FOUND' });
     if (!p) return { state: 'pending' as const };
     const b = this.blocks[p.height];
     return { state: 'processed' as const, blockHash: b.hash, blockHeight: b.height, timestamp: b.timestamp, ...(p.error ? { error: p.error } : {}) };

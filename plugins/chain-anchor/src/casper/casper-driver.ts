@@ -3,25 +3,28 @@ import type { ActiveBatch, ChainDriver } from '../batcher/batch.js';
 import type { CasperChainConfig } from '../config.js';
 import type { ProofAnchor, Proof } from '../proof/proof-format.js';
 import type { Check } from '../proof/verify.js';
-import type { CasperAnchorClient } from './casper-port.js';
+import type { CasperAnchorClient, SignedCasperAnchor } from './casper-port.js';
 
 /** `ActiveBatch.chain` for a Casper network */
 interface CasperProgress {
-  /** set before submitting: a restart that finds it without txHash cannot know whether the submit landed */
-  submittingSince?: number;
+  /** the signed call, saved before it is sent: after a crash the same bytes are sent again */
+  signed?: SignedCasperAnchor;
   txHash?: string;
+  sentAt?: number;
   processed?: { blockHash: string; blockHeight: number; timestamp: string };
   resubmits?: number;
 }
 
 const strip0x = (h: string) => h.replace(/^0x/, '').toLowerCase();
 const with0x = (h: string) => '0x' + strip0x(h);
+const codeOf = (err: unknown) => (err as { code?: string }).code;
 
 /**
  * Anchors a batch through the stored contract's `anchor(root: 32 bytes, batch_id: 32 bytes, count: u32)`
  * entry point, then waits for the transaction to be processed in a block that is `confirmations` deep and
- * still the block at that height. Casper signs and submits in one step, so a kill between the submit and
- * the save can send a batch twice: the operator's contract must refuse a root it already holds (README).
+ * still the block at that height. Like on EVM, the call is signed and saved before it is sent, so a kill at
+ * any point re-sends those very bytes (same hash) instead of anchoring the batch a second time; the
+ * operator's contract refusing a root it holds is the last line of defence.
  */
 export class CasperDriver implements ChainDriver {
   constructor(
@@ -33,20 +36,28 @@ export class CasperDriver implements ChainDriver {
 
   async advance(batch: ActiveBatch, save: () => Promise<void>): Promise<ProofAnchor | undefined> {
     const p = batch.chain as CasperProgress;
-    if (!p.txHash) {
-      if (p.submittingSince !== undefined) this.logger.warn('a Casper submit was interrupted; submitting again (the contract refuses a duplicate root)', { event: 'chain.casper.resubmit', network: this.config.name, batchId: batch.id });
-      p.submittingSince = this.now();
+    if (!p.signed) {
+      p.signed = this.client.signAnchor({ root: strip0x(batch.root), batchId: strip0x(batch.id), count: batch.keys.length });
+      p.txHash = strip0x(p.signed.txHash);
       await save();
-      const { txHash } = await this.client.submitAnchor({ root: strip0x(batch.root), batchId: strip0x(batch.id), count: batch.keys.length });
-      p.txHash = strip0x(txHash);
-      await save();
-      this.logger.info('anchor transaction sent', { event: 'chain.tx.sent', network: this.config.name, batchId: batch.id, txHash: p.txHash });
+      await this.send(batch, p, save);
       return undefined;
     }
-    const status = await this.client.status(p.txHash);
+    let status;
+    try {
+      status = await this.client.status(p.txHash!);
+    } catch (err) {
+      // never reached the network (killed before sending, or dropped): send the saved bytes again
+      if (codeOf(err) === 'CASPER_TX_NOT_FOUND') {
+        await this.send(batch, p, save);
+        return undefined;
+      }
+      throw err;
+    }
     if (status.state === 'pending') return undefined;
     if (status.error) {
-      this.logger.warn('anchor transaction failed on chain; submitting again', { event: 'chain.tx.reverted', network: this.config.name, batchId: batch.id, txHash: p.txHash, error: status.error });
+      this.logger.warn('anchor transaction failed on chain; signing it again', { event: 'chain.tx.reverted', network: this.config.name, batchId: batch.id, txHash: p.txHash, error: status.error });
+      delete p.signed;
       delete p.txHash;
       delete p.processed;
       p.resubmits = (p.resubmits ?? 0) + 1;
@@ -66,12 +77,40 @@ export class CasperDriver implements ChainDriver {
     return {
       chain: 'casper',
       network: this.config.name,
-      txHash: with0x(p.txHash),
+      txHash: with0x(p.txHash!),
       block: processed.blockHeight,
       blockHash: with0x(processed.blockHash),
       contract: with0x(this.config.contractHash),
       timestamp: new Date(processed.timestamp).toISOString(),
     };
+  }
+
+  private async send(batch: ActiveBatch, p: CasperProgress, save: () => Promise<void>): Promise<void> {
+    try {
+      // as plain JSON again (what plugin state holds): the SDK's parser wants arrays and objects it made itself
+      await this.client.submitSigned(JSON.parse(JSON.stringify(p.signed)) as SignedCasperAnchor);
+      p.sentAt = this.now();
+      await save();
+      this.logger.info('anchor transaction sent', { event: 'chain.tx.sent', network: this.config.name, batchId: batch.id, txHash: p.txHash });
+    } catch (err) {
+      const retryable = (err as { retryable?: boolean }).retryable !== false;
+      this.logger.warn('anchor transaction not accepted', { event: 'chain.tx.refused', network: this.config.name, batchId: batch.id, txHash: p.txHash, error: (err as Error).message, retryable });
+      if (!retryable && (await this.unknownToNetwork(p.txHash!))) {
+        // refused for good (expired, malformed) and not on the network: sign a fresh one at the next step
+        delete p.signed;
+        delete p.txHash;
+        await save();
+      }
+    }
+  }
+
+  private async unknownToNetwork(txHash: string): Promise<boolean> {
+    try {
+      await this.client.status(txHash);
+      return false;
+    } catch (err) {
+      return codeOf(err) === 'CASPER_TX_NOT_FOUND';
+    }
   }
 
   close(): void {}

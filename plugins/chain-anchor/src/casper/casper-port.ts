@@ -3,8 +3,17 @@
  * written beside this on the casper branch: sidecar first with a 2 s timeout, node RPC as the 10 s
  * fallback, casper-js-sdk 5 transactions or legacy deploys). Hashes are hex without 0x.
  */
+export interface SignedCasperAnchor {
+  kind: 'transaction' | 'deploy';
+  txHash: string;
+  json: unknown;
+}
+
 export interface CasperAnchorClient {
-  submitAnchor(a: { root: string; batchId: string; count: number }): Promise<{ txHash: string }>;
+  /** builds and signs the anchor call without sending it (stored before it is sent) */
+  signAnchor(a: { root: string; batchId: string; count: number }): SignedCasperAnchor;
+  /** sends a signed call (again): the same bytes, the same hash */
+  submitSigned(signed: SignedCasperAnchor): Promise<{ txHash: string }>;
   status(txHash: string): Promise<{ state: 'pending' } | { state: 'processed'; blockHash: string; blockHeight: number; timestamp: string; error?: string }>;
   latestBlockHeight(): Promise<number>;
   block(hashOrHeight: string | number): Promise<{ hash: string; height: number; parentHash: string; timestamp: string } | undefined>;
