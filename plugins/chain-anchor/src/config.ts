@@ -20,7 +20,7 @@ import { JSONSchema, ValidateBy } from '@anchorflow/plugin-sdk';
  *     casper-test:
  *       kind: casper
  *       nodeUrl: http://…:7777/rpc
- *       sidecarUrl: http://…:7777/rpc   # optional; tried first (2 s), the node is the fallback (10 s)
+ *       sidecarUrl: http://…:7778       # optional, base URL (/rpc, /events); tried first (2 s), the node is the fallback (10 s)
  *       chainName: casper-test
  *       contractHash: "hash-…"         # stored contract with an `anchor` entry point
  *       paymentMotes: "2500000000"
