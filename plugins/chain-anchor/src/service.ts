@@ -13,8 +13,18 @@ import type { Check, OnlineChecker } from './proof/verify.js';
 /** The non-secret part of each network, published in plugin state for the nodes. */
 export type PublishedNetworks = Record<string, { kind: 'evm'; rpcUrls: string[]; chainId: number; registry?: string; confirmations: number; rpcTimeoutMs: number } | { kind: 'casper'; confirmations: number; nodeUrl: string; sidecarUrl?: string; chainName: string; contractHash: string; sidecarTimeoutMs: number; nodeTimeoutMs: number }>;
 
+/**
+ * The subset of the SDK's PluginMetrics (issue 14) the plugin reports through; the host's ServiceContext
+ * provides it once it carries metrics (names end up as anchorflow_plugin_chain_anchor_<name>).
+ */
+export interface AnchorMetrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): { observe(value: number, labels?: Record<string, string | number>): void };
+}
+
 /** What the batcher service gets from the host (the SDK's ServiceContext has these and more). */
 export interface AnchorServiceContext {
+  readonly metrics?: AnchorMetrics;
   readonly config: unknown;
   readonly logger: NodeLogger;
   readonly credentials: CredentialsAccessor;
@@ -30,7 +40,7 @@ export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) =>
 // The Casper client lives in its own module (casper-js-sdk is heavy): loaded only when a Casper network is configured.
 const CASPER_CLIENT_MODULE = './casper/casper-client.js';
 
-async function casperClient(network: CasperChainConfig, signer: { privateKeyPem: string; algorithm: 'ed25519' | 'secp256k1' }): Promise<CasperAnchorClient> {
+async function casperClient(network: CasperChainConfig, signer: { privateKeyPem: string; algorithm: 'ed25519' | 'secp256k1' }, metrics?: AnchorMetrics): Promise<CasperAnchorClient> {
   let mod: { CasperClient: new (o: CasperClientOptionsLike) => CasperAnchorClient };
   try {
     mod = await import(CASPER_CLIENT_MODULE);
@@ -47,7 +57,18 @@ async function casperClient(network: CasperChainConfig, signer: { privateKeyPem:
     sidecarTimeoutMs: network.sidecarTimeoutMs,
     nodeTimeoutMs: network.nodeTimeoutMs,
     signer,
+    ...(metrics ? { metrics: casperMetrics(metrics, network.name) } : {}),
   });
+}
+
+/** the Casper client's fallback count and latency per adapter, as plugin metrics */
+function casperMetrics(metrics: AnchorMetrics, network: string): NonNullable<CasperClientOptionsLike['metrics']> {
+  const fallbacks = metrics.counter('casper_fallback_total', 'Casper calls that fell back from the sidecar to the node', ['network', 'op']);
+  const latency = metrics.histogram('casper_request_seconds', 'Casper RPC latency per adapter', ['network', 'adapter', 'op']);
+  return {
+    fallback: (op) => fallbacks.inc({ network, op }),
+    latency: (adapter, op, ms) => latency.observe(ms / 1000, { network, adapter, op }),
+  };
 }
 
 /** a client for reads only (status, blocks): it signs nothing, so a throwaway key satisfies its constructor */
@@ -63,7 +84,7 @@ export const casperDriverFactory: DriverFactory = async (network, ctx) => {
   const cred = await ctx.credentials.get<{ privateKeyPem?: string; algorithm?: string }>(network.signer);
   if (typeof cred.privateKeyPem !== 'string' || !cred.privateKeyPem.includes('PRIVATE KEY')) throw new Error(`credential "${network.signer}" (casper-signer) needs privateKeyPem: a PEM private key`);
   if (cred.algorithm !== 'ed25519' && cred.algorithm !== 'secp256k1') throw new Error(`credential "${network.signer}" (casper-signer) needs algorithm: ed25519 or secp256k1`);
-  return new CasperDriver(network, await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }), ctx.logger, () => ctx.now());
+  return new CasperDriver(network, await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }, ctx.metrics), ctx.logger, () => ctx.now());
 };
 
 /** the driver for a configured network: EVM (ethers) or Casper (the casper client) */

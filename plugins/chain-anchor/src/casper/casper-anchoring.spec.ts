@@ -66,4 +66,25 @@ describe('chain.anchor on Casper (fake node + sidecar, real casper-js-sdk)', () 
     expect(proof.anchor.txHash).toBe('0x' + signedHash);
     await s2.stop();
   }, 30_000);
+
+  it('sidecar down: anchoring goes through the node, and the fallbacks and latencies reach the plugin metrics', async () => {
+    await fake.sidecar.setDown(true);
+    const h = serviceHarness(config(), creds);
+    const counted: Array<Record<string, unknown>> = [];
+    const observed: Array<Record<string, unknown>> = [];
+    Object.assign(h.ctx, {
+      metrics: {
+        counter: () => ({ inc: (labels: Record<string, unknown>) => void counted.push(labels) }),
+        histogram: () => ({ observe: (_v: number, labels: Record<string, unknown>) => void observed.push(labels) }),
+      },
+    });
+    const service = h.service();
+    await service.init();
+    const t = await anchorItem(h, 'cas-fallback:1', { fallback: 1 }, 'cas');
+    await stepUntil(service, () => h.resumed.has(t), 20_000, async () => void fake.produceBlock());
+    expect(fake.chain.accepted).toHaveLength(1);
+    expect(counted).toEqual(expect.arrayContaining([{ network: 'cas', op: 'submit' }]));
+    expect(observed).toEqual(expect.arrayContaining([expect.objectContaining({ network: 'cas', adapter: 'node', op: 'submit' })]));
+    await service.stop();
+  }, 30_000);
 });
