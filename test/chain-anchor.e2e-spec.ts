@@ -3,7 +3,8 @@
  * `anchorflow chain deploy-registry`, proofs downloaded over REST and checked by the CLI.
  * - concurrent executions share one transaction; every proof verifies offline and online;
  * - SIGKILL with a batch open, and with its transaction in flight: after the restart every item still
- *   gets a proof and each batch has exactly one transaction.
+ *   gets a proof and each batch has exactly one transaction;
+ * - Casper: the same through the fake Casper node + sidecar (test/support/fake-casper, real casper-js-sdk).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { runCli } from './support/cli.js';
 import { REPO_ROOT, startDaemon, type Daemon } from './support/daemon.js';
 import { currentRun } from './support/e2e-env.js';
 import { chain, manual, node, uid, workflow } from './support/graph.js';
+import { startFakeCasper } from './support/fake-casper/index.js';
+import casper from 'casper-js-sdk';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugins/chain-anchor');
 let anvil: Anvil;
@@ -161,6 +164,38 @@ describe('chain.anchor on a real daemon and anvil', () => {
       expect((await anchoredLogs()).length).toBe(before + 1);
     } finally {
       await anvil.rpc('anvil_setAutomine', [true]);
+    }
+  }, 180_000);
+
+  it('Casper: executions anchored through the daemon against the fake node + sidecar, one call, proofs valid online', async () => {
+    const fake = await startFakeCasper({ chainName: 'casper-fake' });
+    const blocks = setInterval(() => fake.produceBlock(), 300);
+    try {
+      const dir = mkdtempSync(path.join(currentRun().runDir, 'casper-config-'));
+      const config = path.join(dir, 'anchorflow.yaml');
+      const network = { kind: 'casper', nodeUrl: fake.nodeUrl, sidecarUrl: fake.sidecarUrl, chainName: 'casper-fake', contractHash: 'hash-' + 'c0ffee'.padEnd(64, '0'), paymentMotes: '2500000000', signer: 'casper-key', confirmations: 2, maxWaitMs: 300, pollMs: 100 };
+      writeFileSync(config, `plugins:\n  - '${PLUGIN}'\npluginConfig:\n  chain-anchor:\n    chains: ${JSON.stringify({ cas: network })}\n`);
+      const daemon = await startDaemon({ name: 'chain-casper', env: { ANCHORFLOW_CONFIG: config, ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '500' } });
+      daemons.push(daemon);
+      const api = new Api(daemon.url);
+      const pem = casper.PrivateKey.generate(casper.KeyAlgorithm.ED25519).toPem();
+      expect((await api.post('/api/v1/credentials', { type: 'casper-signer', name: 'casper-key', data: { privateKeyPem: pem, algorithm: 'ed25519' } })).status).toBe(201);
+      const wf = await api.createWorkflow(workflow(`anchor casper ${uid()}`, [manual(), node('anchor', 'chain.anchor', { network: 'cas', data: '=$.doc' })], chain('start', 'anchor')));
+      const docs = Array.from({ length: 6 }, (_, i) => ({ casper: i }));
+      const ids = await Promise.all(docs.map((doc) => api.startExecution(wf.id, { doc })));
+      const done = await Promise.all(ids.map((id) => api.waitForStatus(id, ['succeeded', 'failed', 'cancelled'], { timeoutMs: 60_000, intervalMs: 200 })));
+      expect(done.map((e) => e.status)).toEqual(ids.map(() => 'succeeded'));
+      const txs = new Set(done.map((e) => proofOf(e).anchor.txHash));
+      expect(txs.size).toBe(1);
+      expect(fake.chain.accepted.map((a) => '0x' + a.hash)).toEqual([...txs]);
+      const proof = proofOf(done[2]);
+      const verdict = await api.post('/api/v1/proofs/verify', { proof, data: docs[2] });
+      expect(verdict.body).toMatchObject({ valid: true });
+      expect(verdict.body.checks.map((c: { name: string }) => c.name)).toEqual(['leaf', 'path', 'anchor-event', 'block-canonical', 'confirmations']);
+    } finally {
+      clearInterval(blocks);
+      await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));
+      await fake.stop();
     }
   }, 180_000);
 });
