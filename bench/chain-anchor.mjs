@@ -8,7 +8,7 @@
 // Knobs (env): LEAVES (100000) ROUNDS (5) ROUND_ITEMS (100) BIG_BATCH (10000)
 import { performance } from 'node:perf_hooks';
 import { MerkleTree, leafHash, toHex, parseProof, verifyOffline, EvmChain, AnchorService, pendingKey, tokenFor } from '../plugins/chain-anchor/dist/index.js';
-import { MemoryPluginState } from '../libs/plugin-sdk/dist/index.js';
+import { MemoryPluginState } from '../libs/plugin-sdk/dist/testing/index.js';
 import { startAnvil, ANVIL_KEY_0 } from './support-anvil.mjs';
 
 const E = process.env;

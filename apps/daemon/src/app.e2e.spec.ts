@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '@anchorflow/persistence';
+import { createTestDatabase, type TestDatabase } from '@anchorflow/persistence/testing';
 import { generateApiKey } from '@anchorflow/security';
 import { pino } from 'pino';
 import request from 'supertest';

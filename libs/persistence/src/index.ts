@@ -11,4 +11,3 @@ export { PgExecutionReader } from './adapters/pg-execution-reader.adapter.js';
 export { PgWorkflowRepository } from './adapters/pg-workflow-repository.adapter.js';
 export { PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';
 export { PgNamedLeases } from './adapters/pg-named-leases.adapter.js';
-export * from './testing/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import { NodeError } from '@anchorflow/plugin-sdk';
 import { ChainAnchorConfigError, parseChainAnchorConfig } from './config.js';
 import { anchorNode } from './nodes/anchor.node.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
+import { openDatabase, type Database } from '@anchorflow/persistence';
+import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { generateApiKey, generateMasterKey, masterKeyId, SecurityError, Vault } from '@anchorflow/security';
 import { PgApiKeyStore, type StoredApiKey } from '../auth/api-key.store.js';
 import { ApiKeys } from '../auth/api-keys.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
+import { openDatabase, type Database } from '@anchorflow/persistence';
+import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { DAY_MS, pruneOnce } from './retention-pruner.js';
 import { PgRetentionStore } from './pg-retention.adapter.js';
 

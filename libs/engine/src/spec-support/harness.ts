@@ -8,7 +8,7 @@ import { MemoryExecutionStore, MemoryWorkflowSource } from '../testing/memory-ex
 import { ManualClock } from '../testing/manual-clock.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { WorkflowDefinition } from '../workflow/workflow.types.js';
-import { InProcessTransport } from './in-process-transport.js';
+import { InProcessTransport } from '../transport/in-process.transport.js';
 
 class SetParams {
   @IsOptional() fields?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryPluginState } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { NetworkBatcher } from '../batcher/network-batcher.js';
 import { pendingKey, tokenFor } from '../batcher/batch.js';
 import { parseChainAnchorConfig, type CasperChainConfig } from '../config.js';

@@ -1,4 +1,4 @@
-import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import type { NodeLogger } from '@anchorflow/plugin-sdk';
 import { anchorNode } from '../nodes/anchor.node.js';
 import { AnchorService, type AnchorServiceContext } from '../service.js';
