@@ -51,7 +51,7 @@ export const anchorNode = defineNode<AnchorParams>({
       throw err;
     }
     const token = tokenFor(ctx.idempotencyKey);
-    await ctx.state.update<PendingItem>(key, (cur) => cur ?? { leaf, token, enqueuedAt: (ctx as { now?: () => number }).now?.() ?? Date.now() });
+    await ctx.state.update<PendingItem>(key, (cur) => cur ?? { leaf, token, enqueuedAt: ctx.now() });
     return ctx.suspend({ token });
   },
 });
