@@ -25,6 +25,7 @@ const common = {
     '^@anchorflow/plugin-notifications$': '<rootDir>/plugins/notifications/src/index.ts',
     '^@anchorflow/security$': '<rootDir>/libs/security/src/index.ts',
     '^@anchorflow/plugin-host$': '<rootDir>/libs/plugin-host/src/index.ts',
+    '^@anchorflow/plugin-chain-anchor$': '<rootDir>/plugins/chain-anchor/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

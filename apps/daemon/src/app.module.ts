@@ -18,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { NodeTypesModule } from './node-types/node-types.module.js';
 import { PluginsModule } from './plugins/plugins.module.js';
 import { ClusterModule } from './triggers/cluster.module.js';
+import { ProofsModule } from './proofs/proofs.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecurityOptions } from './security/security.options.js';
@@ -50,6 +51,7 @@ export class AppModule {
         WorkflowsModule,
         ExecutionsModule,
         EditorModule,
+        ProofsModule,
         HooksModule,
         AuditModule,
         MetricsModule,

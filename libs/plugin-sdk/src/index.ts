@@ -1,3 +1,4 @@
+export * from './canonical-json.js';
 export * from './credentials.js';
 export * from './errors.js';
 export * from './invoke.js';

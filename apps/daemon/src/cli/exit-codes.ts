@@ -4,7 +4,7 @@ export const EXIT = {
   OK: 0,
   /** the command failed: a broken audit chain, a failed or cancelled execution, an API or database error */
   FAILURE: 1,
-  /** bad usage (unknown command or option, bad argument), or a command that is not available yet */
+  /** bad usage (unknown command or option, bad argument); `proof verify`: the file is not a proof */
   USAGE: 2,
   /** `workflow run --wait`: the execution had not finished when the wait ended */
   NOT_FINISHED: 3,
@@ -18,9 +18,9 @@ export const EXIT = {
 
 export const EXIT_CODES_HELP = `
 Exit status:
-  0   success (audit verify: chain intact; workflow run --wait: execution succeeded)
-  1   failure (broken audit chain, failed/cancelled execution, API or database error)
-  2   usage error, or a command that is not available yet (proof verify)
+  0   success (audit verify: chain intact; proof verify: valid; workflow run --wait: execution succeeded)
+  1   failure (broken audit chain, invalid proof, failed/cancelled execution, API or database error)
+  2   usage error; proof verify: the file is unreadable or not a proof
   3   workflow run --wait: the execution had not finished when the wait ended
   69  the daemon (ANCHORFLOW_URL) or the database is unreachable
   77  the API refused the key (401/403)

@@ -90,10 +90,22 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('--json', 'print the result as JSON')
     .action(act(async (options: { after?: string; expectHead?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
 
-  const proof = program.command('proof').description('chain-anchor proofs');
+  const proof = program.command('proof').description('chain-anchor proofs (ARCHITECTURE §9)');
   proof.command('verify <file>')
-    .description('verify a proof file (not available yet: exit 2)')
-    .action(act(async (file: string) => (await import('./commands/proof-verify.command.js')).proofVerify(io, file)));
+    .description('verify a proof file: exit 0 valid, 1 invalid (the failed checks are printed), 2 malformed file')
+    .option('--data <file>', 'a JSON file with the original data: the leaf must be its hash')
+    .option('--offline', 'leaf → root only, no RPC')
+    .option('--rpc <url>', 'check on chain through this RPC URL instead of the configured network')
+    .option('--confirmations <n>', 'blocks required on top (default: the network\'s confirmations, else 1)')
+    .option('--json', 'print the verdict as JSON')
+    .action(act(async (file: string, options: { data?: string; offline?: boolean; rpc?: string; confirmations?: string; json?: boolean }) => (await import('./commands/proof-verify.command.js')).proofVerify(io, file, options)));
+
+  const chainCmd = program.command('chain').description('chain-anchor networks (pluginConfig.chain-anchor.chains)');
+  chainCmd.command('deploy-registry')
+    .description('deploy the AnchorRegistry contract to an EVM network and print its address (key: ANCHORFLOW_DEPLOYER_KEY or --key-file)')
+    .requiredOption('-n, --network <name>', 'a network of pluginConfig.chain-anchor.chains')
+    .option('--key-file <file>', 'a file holding the deployer\'s private key (hex)')
+    .action(act(async (options: { network: string; keyFile?: string }) => (await import('./commands/chain-deploy.command.js')).chainDeployRegistry(io, options)));
 
   const config = program.command('config').description('configuration');
   config.command('check')

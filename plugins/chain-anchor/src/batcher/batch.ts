@@ -1,0 +1,43 @@
+import type { ProofAnchor } from '../proof/proof-format.js';
+
+/** What `chain.anchor` writes to plugin state, keyed `pending/<network>/<idempotencyKey>`. */
+export interface PendingItem {
+  leaf: string;
+  token: string;
+  enqueuedAt: number;
+  /** set when the proof could not be handed over yet (the node was not suspended at that moment) */
+  proof?: unknown;
+}
+
+/**
+ * The one batch a network works on, at `batch/<network>`: written before anything is sent, so a
+ * daemon killed at any point resumes it (same leaves, same root, the transactions it already signed).
+ */
+export interface ActiveBatch {
+  id: string;
+  network: string;
+  keys: string[];
+  leaves: string[];
+  root: string;
+  sealedAt: number;
+  status: 'anchoring' | 'confirmed';
+  /** chain-specific progress (signed transactions, the block that holds one) */
+  chain: Record<string, unknown>;
+  anchor?: ProofAnchor;
+  /** items before this index have been handed their proof */
+  deliveredUpTo: number;
+}
+
+/** One network's way to get a root on chain and confirmed; `save` persists before anything is broadcast. */
+export interface ChainDriver {
+  /** moves the batch forward by one step; returns the anchor once it is confirmed and canonical */
+  advance(batch: ActiveBatch, save: () => Promise<void>): Promise<ProofAnchor | undefined>;
+  close(): void;
+}
+
+export const pendingPrefix = (network: string) => `pending/${network}/`;
+export const pendingKey = (network: string, key: string) => `pending/${network}/${key}`;
+export const batchKey = (network: string) => `batch/${network}`;
+/** non-secret network settings the service publishes for the nodes (they cannot read plugin config) */
+export const NETWORKS_KEY = 'networks';
+export const tokenFor = (idempotencyKey: string) => `chain.anchor:${idempotencyKey}`;

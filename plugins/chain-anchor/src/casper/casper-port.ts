@@ -1,0 +1,33 @@
+/**
+ * What the Casper driver needs of the Casper client (plugins/chain-anchor/src/casper/casper-client.ts,
+ * written beside this on the casper branch: sidecar first with a 2 s timeout, node RPC as the 10 s
+ * fallback, casper-js-sdk 5 transactions or legacy deploys). Hashes are hex without 0x.
+ */
+export interface SignedCasperAnchor {
+  kind: 'transaction' | 'deploy';
+  txHash: string;
+  json: unknown;
+}
+
+export interface CasperAnchorClient {
+  /** builds and signs the anchor call without sending it (stored before it is sent) */
+  signAnchor(a: { root: string; batchId: string; count: number }): SignedCasperAnchor;
+  /** sends a signed call (again): the same bytes, the same hash */
+  submitSigned(signed: SignedCasperAnchor): Promise<{ txHash: string }>;
+  status(txHash: string): Promise<{ state: 'pending' } | { state: 'processed'; blockHash: string; blockHeight: number; timestamp: string; error?: string }>;
+  latestBlockHeight(): Promise<number>;
+  block(hashOrHeight: string | number): Promise<{ hash: string; height: number; parentHash: string; timestamp: string } | undefined>;
+}
+
+export interface CasperClientOptionsLike {
+  sidecarUrl?: string;
+  nodeUrl: string;
+  chainName: string;
+  contractHash: string;
+  paymentMotes: string;
+  legacyDeploys?: boolean;
+  sidecarTimeoutMs?: number;
+  nodeTimeoutMs?: number;
+  signer: { privateKeyPem: string; algorithm: 'ed25519' | 'secp256k1' };
+  metrics?: { fallback(op: string): void; latency(adapter: 'sidecar' | 'node', op: string, ms: number): void };
+}

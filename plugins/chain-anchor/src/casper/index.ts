@@ -1,0 +1,3 @@
+export { CasperClient } from './casper-client.js';
+export type { CasperClientOptions, CasperBlockInfo, SignedAnchor, TxStatus } from './casper-client.js';
+export type { FollowOptions, ProcessedEvent } from './sse-follower.js';

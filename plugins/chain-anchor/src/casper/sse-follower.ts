@@ -1,0 +1,156 @@
+/**
+ * Follows the sidecar's SSE stream (`GET /events?start_from=<id>`) and reports each TransactionProcessed.
+ * The stream is resumed after every cut from the id after the last one seen, so an event emitted while the
+ * client was disconnected is replayed from the sidecar's buffer, not lost. A stream that goes silent
+ * (not even the `:` keep-alive the sidecar sends every 15 s) is treated as cut: half-open TCP connections
+ * otherwise wait forever.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { NodeError, TransientNodeError } from '@anchorflow/plugin-sdk';
+
+export interface ProcessedEvent {
+  txHash: string;
+  blockHash: string;
+  eventId: number;
+}
+
+export interface FollowOptions {
+  /** the id of the last event already handled: the stream resumes after it; absent = only new events */
+  lastEventId?: number;
+  onProcessed(ev: ProcessedEvent): void;
+  signal: AbortSignal;
+  /** told of every cut and reconnect reason (the follower keeps going) */
+  onError?(err: Error): void;
+}
+
+export interface FollowerSettings {
+  url: string;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+const U32 = 2 ** 32;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export async function followSse(settings: FollowerSettings, opts: FollowOptions): Promise<void> {
+  const { signal } = opts;
+  let last = opts.lastEventId;
+  let backoff = settings.minBackoffMs;
+  while (!signal.aborted) {
+    try {
+      await streamOnce(settings, last, opts, (id) => {
+        last = id;
+        backoff = settings.minBackoffMs;
+      });
+      if (!signal.aborted) opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${settings.url}) closed the stream`, 'CASPER_SSE_CLOSED'));
+    } catch (err) {
+      if (signal.aborted) break;
+      if (err instanceof NodeError && !err.retryable) throw err;
+      opts.onError?.(err as Error);
+    }
+    if (signal.aborted) break;
+    await sleep(backoff, signal);
+    backoff = Math.min(backoff * 2, settings.maxBackoffMs);
+  }
+}
+
+async function streamOnce(settings: FollowerSettings, last: number | undefined, opts: FollowOptions, seen: (id: number) => void): Promise<void> {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = (ms: number, why: string) => {
+    clearTimeout(idle);
+    idle = setTimeout(() => ctl.abort(new TransientNodeError(`Casper sidecar SSE (${settings.url}) ${why}`, 'CASPER_SSE_STALLED')), ms);
+  };
+  const startFrom = last === undefined ? undefined : (last + 1) % U32;
+  const url = startFrom === undefined ? settings.url : `${settings.url}${settings.url.includes('?') ? '&' : '?'}start_from=${startFrom}`;
+  try {
+    armIdle(settings.connectTimeoutMs, `did not answer within ${settings.connectTimeoutMs} ms`);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: ctl.signal });
+    } catch (err) {
+      if (ctl.signal.reason instanceof NodeError) throw ctl.signal.reason;
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      throw new TransientNodeError(`Casper sidecar SSE (${url}) unreachable: ${e.cause?.code ?? e.cause?.message ?? e.message}`, 'CASPER_UNREACHABLE', undefined, { cause: err });
+    }
+    if (res.status === 422 || res.status === 404) {
+      // a bad start_from or a wrong path: reconnecting the same way cannot help
+      const text = (await res.text()).trim();
+      throw new NodeError(`Casper sidecar SSE refused ${url}: HTTP ${res.status} ${JSON.stringify(text)}`, 'CASPER_SSE_REFUSED', { status: res.status });
+    }
+    if (!res.ok || !res.body) {
+      throw new TransientNodeError(`Casper sidecar SSE (${url}) answered HTTP ${res.status}`, 'CASPER_HTTP_ERROR', { status: res.status });
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream')) {
+      await res.body.cancel();
+      throw new TransientNodeError(`Casper sidecar SSE (${url}) answered ${JSON.stringify(type)}, not text/event-stream`, 'CASPER_BAD_ANSWER');
+    }
+    const parser = createParser({
+      onEvent: (msg) => handleMessage(msg, settings.url, opts, seen),
+      onError: (err) => opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${settings.url}) sent a malformed frame: ${err.message}`, 'CASPER_BAD_ANSWER')),
+    });
+    const decoder = new TextDecoder();
+    armIdle(settings.idleTimeoutMs, `sent nothing, not even a keep-alive, for ${settings.idleTimeoutMs} ms`);
+    try {
+      const reader = res.body.getReader();
+      while (true) {
+        const { done, value: chunk } = await reader.read();
+        if (done) break;
+        armIdle(settings.idleTimeoutMs, `sent nothing, not even a keep-alive, for ${settings.idleTimeoutMs} ms`);
+        parser.feed(decoder.decode(chunk, { stream: true }));
+      }
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      if (ctl.signal.reason instanceof NodeError) throw ctl.signal.reason;
+      throw new TransientNodeError(`Casper sidecar SSE (${settings.url}) connection cut: ${(err as Error).message}`, 'CASPER_SSE_CUT', undefined, { cause: err });
+    }
+  } finally {
+    clearTimeout(idle);
+    opts.signal.removeEventListener('abort', onAbort);
+    ctl.abort();
+  }
+}
+
+function handleMessage(msg: EventSourceMessage, url: string, opts: FollowOptions, seen: (id: number) => void): void {
+  let data: any;
+  try {
+    data = JSON.parse(msg.data);
+  } catch {
+    opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${url}) sent an event that is not JSON: ${msg.data.slice(0, 120)}`, 'CASPER_BAD_ANSWER'));
+    return;
+  }
+  if (msg.id === undefined || msg.id === '') return; // ApiVersion / SidecarVersion: no id, nothing to resume from
+  const id = Number(msg.id);
+  if (!Number.isInteger(id) || id < 0 || id >= U32) {
+    opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${url}) sent an event id that is not a u32: ${JSON.stringify(msg.id)}`, 'CASPER_BAD_ANSWER'));
+    return;
+  }
+  const tp = data?.TransactionProcessed;
+  if (tp) {
+    const txHash = String(tp.transaction_hash?.Version1 ?? tp.transaction_hash?.Deploy ?? '').toLowerCase();
+    const blockHash = String(tp.block_hash ?? '').toLowerCase();
+    if (!HEX64.test(txHash) || !HEX64.test(blockHash)) {
+      opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${url}) event ${id}: TransactionProcessed without a valid transaction_hash/block_hash`, 'CASPER_BAD_ANSWER'));
+    } else {
+      opts.onProcessed({ txHash, blockHash, eventId: id });
+    }
+  }
+  seen(id);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
