@@ -21,6 +21,7 @@ const common = {
     '^@anchorflow/persistence$': '<rootDir>/libs/persistence/src/index.ts',
     '^@anchorflow/transport$': '<rootDir>/libs/transport/src/index.ts',
     '^@anchorflow/plugin-core$': '<rootDir>/plugins/core/src/index.ts',
+    '^@anchorflow/plugin-payment-observer$': '<rootDir>/plugins/payment-observer/src/index.ts',
     '^@anchorflow/security$': '<rootDir>/libs/security/src/index.ts',
     '^@anchorflow/plugin-host$': '<rootDir>/libs/plugin-host/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
