@@ -16,6 +16,7 @@ import { ROOT_LOGGER } from './logging/logging.tokens.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NodeTypesModule } from './node-types/node-types.module.js';
 import { PluginsModule } from './plugins/plugins.module.js';
+import { ObserversModule } from './observers/observers.module.js';
 import { ClusterModule } from './engine/cluster.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         HealthModule,
         NodeTypesModule,
         PluginsModule,
+        ObserversModule,
         ClusterModule,
         WorkflowsModule,
         ExecutionsModule,
