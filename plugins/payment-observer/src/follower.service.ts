@@ -67,11 +67,14 @@ export const followerService = defineService<PaymentObserverConfig>({
           const p = progress.get(reg.id) ?? { at: started, events: 0 };
           p.events += r.events;
           if (Date.now() - p.at >= PROGRESS_LOG_MS) {
-            ctx.logger.info('backfill progress', { observer: reg.id, block: r.block, head: r.head, behind: status.behind, eventsPerSecond: Math.round((p.events * 1000) / (Date.now() - p.at)) });
+            if (p.events > 0 || (status.behind ?? 0) > 0) ctx.logger.info('backfill progress', { observer: reg.id, block: r.block, head: r.head, behind: status.behind, eventsPerSecond: Math.round((p.events * 1000) / (Date.now() - p.at)) });
             p.at = Date.now();
             p.events = 0;
           }
           progress.set(reg.id, p);
+          status.updatedAt = ctx.now();
+          status.events = (prev.events ?? 0) + events;
+          await ctx.state.set(statusKey(reg.id), status);
           if (r.caughtUp || Date.now() - started > SLICE_MS) break;
         }
         delete status.lastError;

@@ -102,3 +102,71 @@ export async function until<T>(what: string, check: () => T | undefined | false 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export interface RpcProxy {
+  url: string;
+  /** how many more eth_getLogs calls pass; the rest wait until it is raised (Infinity: no limit) */
+  allowLogs(n: number): void;
+  /** answer every request with this (status, body) instead of forwarding, or undefined to forward */
+  breakWith(answer: { status: number; body: string } | undefined): void;
+  requests: string[];
+  stop(): Promise<void>;
+}
+
+/** An HTTP JSON-RPC proxy in front of anvil that can hold eth_getLogs calls or answer garbage. */
+export async function startRpcProxy(target: string): Promise<RpcProxy> {
+  const { createServer: createHttpServer } = await import('node:http');
+  let allowance = Number.POSITIVE_INFINITY;
+  let broken: { status: number; body: string } | undefined;
+  const waiting: Array<() => void> = [];
+  const requests: string[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const method = (JSON.parse(body) as { method?: string }).method ?? '?';
+      requests.push(method);
+      const forward = async (): Promise<void> => {
+        if (broken) {
+          res.writeHead(broken.status, { 'content-type': 'application/json' }).end(broken.body);
+          return;
+        }
+        try {
+          const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
+        } catch {
+          res.destroy();
+        }
+      };
+      if (method !== 'eth_getLogs' || allowance > 0) {
+        if (method === 'eth_getLogs') allowance--;
+        void forward();
+      } else {
+        waiting.push(() => {
+          allowance--;
+          void forward();
+        });
+      }
+    });
+    req.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    allowLogs(n) {
+      allowance = n;
+      while (allowance > 0 && waiting.length) waiting.shift()!();
+    },
+    breakWith(answer) {
+      broken = answer;
+    },
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
