@@ -72,6 +72,10 @@ export class Follower {
   private range: number;
   private chainId: number | undefined;
   private readonly decimals = new Map<string, number | null>();
+  /** lowercase → checksummed (getAddress hashes; the same few addresses repeat a lot) */
+  private readonly addresses = new Map<string, string>();
+  /** topic0 of the standard ERC-20 Transfer when the observer follows it: decoded without ethers */
+  private readonly transferTopic: string | undefined;
 
   constructor(
     readonly reg: Registration,
@@ -86,6 +90,8 @@ export class Follower {
     this.iface.forEachEvent((e) => this.topics.push(e.topicHash));
     this.reader = new LogReader(state, reg.id);
     this.range = tuning.maxRange;
+    const transfer = this.iface.getEvent('Transfer');
+    this.transferTopic = transfer && transfer.format('sighash') === 'Transfer(address,address,uint256)' && transfer.inputs[0]!.indexed && transfer.inputs[1]!.indexed && !transfer.inputs[2]!.indexed ? transfer.topicHash : undefined;
   }
 
   get currentRange(): number {
@@ -182,7 +188,7 @@ export class Follower {
         txIndex: num(l.transactionIndex),
         logIndex: num(l.logIndex),
         txHash: l.transactionHash,
-        address: getAddress(l.address),
+        address: this.checksum(l.address),
         event: decoded.name,
         args: decoded.args,
         timestamp: num(headers.get(block)!.timestamp),
@@ -207,7 +213,23 @@ export class Follower {
     return entries.length;
   }
 
+  private checksum(address: string): string {
+    const key = address.toLowerCase();
+    let out = this.addresses.get(key);
+    if (!out) {
+      out = getAddress(key);
+      if (this.addresses.size > 100_000) this.addresses.clear();
+      this.addresses.set(key, out);
+    }
+    return out;
+  }
+
   private decode(l: RpcLog): { name: string; args: Record<string, string | boolean> } | undefined {
+    // the hot path of a backfill: a standard Transfer (from, to indexed; value in data)
+    if (this.transferTopic && l.topics.length === 3 && l.topics[0] === this.transferTopic && l.data.length === 66 && /^0x0{24}/.test(l.topics[1]!) && /^0x0{24}/.test(l.topics[2]!)) {
+      const names = this.iface.getEvent('Transfer')!.inputs.map((i) => i.name);
+      return { name: 'Transfer', args: { [names[0]!]: this.checksum(`0x${l.topics[1]!.slice(26)}`), [names[1]!]: this.checksum(`0x${l.topics[2]!.slice(26)}`), [names[2]!]: BigInt(l.data).toString() } };
+    }
     try {
       const parsed = this.iface.parseLog({ topics: l.topics, data: l.data });
       if (!parsed) return undefined;
