@@ -199,3 +199,58 @@ const sharedDb = await sharedDatabase();
     expect(status.stdout).toMatch(new RegExp(`${id}  local  \\[#{30}\\] 100\\.0%  block \\d+/\\d+  behind 0`));
   }, 120_000);
 });
+
+describe('reorgs and failover in a daemon', () => {
+  it('a dead first RPC URL fails over; a shallow reorg drops an unconfirmed payment before it triggers; a deeper one starts the payments.trigger.reorg workflow', async () => {
+    const broken = await startRpcProxy(anvil.url);
+    broken.breakWith({ status: 502, body: '<html>bad gateway</html>' });
+    const daemon = await startDaemon({ name: 'payments-reorg', env: { ANCHORFLOW_CONFIG: configFile([broken.url, anvil.url]), ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+    daemons.push(daemon);
+    const api = new Api(daemon.url);
+    try {
+      const CAROL = '0x00000000000000000000000000000000000ca401';
+      await anvil.mine(8); // the reorgs below stay clear of the token's deployment
+      const pay = await api.createWorkflow(payFlow(`reorg pay ${uid()}`, { network: 'local', contract: token.target, event: 'erc20.Transfer', filter: { to: CAROL }, confirmations: 3, startBlock: (await anvil.head()) + 1 }));
+      await api.activate(pay.id);
+      const id = `${pay.id}.pay`;
+      const alarm = await api.createWorkflow(workflow(`reorg alarm ${uid()}`, [node('alarm', 'payments.trigger.reorg', { observer: id }), node('done', 'core.noop')], chain('alarm', 'done')));
+      await api.activate(alarm.id);
+      const atHead = () => until('the follower at the head', async () => {
+        const res = await api.get<ObserverRow>(`/api/v1/observers/${id}`);
+        return res.status === 200 && res.body.status?.block === (await anvil.head()) ? res.body : undefined;
+      });
+
+      // shallow: the payment's block and the one on top are replaced before it has 3 confirmations
+      const dropped = await send(token.transfer!(CAROL, 5n));
+      await anvil.mine(1);
+      const synced = await atHead();
+      expect(synced.status).toMatchObject({ rpcUrl: anvil.url });
+      expect(daemon.logs()).toContain('RPC URL failed; failing over');
+      await anvil.rpc('anvil_reorg', [2, []]);
+      anvil.signer.reset();
+      await until('the retraction in the log', async () => ((await allEntries(api, id)).some((e) => e.kind === 'retract') ? true : undefined));
+      await anvil.mine(4);
+      await atHead();
+      await new Promise((r) => setTimeout(r, 1000)); // several trigger polls
+      expect(await executionsOf(api, pay.id)).toEqual([]);
+      expect((await allEntries(api, id)).map((e) => [e.kind, e.block])).toEqual([['event', dropped], ['retract', dropped]]);
+
+      // deep: a delivered payment vanishes
+      const kept = await send(token.transfer!(CAROL, 6n));
+      await anvil.mine(3);
+      await until('the payment delivered', async () => ((await executionsOf(api, pay.id)).length === 1 ? true : undefined));
+      await anvil.rpc('anvil_reorg', [5, []]);
+      anvil.signer.reset();
+      const alarms = await until('the reorg workflow started', async () => {
+        const list = await executionsOf(api, alarm.id);
+        return list.length ? list : undefined;
+      });
+      expect(alarms).toHaveLength(1);
+      expect((await api.getExecution(alarms[0]!.id)).input).toMatchObject({ type: 'deep-reorg', observer: id, block: kept, confirmations: 3 });
+      const stats = await api.get<{ alerts: number; retracted: number }>(`/api/v1/observers/${id}/stats`);
+      expect(stats.body).toMatchObject({ alerts: 1, retracted: 2 });
+    } finally {
+      await broken.stop();
+    }
+  }, 90_000);
+});
