@@ -19,6 +19,7 @@ const common = {
     '^@anchorflow/engine$': '<rootDir>/libs/engine/src/index.ts',
     '^@anchorflow/engine/testing$': '<rootDir>/libs/engine/src/testing/index.ts',
     '^@anchorflow/persistence$': '<rootDir>/libs/persistence/src/index.ts',
+    '^@anchorflow/persistence/testing$': '<rootDir>/libs/persistence/src/testing/index.ts',
     '^@anchorflow/transport$': '<rootDir>/libs/transport/src/index.ts',
     '^@anchorflow/plugin-core$': '<rootDir>/plugins/core/src/index.ts',
     '^@anchorflow/plugin-payment-observer$': '<rootDir>/plugins/payment-observer/src/index.ts',

@@ -1,6 +1,7 @@
 // Engine-only benchmarks (no database, no HTTP): per-node overhead on a 1,000-node chain, and
 // validate + topological sort of a 10,000-node graph. Run: node bench/engine-overhead.mjs
-import { Engine, MemoryExecutionStore, MemoryWorkflowSource, NodeCatalog } from '@anchorflow/engine';
+import { Engine, NodeCatalog } from '@anchorflow/engine';
+import { MemoryExecutionStore, MemoryWorkflowSource } from '@anchorflow/engine/testing';
 import { InProcessTransport } from '@anchorflow/transport';
 import corePlugin from '@anchorflow/plugin-core';
 

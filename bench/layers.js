@@ -11,7 +11,8 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Engine, MemoryExecutionStore, MemoryWorkflowSource, NodeCatalog } from '@anchorflow/engine';
+import { Engine, NodeCatalog } from '@anchorflow/engine';
+import { MemoryExecutionStore, MemoryWorkflowSource } from '@anchorflow/engine/testing';
 import { openDatabase, PgExecutionStore } from '@anchorflow/persistence';
 import { InProcessTransport } from '@anchorflow/transport';
 import corePlugin from '@anchorflow/plugin-core';

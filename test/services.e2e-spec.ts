@@ -85,7 +85,12 @@ describe('plugin services', () => {
   it('a node suspended for the ticker when the daemon is SIGKILLed is resumed exactly once after the restart', async () => {
     // the first daemon never ticks within the test: the node is still suspended at the kill
     const { daemon: first, api: api1 } = await daemonWith('ticker-crash', '{ tickIntervalMs: 3600000 }');
-    expect(await ticker(api1)).toMatchObject({ scope: 'one-per-cluster', status: 'running', restarts: 0 });
+    // one-per-cluster: running once its lease is taken (the first renewal round after start)
+    const row = await until('the ticker running', async () => {
+      const r = await ticker(api1);
+      return r.status === 'running' ? r : undefined;
+    });
+    expect(row).toMatchObject({ scope: 'one-per-cluster', status: 'running', restarts: 0 });
     const wf = await api1.createWorkflow(tickFlow(`tick crash ${uid()}`));
     const id = await api1.startExecution(wf.id, { order: 42 });
     const parked = await api1.waitForExecution(id, (e) => nodeRun(e, 'tick')?.status === 'waiting', { what: 'tick waiting' });

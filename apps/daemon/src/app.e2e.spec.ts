@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '@anchorflow/persistence';
+import { createTestDatabase, type TestDatabase } from '@anchorflow/persistence/testing';
 import { generateApiKey } from '@anchorflow/security';
 import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig, readConfigFiles } from './config/load-config.js';
 import { createApp } from './create-app.js';
-import { openDatabaseFromConfig } from './database/persistence.providers.js';
+import { openDatabaseFromConfig } from './core/database/persistence.providers.js';
 import { EngineLifecycle } from './engine/engine-lifecycle.service.js';
 
 /**

@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import { ConfigError, type Env, loadConfig, readConfigFiles, redactConfig, unknownEnvVars } from './config/load-config.js';
 import type { AnchorflowConfig } from './config/config.schema.js';
 import { createApp } from './create-app.js';
-import { openDatabaseFromConfig } from './database/persistence.providers.js';
+import { openDatabaseFromConfig } from './core/database/persistence.providers.js';
 import { EngineLifecycle } from './engine/engine-lifecycle.service.js';
 import { createRootLogger, printListening } from './logging/logger.js';
 import { SECRET_ENV } from './security/key-material.js';
 import { redactingLogOptions } from './security/log-redaction.js';
-import { SecretRegistry } from './security/secret-registry.js';
+import { SecretRegistry } from './core/secret-registry.js';
 
 /** `http://127.0.0.1:8080`, `http://[::1]:8080` */
 export function listeningUrl(host: string, port: number): string {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ExecutionLeases } from './ports/execution-leases.port.js';
 import { harness } from './spec-support/harness.js';
 import { MemoryExecutionStore } from './testing/memory-execution-store.js';
 import { ManualClock } from './testing/manual-clock.js';
 import type { WorkflowDefinition } from './workflow/workflow.types.js';
 
-/** A memory store with the lease methods, whose answers the test controls. */
-class LeasedStore extends MemoryExecutionStore {
+/** A memory store that is its own ExecutionLeases, whose answers the test controls. */
+class LeasedStore extends MemoryExecutionStore implements ExecutionLeases {
   lost = new Set<string>();
   cancels: Array<{ executionId: string; reason: string }> = [];
   released: string[] = [];
@@ -38,9 +39,9 @@ const slow: WorkflowDefinition = {
 
 describe('Engine: leases (several daemons on one database)', () => {
   it('stops working on an execution whose lease was lost, without recording anything more', async () => {
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock();
     const store = new LeasedStore();
-    const h = harness({ store, clock, options: { leaseRenewMs: 1000 } });
+    const h = harness({ store, leases: store, clock, options: { leaseRenewMs: 1000 } });
     h.workflows.put('w', 1, slow);
     const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
     h.engine.startPolling(60_000);
@@ -55,9 +56,9 @@ describe('Engine: leases (several daemons on one database)', () => {
   });
 
   it('cancels when another daemon asked for it', async () => {
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock();
     const store = new LeasedStore();
-    const h = harness({ store, clock, options: { leaseRenewMs: 1000 } });
+    const h = harness({ store, leases: store, clock, options: { leaseRenewMs: 1000 } });
     h.workflows.put('w', 1, slow);
     const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
     h.engine.startPolling(60_000);
@@ -70,11 +71,11 @@ describe('Engine: leases (several daemons on one database)', () => {
 
   it('a cancel for an execution held by another daemon is handed to it; signals are refused with CONFLICT', async () => {
     const store = new LeasedStore();
-    const h = harness({ store });
+    const h = harness({ store, leases: store });
     h.workflows.put('w', 1, slow);
     const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
     await h.engine.stop(); // as if another daemon held it now
-    const other = harness({ store });
+    const other = harness({ store, leases: store });
     store.heldElsewhere.add(executionId);
     await other.engine.cancel(executionId, 'please');
     expect(store.requested).toEqual([{ id: executionId, reason: 'please' }]);
@@ -82,12 +83,12 @@ describe('Engine: leases (several daemons on one database)', () => {
 
   it('recovers what it can claim and releases its executions on shutdown', async () => {
     const store = new LeasedStore();
-    const first = harness({ store });
+    const first = harness({ store, leases: store });
     first.workflows.put('w', 1, slow);
     const { executionId } = await first.engine.start({ workflowId: 'w', version: 1 });
     await first.engine.stop();
     expect(store.released).toEqual([executionId]);
-    const second = harness({ store });
+    const second = harness({ store, leases: store });
     second.workflows.put('w', 1, slow);
     store.claimable = [executionId];
     expect(await second.engine.recover()).toBe(1);

@@ -35,6 +35,9 @@ import type { ExecutionView } from './execution/execution.types.js';
 import { retryDelay } from './execution/retry-policy.js';
 import { type ExpressionBindings, ExpressionEvaluator } from './expressions/expression-evaluator.js';
 import { type Clock, systemClock } from './ports/clock.port.js';
+import type { ExecutionLeases } from './ports/execution-leases.port.js';
+import { SingleOwnerLeases } from './leases/single-owner-leases.js';
+import { ExecutionOwnership } from './execution/ownership.js';
 import type { ExecutionStore } from './ports/execution-store.port.js';
 import { type Ids, randomIds } from './ports/ids.port.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome } from './ports/node-transport.port.js';
@@ -101,6 +104,7 @@ export class Engine {
   readonly catalog: NodeCatalog;
   readonly options: EngineOptions;
   private readonly store: ExecutionStore;
+  private readonly leases: ExecutionLeases;
   private readonly clock: Clock;
   private readonly ids: Ids;
   private readonly logger: NodeLogger;
@@ -114,13 +118,14 @@ export class Engine {
   private readonly readyRuns: ExecutionRun[] = [];
   private globalRunning = 0;
   private stopping = false;
-  private stopPoller?: () => void;
+  private readonly ownership: ExecutionOwnership;
   private readonly stateFor: (plugin: string) => PluginState;
   private readonly clockNow: () => number;
 
   constructor(readonly deps: EngineDeps) {
     this.catalog = deps.catalog;
     this.store = deps.store;
+    this.leases = deps.leases ?? new SingleOwnerLeases(deps.store);
     this.clock = deps.clock ?? systemClock;
     this.ids = deps.ids ?? randomIds;
     const clock = this.clock;
@@ -133,6 +138,27 @@ export class Engine {
     };
     const noState: PluginState = { get: unavailable, set: unavailable, delete: unavailable, list: unavailable, update: unavailable };
     this.stateFor = deps.pluginState ?? (() => noState);
+    this.ownership = new ExecutionOwnership(this.leases, this.clock, this.logger, this.options, {
+      isStopping: () => this.stopping,
+      liveIds: () => [...this.runs.keys()],
+      isLive: (id) => this.runs.has(id),
+      load: (id, claimed) => this.load(id, claimed),
+      wake: (id) => {
+        const run = this.runs.get(id);
+        if (run) this.armAll(run);
+      },
+      abandon: (id) => {
+        const run = this.runs.get(id);
+        if (run) this.abandon(run);
+      },
+      cancelRequested: (id, reason) => {
+        const run = this.runs.get(id);
+        if (run && !run.finishing && !run.state.finished) {
+          this.emit(run, new ExecutionCancelRequestedEvent(id, run.state.seq + 1, this.clock.now(), reason));
+          this.terminate(run, 'cancelled');
+        }
+      },
+    });
   }
 
   // ------------------------------------------------------------------ public API
@@ -228,7 +254,7 @@ export class Engine {
       run = await this.load(executionId);
     } catch (err) {
       // running on another daemon: it will see the request when it renews its lease
-      if (err instanceof EngineError && err.code === 'CONFLICT' && this.store.requestCancel && (await this.store.requestCancel(executionId, reason))) return;
+      if (err instanceof EngineError && err.code === 'CONFLICT' && (await this.leases.requestCancel(executionId, reason))) return;
       throw err;
     }
     if (!run) {
@@ -294,98 +320,14 @@ export class Engine {
     return this.graphFor(workflowId, version);
   }
 
-  /** resumes every unfinished execution found in the store; returns how many */
-  async recover(): Promise<number> {
-    let count = 0;
-    const resume = async (ids: string[]) => {
-      for (const id of ids) {
-        if (this.runs.has(id)) continue;
-        try {
-          if (await this.load(id, true)) count++;
-        } catch (err) {
-          this.logger.error('could not resume execution', { executionId: id, err: String(err) });
-        }
-      }
-    };
-    if (!this.store.claimUnfinished) {
-      await resume(await this.store.unfinished());
-      return count;
-    }
-    // claim in pages until nothing claimable is left (ours from before a restart, unowned, or expired)
-    const seen = new Set<string>();
-    for (;;) {
-      const ids = (await this.store.claimUnfinished(500, this.options.wakeUpHorizonMs)).filter((id) => !seen.has(id));
-      if (!ids.length) return count;
-      for (const id of ids) seen.add(id);
-      await resume(ids);
-    }
+  /** resumes every unfinished execution this engine can claim; returns how many (ExecutionOwnership) */
+  recover(): Promise<number> {
+    return this.ownership.recover();
   }
 
-  /** polls the store for timers and retries due soon that are not armed in memory */
+  /** polls the store for timers and retries due soon that are not armed in memory; renews leases */
   startPolling(intervalMs = 5000): void {
-    this.stopPoller?.();
-    let stopped = false;
-    const tick = async () => {
-      if (stopped || this.stopping) return;
-      try {
-        if (this.store.claimUnfinished) {
-          // executions whose daemon died (lease expired) or that nobody holds
-          for (const executionId of await this.store.claimUnfinished(100, this.options.wakeUpHorizonMs)) {
-            if (!this.runs.has(executionId)) await this.load(executionId, true).catch((err) => this.logger.error('could not take over execution', { executionId, err: String(err) }));
-          }
-        }
-        const due = await this.store.dueWakeUps(this.clock.now() + this.options.wakeUpHorizonMs, 1000);
-        for (const { executionId } of due) {
-          const run = this.runs.get(executionId);
-          if (run) this.armAll(run);
-          else await this.load(executionId).catch((err) => {
-            if (!(err instanceof EngineError && err.code === 'CONFLICT')) this.logger.error('could not wake execution', { executionId, err: String(err) });
-          });
-        }
-      } catch (err) {
-        this.logger.warn('wake-up poll failed', { err: String(err) });
-      }
-      if (!stopped) cancel = this.clock.setTimer(intervalMs, () => void tick());
-    };
-    let cancel = this.clock.setTimer(0, () => void tick());
-    let cancelRenew = () => {};
-    if (this.store.renew) {
-      const renew = async () => {
-        if (stopped || this.stopping) return;
-        try {
-          await this.renewLeases();
-        } catch (err) {
-          this.logger.warn('lease renewal failed', { err: String(err) });
-        }
-        if (!stopped) cancelRenew = this.clock.setTimer(this.options.leaseRenewMs, () => void renew());
-      };
-      cancelRenew = this.clock.setTimer(this.options.leaseRenewMs, () => void renew());
-    }
-    this.stopPoller = () => {
-      stopped = true;
-      cancel();
-      cancelRenew();
-    };
-  }
-
-  /** keeps our executions ours; drops those another daemon took over; honours remote cancel requests */
-  private async renewLeases(): Promise<void> {
-    const ids = [...this.runs.keys()];
-    if (!ids.length || !this.store.renew) return;
-    const { lost, cancelRequested } = await this.store.renew(ids);
-    for (const id of lost) {
-      const run = this.runs.get(id);
-      if (!run) continue;
-      this.logger.warn('lost the lease of an execution: another daemon runs it now', { executionId: id });
-      this.abandon(run);
-    }
-    for (const { executionId, reason } of cancelRequested) {
-      const run = this.runs.get(executionId);
-      if (run && !run.finishing && !run.state.finished) {
-        this.emit(run, new ExecutionCancelRequestedEvent(executionId, run.state.seq + 1, this.clock.now(), reason));
-        this.terminate(run, 'cancelled');
-      }
-    }
+    this.ownership.startPolling(intervalMs);
   }
 
   /** stops working on an execution without recording anything (it belongs to someone else now) */
@@ -402,7 +344,7 @@ export class Engine {
   /** stops taking work; running nodes are abandoned (they run again after a restart); flushes the store */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopPoller?.();
+    this.ownership.stopPolling();
     for (const run of this.runs.values()) {
       for (const c of run.attempts.values()) c.abort(new EngineError('SHUTTING_DOWN', 'the daemon is shutting down'));
       run.attempts.clear();
@@ -411,7 +353,7 @@ export class Engine {
     }
     await this.store.durable().catch(() => undefined);
     // hand our executions to whichever daemon comes first, instead of making it wait for the lease
-    if (this.store.release && this.runs.size) await this.store.release([...this.runs.keys()]).catch(() => undefined);
+    if (this.runs.size) await this.leases.release([...this.runs.keys()]).catch(() => undefined);
     for (const [id, list] of this.waiters) {
       for (const w of list) w.resolve(undefined);
       this.waiters.delete(id);
@@ -444,7 +386,7 @@ export class Engine {
     let p = this.loading.get(executionId);
     if (!p) {
       p = (async () => {
-        if (!claimed && this.store.claim && !(await this.store.claim(executionId))) {
+        if (!claimed && !(await this.leases.claim(executionId))) {
           const stored = await this.store.get(executionId);
           if (!stored || stored.status === 'succeeded' || stored.status === 'failed' || stored.status === 'cancelled') return undefined;
           throw new EngineError('CONFLICT', `execution ${executionId} is being run by another daemon`, undefined, true);
@@ -829,7 +771,7 @@ export class Engine {
           if (this.runs.get(state.id) === run && state.status === 'waiting' && run.timers.size === 0 && run.attempts.size === 0) {
             this.runs.delete(state.id);
             for (const t of run.tokens) this.tokenIndex.delete(t);
-            this.store.release?.([state.id]).catch((err) => this.logger.warn('could not release an idle execution', { executionId: state.id, err: String(err) }));
+            this.leases.release([state.id]).catch((err) => this.logger.warn('could not release an idle execution', { executionId: state.id, err: String(err) }));
           }
         },
         () => undefined,

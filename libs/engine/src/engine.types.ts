@@ -2,6 +2,7 @@ import type { CredentialsAccessor, NodeLogger, PluginState } from '@anchorflow/p
 import type { NodeCatalog } from './catalog.js';
 import type { Clock } from './ports/clock.port.js';
 import type { EventSink } from './ports/event-sink.port.js';
+import type { ExecutionLeases } from './ports/execution-leases.port.js';
 import type { ExecutionStore } from './ports/execution-store.port.js';
 import type { Ids } from './ports/ids.port.js';
 import type { NodeTransport } from './ports/node-transport.port.js';
@@ -34,6 +35,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 
 export interface EngineDeps {
   store: ExecutionStore;
+  /** ownership of executions among engines sharing the store; default: SingleOwnerLeases (the store is ours alone) */
+  leases?: ExecutionLeases;
   transport: NodeTransport;
   catalog: NodeCatalog;
   workflows: WorkflowSource;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { NodeCatalog, DEFAULT_ENGINE_OPTIONS, validateWorkflow } from '@anchorflow/engine';
 import { loadPlugins } from './plugin-loader.js';
 import { localTypesOf, pluginStatuses, registerPlugins } from './register-plugins.js';

@@ -1,12 +1,12 @@
 import { Module, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DATABASE } from '../database/database.tokens.js';
+import { DATABASE } from '../core/database/database.tokens.js';
 import { AuditController } from './audit.controller.js';
 import { AuditHttpInterceptor } from './audit-http.interceptor.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditService } from './audit.service.js';
 import { MemoryAuditLog } from './memory-audit-log.js';
-import { PgAuditLog } from './pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { GetAuditHeadHandler } from './queries/get-audit-head/get-audit-head.handler.js';
 import { ListAuditEntriesHandler } from './queries/list-audit-entries/list-audit-entries.handler.js';
 

@@ -7,7 +7,7 @@ import type { Subscription } from 'rxjs';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import type { SecretRegistry } from '../security/secret-registry.js';
+import type { SecretRegistry } from '../core/secret-registry.js';
 import { SECRET_REGISTRY } from '../security/security.tokens.js';
 import { type AuditItem, toAuditFields } from './audit-entries.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';

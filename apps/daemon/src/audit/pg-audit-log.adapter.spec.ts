@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
+import { openDatabase, type Database } from '@anchorflow/persistence';
+import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { verifyChain } from '@anchorflow/security';
 import { auditEntries } from './audit-log.port.js';
-import { PgAuditLog } from './pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 
 const testDb = await createTestDatabase();
 

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TokenService } from '@anchorflow/security';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { RateLimit } from '../security/rate-limit.js';
+import { RateLimit } from '../common/rate-limit.js';
 import { RequireApiKey } from './access.decorators.js';
 import { TokenSchema } from './keys.dto.js';
 import { CurrentPrincipal, type AuthPrincipal } from './principal.js';

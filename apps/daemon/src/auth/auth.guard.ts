@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../common/api-error.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { AUTHENTICATOR } from '../security/security.tokens.js';
+import { AUTHENTICATOR } from './auth.tokens.js';
 import { ROUTE_ACCESS, type RouteAccess } from './access.decorators.js';
 import type { Authenticator } from './authenticator.js';
 import { setPrincipal } from './principal.js';

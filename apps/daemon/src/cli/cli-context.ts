@@ -78,13 +78,13 @@ export async function openCliDatabase(config: AnchorflowConfig, io: CliIo, optio
   const stopServer = async () => { await server?.stop().catch(() => undefined); };
   try {
     if (options.migrate) {
-      const before = await executedMigrations(url);
+      const before = await persistence.executedMigrations(url);
       const db = await persistence.openDatabase({ databaseUrl: url, dataDir, logger: quietLogger, poolSize: 2 });
-      const after = await executedMigrations(url);
+      const after = await persistence.executedMigrations(url);
       return { pool: db.pool, url, source, applied: after.filter((m) => !before.includes(m)), close: async () => { await db.close(); await stopServer(); } };
     }
     const pool = persistence.createSqlPool(url, { max: 2, applicationName: 'anchorflow-cli' });
-    await pool.query('SELECT 1');
+    await persistence.pingDatabase(pool);
     return { pool, url, source, close: async () => { await pool.end().catch(() => undefined); await stopServer(); } };
   } catch (err) {
     await stopServer();
@@ -93,18 +93,6 @@ export async function openCliDatabase(config: AnchorflowConfig, io: CliIo, optio
   }
 }
 
-async function executedMigrations(url: string): Promise<string[]> {
-  const pool = persistence.createSqlPool(url, { max: 1, applicationName: 'anchorflow-cli' });
-  try {
-    const { rows } = await pool.query<{ name: string }>('SELECT name FROM mikro_orm_migrations ORDER BY id');
-    return rows.map((r) => r.name);
-  } catch (err) {
-    if ((err as { code?: string }).code === '42P01') return []; // no migrations table yet
-    throw err;
-  } finally {
-    await pool.end().catch(() => undefined);
-  }
-}
 
 /** Runs `fn` with the database open, closing it whatever happens. */
 export async function withDatabase<T>(io: CliIo, fn: (db: CliDatabase, config: AnchorflowConfig) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { NodeError } from '@anchorflow/plugin-sdk';
 import { generateMasterKey, Vault } from '@anchorflow/security';
 import { ApiError } from '../common/api-error.js';
-import { SecretRegistry } from '../security/secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { MemoryCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
 

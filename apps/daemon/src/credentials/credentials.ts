@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isSecurityError, type Vault } from '@anchorflow/security';
 import { NodeError, type CredentialsAccessor } from '@anchorflow/plugin-sdk';
 import { ApiError } from '../common/api-error.js';
-import type { SecretRegistry } from '../security/secret-registry.js';
+import type { SecretRegistry } from '../core/secret-registry.js';
 import type { CredentialMeta, CredentialStore } from './credential.store.js';
 
 export const CREDENTIAL_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,99}$/;

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
+import { openDatabase, type Database } from '@anchorflow/persistence';
+import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { generateApiKey, generateMasterKey, masterKeyId, SecurityError, Vault } from '@anchorflow/security';
 import { PgApiKeyStore, type StoredApiKey } from '../auth/api-key.store.js';
 import { ApiKeys } from '../auth/api-keys.js';
-import { SecretRegistry } from '../security/secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { PgCredentialStore } from './credential.store.js';
 import { Credentials } from './credentials.js';
-import { rotateMasterKey } from './rotate-master-key.js';
+import { rotateMasterKey } from '@anchorflow/persistence';
 
 /** API keys, credentials and master-key rotation on PostgreSQL (skipped without a server). */
 const testDb = await createTestDatabase();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NodeJob, NodeJobEnvironment, NodeTransport } from '@anchorflow/engine';
 import { NodeError, TransientNodeError } from '@anchorflow/plugin-sdk';
-import { SecretRegistry } from '../security/secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { redactingTransport } from './redacting-transport.js';
 
 const job = {} as NodeJob;

@@ -1,5 +1,5 @@
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '@anchorflow/engine';
-import type { SecretRegistry } from '../security/secret-registry.js';
+import type { SecretRegistry } from '../core/secret-registry.js';
 
 /**
  * Wraps whichever transport runs node jobs (in-process, NATS, routing) so that credential values never

@@ -6,7 +6,7 @@ import { toNodeLogger } from '../logging/logger.js';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE, EXECUTION_STORE } from '../database/database.tokens.js';
+import { DATABASE, EXECUTION_STORE } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, SERVICE_PORTS } from './engine.tokens.js';
 import type { NatsCluster } from './nats-cluster.js';

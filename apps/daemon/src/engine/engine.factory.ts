@@ -1,4 +1,4 @@
-import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
+import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionLeases, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
 import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
 import { NodeError } from '@anchorflow/plugin-sdk';
 import { InProcessTransport, type NatsTransport, RoutingTransport } from '@anchorflow/transport';
@@ -37,6 +37,8 @@ export interface EngineParts {
   /** default: the in-process transport on the catalog */
   transport?: NodeTransport;
   store: ExecutionStore;
+  /** ownership among daemons (default: the store is this engine's alone) */
+  leases?: ExecutionLeases;
   workflows: WorkflowSource;
   sink: EventSink;
   logger: NodeLogger;
@@ -53,6 +55,7 @@ export function buildEngine(parts: EngineParts): Engine {
   const { maxConcurrentNodes, maxConcurrentNodesPerExecution, expressionTimeoutMs, maxNodes, wakeUpHorizonMs } = parts.options;
   const deps: EngineDeps = {
     store: parts.store,
+    ...(parts.leases ? { leases: parts.leases } : {}),
     transport: parts.transport ?? buildTransport(catalog),
     catalog,
     workflows: parts.workflows,

@@ -1,20 +1,20 @@
-import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { type Engine, EngineError, type ExecutionReader, type ExecutionStore, MemoryNamedLeases, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
+import { type Engine, EngineError, type ExecutionLeases, type ExecutionStore, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
 import { ServiceHost } from '@anchorflow/plugin-host';
 import type { PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
-import { persistenceProviders } from '../database/persistence.providers.js';
+import { EXECUTION_LEASES, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
+import { CoreModule, type CoreModuleOptions } from '../core/core.module.js';
 import { toNodeLogger } from '../logging/logger.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
-import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildTransport } from './engine.factory.js';
 import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
+import { PLUGIN_RUNTIME, type PluginRuntime } from '../plugins/plugins.tokens.js';
 import type { ServiceRpcHandlers } from '@anchorflow/transport';
 import { noCredentials } from './engine.factory.js';
 import { EventBusSink } from './event-bus.sink.js';
@@ -23,42 +23,18 @@ import { builtInPlugins } from './plugins.js';
 import type { EngineSecurity } from '../security/security.module.js';
 import { ENGINE_SECURITY } from '../security/security.tokens.js';
 
-export interface EngineModuleOptions {
-  config: AnchorflowConfig;
-  /** the open database (see openDatabaseFromConfig); closed on shutdown */
-  database: object;
-  logger: Logger;
+export interface EngineModuleOptions extends CoreModuleOptions {
   /** default: the built-in plugins (the `plugins` config key adds to them) */
   plugins?: PluginDefinition[];
   /** where relative `plugins` paths and package names are resolved; default: the ANCHORFLOW_CONFIG file's directory, else the working directory */
   pluginsBaseDir?: string;
-  /** ready-made engine ports instead of the PostgreSQL adapters (specs without a database) */
-  ports?: EnginePorts;
 }
 
-export interface EnginePorts {
-  store: ExecutionStore & { close?(): Promise<void> };
-  workflows: WorkflowRepository;
-  reader: ExecutionReader;
-  pluginState: (plugin: string) => PluginState;
-  /** default: in memory (this process is the only holder) */
-  leases?: NamedLeases;
-  ping?: () => Promise<void>;
-}
-
-function portProviders(ports: EnginePorts): Provider[] {
-  return [
-    { provide: EXECUTION_STORE, useValue: ports.store },
-    { provide: WORKFLOW_REPOSITORY, useValue: ports.workflows },
-    { provide: EXECUTION_READER, useValue: ports.reader },
-    { provide: PLUGIN_STATE, useValue: ports.pluginState },
-    { provide: NAMED_LEASES, useValue: ports.leases ?? new MemoryNamedLeases() },
-    { provide: DATABASE_PING, useValue: ports.ping ?? (async () => undefined) },
-  ];
-}
+export type { EnginePorts } from '../core/core.module.js';
 
 /**
- * Config, logger, database, the engine's ports and the engine itself, for the whole app. Start-up order
+ * Plugins, the NATS side, the engine and plugin services, for the whole app, on the core module (config,
+ * logger, database, the engine's ports: CoreModule, imported here). Start-up order
  * (libs/plugin-host/README.md): plugins loaded into the catalog → NATS connected, registry and transport
  * started, workers discovered (cluster mode only) → engine built on the routing transport and attached
  * → EngineLifecycle.start() resumes executions after listen().
@@ -69,22 +45,9 @@ export class EngineModule {
   static forRoot(options: EngineModuleOptions): DynamicModule {
     return {
       module: EngineModule,
+      imports: [CoreModule.forRoot(options)],
       providers: [
-        { provide: APP_CONFIG, useValue: options.config },
-        { provide: ROOT_LOGGER, useValue: options.logger },
-        { provide: DATABASE, useValue: options.database },
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
-        ...(options.ports ? portProviders(options.ports) : persistenceProviders),
-        {
-          provide: DAEMON_ID,
-          inject: [APP_CONFIG, ROOT_LOGGER],
-          useFactory: (config: AnchorflowConfig, logger: Logger): string => {
-            const { id, source, warning } = resolveDaemonId(config, { persist: !options.ports });
-            if (warning) logger.warn({ event: 'daemon.id', daemonId: id, source }, `daemon id ${id}: ${warning}; set daemonId (ANCHORFLOW_DAEMON_ID) to keep it stable`);
-            else logger.info({ event: 'daemon.id', daemonId: id, source }, `daemon id ${id}`);
-            return id;
-          },
-        },
         {
           provide: DAEMON_PLUGINS,
           inject: [APP_CONFIG, PLUGINS, ROOT_LOGGER],
@@ -108,12 +71,13 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
             cluster: NatsCluster | null,
             store: ExecutionStore,
+            leases: ExecutionLeases,
             workflows: WorkflowRepository,
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
@@ -126,6 +90,7 @@ export class EngineModule {
               transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
               credentials: security?.credentials,
               store,
+              leases,
               workflows,
               pluginState,
               sink: new EventBusSink(eventBus, logger),
@@ -169,11 +134,19 @@ export class EngineModule {
               leaseMs: config.cluster.leaseMs,
             }),
         },
+        {
+          provide: PLUGIN_RUNTIME,
+          inject: [PLUGIN_SERVICES, NATS_CLUSTER],
+          useFactory: (services: ServiceHost, cluster: NatsCluster | null): PluginRuntime => ({
+            services: () => services.statuses(),
+            workers: () =>
+              cluster?.liveWorkers().map((w) => ({ workerId: w.workerId, plugins: w.plugins, nodeTypes: w.nodeTypes, lastSeen: new Date(w.lastSeen).toISOString() })),
+          }),
+        },
         EngineLifecycle,
       ],
       exports: [
-        APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
-        DATABASE_PING, NAMED_LEASES, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, EngineLifecycle,
+        PLUGINS, DAEMON_PLUGINS, NATS_CLUSTER, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, PLUGIN_RUNTIME, EngineLifecycle,
       ],
     };
   }

@@ -2,13 +2,13 @@
 export const ENGINE = Symbol('ENGINE');
 /** DI token of the plugins loaded into this daemon (PluginDefinition[]). */
 export const PLUGINS = Symbol('PLUGINS');
-/** DI token of the loaded plugins: the node catalog and the rows of GET /api/v1/plugins (DaemonPlugins). */
-export const DAEMON_PLUGINS = Symbol('DAEMON_PLUGINS');
+/** the loaded plugins belong to the plugins feature; re-exported for the engine's users */
+export { DAEMON_PLUGINS } from '../plugins/plugins.tokens.js';
 /** DI token of the plugin services of this daemon (ServiceHost from @anchorflow/plugin-host). */
 export const PLUGIN_SERVICES = Symbol('PLUGIN_SERVICES');
 /** DI token of what plugin services use (state, leases, resume, credentials), here and for workers over NATS (ServiceRpcHandlers). */
 export const SERVICE_PORTS = Symbol('SERVICE_PORTS');
-/** DI token of this daemon's stable id (string). */
-export const DAEMON_ID = Symbol('DAEMON_ID');
+/** this daemon's id belongs to the core module; re-exported for the engine's users */
+export { DAEMON_ID } from '../core/core.tokens.js';
 /** DI token of the NATS side of cluster mode (NatsCluster), or null without nats.url. */
 export const NATS_CLUSTER = Symbol('NATS_CLUSTER');

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/access.decorators.js';
-import { DATABASE_PING } from '../database/database.tokens.js';
+import { DATABASE_PING } from '../core/database/database.tokens.js';
 import { NATS_CLUSTER } from '../engine/engine.tokens.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import { ReadinessRegistry } from './readiness-registry.js';

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/access.decorators.js';
-import { RateLimit } from '../security/rate-limit.js';
+import { RateLimit } from '../common/rate-limit.js';
 import { normalizeHookPath } from '../triggers/webhook-index.js';
 import { HandleWebhookCommand } from './commands/handle-webhook/handle-webhook.command.js';
 

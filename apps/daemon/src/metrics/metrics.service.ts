@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service.js';
-import { EXECUTION_STORE } from '../database/database.tokens.js';
+import { EXECUTION_STORE } from '../core/database/database.tokens.js';
 import { ENGINE } from '../engine/engine.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 

@@ -4,7 +4,7 @@ import type { PluginState } from '@anchorflow/plugin-sdk';
 import paymentObserver, { LogReader, type LogEntry, type ObserverStatus, REG_PREFIX, type Registration, regKey, replay, stateHash, statusKey } from '@anchorflow/plugin-payment-observer';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { ApiError } from '../common/api-error.js';
-import { PLUGIN_STATE } from '../database/database.tokens.js';
+import { PLUGIN_STATE } from '../core/database/database.tokens.js';
 
 const MAX_PAGE = 10_000;
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
+import { openDatabase, type Database } from '@anchorflow/persistence';
+import { createTestDatabase } from '@anchorflow/persistence/testing';
 import { DAY_MS, pruneOnce } from './retention-pruner.js';
-import { PgRetentionStore } from './pg-retention.adapter.js';
+import { PgRetentionStore } from '@anchorflow/persistence';
 
 const testDb = await createTestDatabase();
 

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { DATABASE } from '../database/database.tokens.js';
+import { DATABASE } from '../core/database/database.tokens.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
-import { PgRetentionStore } from './pg-retention.adapter.js';
+import { PgRetentionStore } from '@anchorflow/persistence';
 import { RETENTION_STORE, type RetentionStore } from './retention.port.js';
 import { RetentionService } from './retention.service.js';
 

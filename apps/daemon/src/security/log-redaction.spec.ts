@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { redactingLogOptions } from './log-redaction.js';
-import { SecretRegistry } from './secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 
 function logger() {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 import { REDACTED, type Redactor } from '@anchorflow/security';
 import type { LoggerOptions } from 'pino';
-import type { SecretRegistry } from './secret-registry.js';
+import type { SecretRegistry } from '../core/secret-registry.js';
 
 const OBJECT_PROTOTYPE = Object.prototype;
 

@@ -16,12 +16,12 @@ import { MemoryCredentialStore, PgCredentialStore, type CredentialStore } from '
 import { Credentials } from '../credentials/credentials.js';
 import { CredentialsController } from '../credentials/credentials.controller.js';
 import { redactingTransport } from '../credentials/redacting-transport.js';
-import { DATABASE } from '../database/database.tokens.js';
+import { DATABASE } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { keyMaterialSecrets, loadKeyMaterial, SECRET_ENV, type KeyMaterial } from './key-material.js';
-import { createRateLimitGuard } from './rate-limit.js';
+import { createRateLimitGuard } from '../common/rate-limit.js';
 import { RouteAccessCheck } from './route-access.check.js';
-import { SecretRegistry } from './secret-registry.js';
+import { SecretRegistry } from '../core/secret-registry.js';
 import { SecurityStartup } from './security-startup.service.js';
 import type { SecurityOptions } from './security.options.js';
 import { API_KEY_STORE, AUTHENTICATOR, CREDENTIAL_STORE, ENGINE_SECURITY, KEY_MATERIAL, SECRET_REGISTRY, SECURITY_OPTIONS } from './security.tokens.js';

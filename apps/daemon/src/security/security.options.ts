@@ -1,4 +1,4 @@
-import type { SecretRegistry } from './secret-registry.js';
+import type { SecretRegistry } from '../core/secret-registry.js';
 
 /** What AppModule.forRoot takes for security (all optional). */
 export interface SecurityOptions {

@@ -6,8 +6,8 @@ export const KEY_MATERIAL = Symbol('KEY_MATERIAL');
 export const API_KEY_STORE = Symbol('API_KEY_STORE');
 /** CredentialStore (PostgreSQL, or memory without a database). */
 export const CREDENTIAL_STORE = Symbol('CREDENTIAL_STORE');
-/** Authenticator: request headers → principal. */
-export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
+/** the authenticator is the auth feature's; re-exported for the security module */
+export { AUTHENTICATOR } from '../auth/auth.tokens.js';
 /** SecurityOptions given to AppModule.forRoot (env with the secrets, the shared SecretRegistry). */
 export const SECURITY_OPTIONS = Symbol('SECURITY_OPTIONS');
 /**

@@ -1,4 +1,5 @@
-import { type ExecutionEvent, type ExecutionReader, type ExecutionStatus, type ExecutionSummary, MemoryExecutionStore, type Page } from '@anchorflow/engine';
+import { type ExecutionEvent, type ExecutionReader, type ExecutionStatus, type ExecutionSummary, type Page } from '@anchorflow/engine';
+import { MemoryExecutionStore } from '@anchorflow/engine/testing';
 
 /**
  * In-memory ExecutionStore + ExecutionReader for daemon specs that run without PostgreSQL: the engine's

@@ -5,7 +5,7 @@ import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plu
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
-import { NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
 import { DAEMON_ID, ENGINE } from '../engine/engine.tokens.js';
 import { noCredentials } from '../engine/engine.factory.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';

@@ -21,31 +21,10 @@ export interface ExecutionStore {
   get(executionId: string): Promise<ExecutionView | undefined>;
   /** executions not in a terminal state (to resume after a restart) */
   unfinished(): Promise<string[]>;
-  /** waiting/retrying executions whose wakeAt is at or before `before` */
+  /** waiting/retrying executions whose wakeAt is at or before `before` (ownership: ExecutionLeases) */
   dueWakeUps(before: number, limit: number): Promise<Array<{ executionId: string; wakeAt: number }>>;
   /** who waits for this resume token */
   findResumeToken(token: string): Promise<{ executionId: string; nodeId: string } | undefined>;
   /** an execution already started by this trigger dedupe key */
   findByDedupeKey(workflowId: string, dedupeKey: string): Promise<string | undefined>;
-
-  // ---- ownership among daemons sharing one database (leases). A store without these methods is
-  // single-owner: everything in it belongs to this engine.
-
-  /**
-   * Claims up to `limit` unfinished executions nobody holds (no owner, an expired lease, or already
-   * ours), except waiting ones whose wake-up is further than `horizonMs` away (those stay unowned
-   * and hold no memory until they are due). Returns their ids.
-   */
-  claimUnfinished?(limit: number, horizonMs: number): Promise<string[]>;
-  /** claims one unfinished execution if nobody else holds a live lease on it */
-  claim?(executionId: string): Promise<boolean>;
-  /**
-   * Extends the leases of these executions. `lost`: held by someone else now (stop working on them);
-   * `cancelRequested`: another daemon was asked to cancel them.
-   */
-  renew?(executionIds: string[]): Promise<{ lost: string[]; cancelRequested: Array<{ executionId: string; reason: string }> }>;
-  /** gives executions up (evicted while waiting, shutdown) so any daemon may take them */
-  release?(executionIds: string[]): Promise<void>;
-  /** records a cancel request for the daemon holding the execution; false when it is finished or unknown */
-  requestCancel?(executionId: string, reason: string): Promise<boolean>;
 }

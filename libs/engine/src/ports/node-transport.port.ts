@@ -1,19 +1,11 @@
-import type { NodeLogger, NodeOutputs, PluginState, ResumeInfo, CredentialsAccessor } from '@anchorflow/plugin-sdk';
+import type { CredentialsAccessor, NodeInvocation, NodeInvocationOutcome, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 
-/** One node attempt to run, as it travels to wherever the node type lives (in-process or a worker). */
-export interface NodeJob {
-  executionId: string;
-  workflowId: string;
-  nodeId: string;
+/**
+ * One node attempt to run, as it travels to wherever the node type lives (in-process or a worker): the
+ * SDK's NodeInvocation (what the plugin's execute() is called with) plus routing.
+ */
+export interface NodeJob extends NodeInvocation {
   nodeType: string;
-  attempt: number;
-  idempotencyKey: string;
-  /** params with expressions evaluated */
-  params: Record<string, unknown>;
-  input: unknown;
-  resume?: ResumeInfo;
-  /** live source node ids, in edge order */
-  sources?: readonly string[];
   /** epoch ms after which the attempt is abandoned */
   deadline?: number;
 }
@@ -30,7 +22,8 @@ export interface NodeJobEnvironment {
   now(): number;
 }
 
-export type NodeJobOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
+/** what a node attempt came to: the SDK's invocation outcome */
+export type NodeJobOutcome = NodeInvocationOutcome;
 
 /** Runs node jobs. Throws what the node threw (NodeError / TransientNodeError / other). */
 export interface NodeTransport {

@@ -1,3 +1,4 @@
+import type { ExecutionLeases } from '../ports/execution-leases.port.js';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { NodeError, TransientNodeError, defineNode, isExpression } from '@anchorflow/plugin-sdk';
 import { NodeCatalog } from '../catalog.js';
@@ -8,7 +9,7 @@ import { MemoryExecutionStore, MemoryWorkflowSource } from '../testing/memory-ex
 import { ManualClock } from '../testing/manual-clock.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { WorkflowDefinition } from '../workflow/workflow.types.js';
-import { InProcessTransport } from './in-process-transport.js';
+import { InProcessTransport } from '../transport/in-process.transport.js';
 
 class SetParams {
   @IsOptional() fields?: Record<string, unknown>;
@@ -131,14 +132,14 @@ export interface Harness {
 }
 
 let wf = 0;
-export function harness(opts: { clock?: Clock; options?: Partial<EngineOptions>; store?: MemoryExecutionStore; calls?: Map<string, number> } = {}): Harness {
+export function harness(opts: { clock?: Clock; options?: Partial<EngineOptions>; store?: MemoryExecutionStore; leases?: ExecutionLeases; calls?: Map<string, number> } = {}): Harness {
   const calls = opts.calls ?? new Map<string, number>();
   const log: string[] = [];
   const catalog = testCatalog(calls, log);
   const store = opts.store ?? new MemoryExecutionStore();
   const workflows = new MemoryWorkflowSource();
   const clock = opts.clock ?? { now: () => Date.now(), setTimer: (ms: number, fn: () => void) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } };
-  const engine = new Engine({ store, transport: new InProcessTransport(catalog), catalog, workflows, clock, options: opts.options });
+  const engine = new Engine({ store, ...(opts.leases ? { leases: opts.leases } : {}), transport: new InProcessTransport(catalog), catalog, workflows, clock, options: opts.options });
   const h: Harness = {
     engine, store, workflows, calls, log, clock,
     async run(def, input = {}, timeoutMs = 10_000) {

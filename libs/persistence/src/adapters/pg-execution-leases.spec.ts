@@ -2,7 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { openDatabase, type Database } from '../database/open-database.js';
 import { FakeExecution } from '../testing/fake-execution.js';
 import { createTestDatabase } from '../testing/test-database.js';
+import { PgExecutionLeases } from './pg-execution-leases.adapter.js';
 import { PgExecutionStore } from './pg-execution-store.adapter.js';
+
+/** the leases adapter of a daemon's store */
+const leases = (store: PgExecutionStore) => new PgExecutionLeases(store);
 
 const testDb = await createTestDatabase();
 
@@ -34,10 +38,10 @@ const testDb = await createTestDatabase();
     const b = daemon('b');
     const run = new FakeExecution(a).start().nodeSucceeded('start');
     await a.durable();
-    expect(await b.claimUnfinished(10, 60_000)).toEqual([]);
-    expect(await b.claim(run.id)).toBe(false);
+    expect(await leases(b).claimUnfinished(10, 60_000)).toEqual([]);
+    expect(await leases(b).claim(run.id)).toBe(false);
     // a restarted "a" (same id) gets its own executions back at once
-    expect(await daemon('a').claimUnfinished(10, 60_000)).toEqual([run.id]);
+    expect(await leases(daemon('a')).claimUnfinished(10, 60_000)).toEqual([run.id]);
   });
 
   it('after the lease expires the other daemon takes over, and the first learns it lost it', async () => {
@@ -46,9 +50,9 @@ const testDb = await createTestDatabase();
     const run = new FakeExecution(a).start().nodeSucceeded('start');
     await a.durable();
     await expire(run.id);
-    expect(await b.claimUnfinished(10, 60_000)).toEqual([run.id]);
-    expect(await a.renew([run.id])).toEqual({ lost: [run.id], cancelRequested: [] });
-    expect(await b.renew([run.id])).toEqual({ lost: [], cancelRequested: [] });
+    expect(await leases(b).claimUnfinished(10, 60_000)).toEqual([run.id]);
+    expect(await leases(a).renew([run.id])).toEqual({ lost: [run.id], cancelRequested: [] });
+    expect(await leases(b).renew([run.id])).toEqual({ lost: [], cancelRequested: [] });
   });
 
   it('two daemons claiming at once never both get the same execution', async () => {
@@ -56,7 +60,7 @@ const testDb = await createTestDatabase();
     const runs = Array.from({ length: 40 }, () => new FakeExecution(a).start());
     await a.durable();
     await db.pool.query(`UPDATE execution SET lease_expires_at = now() - interval '1 second'`);
-    const [x, y] = await Promise.all([daemon('x').claimUnfinished(40, 60_000), daemon('y').claimUnfinished(40, 60_000)]);
+    const [x, y] = await Promise.all([leases(daemon('x')).claimUnfinished(40, 60_000), leases(daemon('y')).claimUnfinished(40, 60_000)]);
     expect(x.filter((id) => y.includes(id))).toEqual([]);
     expect(new Set([...x, ...y]).size).toBe(runs.length);
   });
@@ -67,10 +71,10 @@ const testDb = await createTestDatabase();
     const far = new FakeExecution(a).start().nodeWaiting('wait', { until: Date.now() + 3_600_000 });
     const soon = new FakeExecution(a).start().nodeWaiting('wait', { until: Date.now() + 1_000 });
     await a.durable();
-    await a.release([far.id, soon.id]);
-    expect((await b.claimUnfinished(10, 60_000)).sort()).toEqual([soon.id]);
+    await leases(a).release([far.id, soon.id]);
+    expect((await leases(b).claimUnfinished(10, 60_000)).sort()).toEqual([soon.id]);
     expect((await b.dueWakeUps(Date.now() + 7_200_000, 10)).map((w) => w.executionId).sort()).toEqual([far.id, soon.id].sort());
-    expect(await b.claim(far.id)).toBe(true);
+    expect(await leases(b).claim(far.id)).toBe(true);
   });
 
   it('a cancel asked on another daemon reaches the holder at its next renewal', async () => {
@@ -78,10 +82,10 @@ const testDb = await createTestDatabase();
     const b = daemon('b');
     const run = new FakeExecution(a).start();
     await a.durable();
-    expect(await b.requestCancel(run.id, 'stop it')).toBe(true);
-    expect(await a.renew([run.id])).toEqual({ lost: [], cancelRequested: [{ executionId: run.id, reason: 'stop it' }] });
+    expect(await leases(b).requestCancel(run.id, 'stop it')).toBe(true);
+    expect(await leases(a).renew([run.id])).toEqual({ lost: [], cancelRequested: [{ executionId: run.id, reason: 'stop it' }] });
     run.finish('cancelled');
     await a.durable();
-    expect(await b.requestCancel(run.id, 'again')).toBe(false);
+    expect(await leases(b).requestCancel(run.id, 'again')).toBe(false);
   });
 });

@@ -1,15 +1,8 @@
 import type { NatsConnection } from 'nats';
-import { MemoryPluginState, type NodeLogger, defineNode } from '@anchorflow/plugin-sdk';
-import {
-  Engine,
-  type EventSink,
-  type ExecutionEvent,
-  type ExecutionView,
-  MemoryExecutionStore,
-  MemoryWorkflowSource,
-  NodeCatalog,
-  type WorkflowDefinition,
-} from '@anchorflow/engine';
+import { type NodeLogger, defineNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
+import { Engine, type EventSink, type ExecutionEvent, type ExecutionView, NodeCatalog, type WorkflowDefinition } from '@anchorflow/engine';
+import { MemoryExecutionStore, MemoryWorkflowSource } from '@anchorflow/engine/testing';
 import { InProcessTransport, NatsTransport, type NatsTransportOptions, RemoteNodeRegistry, RoutingTransport, TRANSPORT_STATE_PLUGIN } from '@anchorflow/transport';
 
 /** a start node like core.trigger.manual (a library never imports a plugin package) */

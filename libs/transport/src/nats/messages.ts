@@ -1,5 +1,5 @@
-import type { ErrorInfo, NodeOutputs, ResumeInfo } from '@anchorflow/plugin-sdk';
-import { type RemoteNodeTypeDescriptor, checkRemoteDescriptor } from '@anchorflow/engine';
+import type { ErrorInfo, NodeOutputs } from '@anchorflow/plugin-sdk';
+import { type NodeJob, type RemoteNodeTypeDescriptor, checkRemoteDescriptor } from '@anchorflow/engine';
 import { WIRE_VERSION } from './subjects.js';
 
 /**
@@ -7,26 +7,19 @@ import { WIRE_VERSION } from './subjects.js';
  * gets (`decode…`) and rejects anything else with a reason; it never trusts the sender's shape.
  */
 
-/** A node attempt on `<p>.v1.jobs.<nodeType>` (published with msgID = jobId: re-publishing is a no-op). */
-export interface JobMessage {
+/**
+ * A node attempt on `<p>.v1.jobs.<nodeType>` (published with msgID = jobId: re-publishing is a no-op):
+ * the engine's NodeJob (one declaration of the fields) with the wire envelope around it.
+ */
+export interface JobMessage extends Omit<NodeJob, 'input' | 'sources'> {
   v: typeof WIRE_VERSION;
   /** `<idempotencyKey>:<attempt>:<resume fingerprint>`: one per dispatch of an attempt */
   jobId: string;
   /** where results, progress and RPC go */
   daemonId: string;
-  executionId: string;
-  workflowId: string;
-  nodeId: string;
-  nodeType: string;
-  attempt: number;
-  idempotencyKey: string;
-  params: Record<string, unknown>;
   /** absent when the node's input is undefined */
   input?: unknown;
-  resume?: ResumeInfo;
   sources?: string[];
-  /** epoch ms after which the daemon has given up on this attempt */
-  deadline?: number;
   publishedAt: number;
 }
 

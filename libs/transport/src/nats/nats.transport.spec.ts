@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JsMsg, NatsConnection } from 'nats';
-import { MemoryPluginState, NodeError, type PluginState, TransientNodeError, defineNode } from '@anchorflow/plugin-sdk';
+import { NodeError, type PluginState, TransientNodeError, defineNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { NodeCatalog, type NodeJob, type NodeJobEnvironment, describeNodeType } from '@anchorflow/engine';
 import { connectNats, ensureJobConsumer, ensureJobsStream, openResultsBucket } from './connection.js';
 import { type AnnounceMessage, type JobMessage, type JobOutcomeWire, type ResultMessage, decodeCancel, decodeJob, decodeRpcReply, encodeMessage } from './messages.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from 'nats';
-import { IsInt, MemoryPluginState, defineNode } from '@anchorflow/plugin-sdk';
+import { IsInt, defineNode } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { NodeCatalog, describeNodeType } from '@anchorflow/engine';
 import { type AnnounceMessage, encodeMessage } from './messages.js';
 import { RemoteNodeRegistry } from './remote-node-registry.js';

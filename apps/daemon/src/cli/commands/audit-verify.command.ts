@@ -1,6 +1,6 @@
 import { verifyChain, type AuditHead, type ChainVerification } from '@anchorflow/security';
 import { auditEntries } from '../../audit/audit-log.port.js';
-import { PgAuditLog } from '../../audit/pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CliIo, printJson } from '../io.js';

@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeMasterKey, generateMasterKey, masterKeyId, parseMasterKey } from '@anchorflow/security';
-import { PgAuditLog } from '../../audit/pg-audit-log.adapter.js';
-import { rotateMasterKey } from '../../credentials/rotate-master-key.js';
+import { PgAuditLog } from '@anchorflow/persistence';
+import { rotateMasterKey } from '@anchorflow/persistence';
 import { MASTER_KEY_FILE, SECRET_ENV } from '../../security/key-material.js';
 import { withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';

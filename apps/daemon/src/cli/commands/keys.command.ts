@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { isRole, ROLES } from '@anchorflow/security';
 import { ApiKeys, type ApiKeyInfo } from '../../auth/api-keys.js';
 import { PgApiKeyStore } from '../../auth/api-key.store.js';
-import { PgAuditLog } from '../../audit/pg-audit-log.adapter.js';
+import { PgAuditLog } from '@anchorflow/persistence';
 import { ApiError } from '../../common/api-error.js';
 import { type CliDatabase, withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';

@@ -1,8 +1,2 @@
-/** A workflow was created, got a new version, was (de)activated or deleted (for watchers: socket gateway). */
-export class WorkflowChangedEvent {
-  constructor(
-    readonly workflowId: string,
-    readonly version: number,
-    readonly change: 'created' | 'updated' | 'activated' | 'deactivated' | 'deleted',
-  ) {}
-}
+/** The event lives with the triggers (which keep the cluster's daemons in step on it); re-exported here. */
+export { WorkflowChangedEvent } from '../../triggers/events/workflow-changed.event.js';

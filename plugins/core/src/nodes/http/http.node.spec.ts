@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { NodeError, paramsJsonSchema, runNode, TransientNodeError, validateParams } from '@anchorflow/plugin-sdk';
+import { NodeError, paramsJsonSchema, TransientNodeError, validateParams } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

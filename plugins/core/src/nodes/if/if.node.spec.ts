@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runNode } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import jsonata from 'jsonata';
 import { jsonataBoolean } from '../../shared/expression.js';
 import { ifNode } from './if.node.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runNode } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { manualTriggerNode } from './manual-trigger.node.js';
 
 describe('core.trigger.manual', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { runNode, type NodeDefinition } from '@anchorflow/plugin-sdk';
+import { type NodeDefinition } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { mergeNode } from './merge.node.js';
 import type { MergeParams } from './merge.params.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { paramsJsonSchema, runNode } from '@anchorflow/plugin-sdk';
+import { paramsJsonSchema } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { setNode } from './set.node.js';
 import { SetParams } from './set.params.js';
 

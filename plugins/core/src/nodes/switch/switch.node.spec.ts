@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { outputPortsOf, paramsJsonSchema, runNode, validateParams } from '@anchorflow/plugin-sdk';
+import { outputPortsOf, paramsJsonSchema, validateParams } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { switchNode, switchPorts } from './switch.node.js';
 import { SwitchParams } from './switch.params.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { NodeError, paramsJsonSchema, runNode } from '@anchorflow/plugin-sdk';
+import { NodeError, paramsJsonSchema } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { transformNode } from './transform.node.js';
 import { TransformParams } from './transform.params.js';
 

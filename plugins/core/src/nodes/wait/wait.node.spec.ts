@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runNode } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { waitNode } from './wait.node.js';
 import { MAX_WAIT_MS } from './wait.params.js';
 

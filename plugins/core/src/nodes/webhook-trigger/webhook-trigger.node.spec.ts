@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { paramsJsonSchema, runNode, validateParams } from '@anchorflow/plugin-sdk';
+import { paramsJsonSchema, validateParams } from '@anchorflow/plugin-sdk';
+import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { webhookTriggerNode } from './webhook-trigger.node.js';
 import { WebhookTriggerParams } from './webhook-trigger.params.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MemoryPluginState, TransientNodeError, runNode } from '@anchorflow/plugin-sdk';
+import { TransientNodeError } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
 import plugin from '../../index.js';
 import { greetNode } from './greet.node.js';
 import { nextTickNode } from '../next-tick/next-tick.node.js';

@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Engine, EngineError, type WorkflowRepository } from '@anchorflow/engine';
 import type { AnchorflowConfig } from '../../../config/config.schema.js';
 import { APP_CONFIG } from '../../../config/config.token.js';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { toExecutionDto } from '../../execution.presenter.js';
 import { withNodeInputs } from '../../node-inputs.js';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { type Engine, EngineError, type ExecutionReader } from '@anchorflow/engine';
-import { EXECUTION_READER } from '../../../database/database.tokens.js';
+import { EXECUTION_READER } from '../../../core/database/database.tokens.js';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { type ExecutionDto, toExecutionDto } from '../../execution.presenter.js';
 import { withNodeInputs } from '../../node-inputs.js';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import type { ExecutionReader, Page } from '@anchorflow/engine';
-import { EXECUTION_READER } from '../../../database/database.tokens.js';
+import { EXECUTION_READER } from '../../../core/database/database.tokens.js';
 import { type ExecutionSummaryDto, toExecutionSummaryDto } from '../../execution.presenter.js';
 import { ListExecutionsQuery } from './list-executions.query.js';
 

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { EngineError, type ValidationWarning, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
 import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';

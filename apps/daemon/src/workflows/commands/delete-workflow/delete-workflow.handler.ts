@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { EngineError, type WorkflowRepository } from '@anchorflow/engine';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
 import type { EventPublisher, WorkflowTriggers } from '../../workflow-ports.js';

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { EngineError, type WorkflowRepository } from '@anchorflow/engine';
 import { invalidRequest } from '../../../common/validation.js';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';

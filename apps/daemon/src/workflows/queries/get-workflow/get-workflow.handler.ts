@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { EngineError, type WorkflowRepository } from '@anchorflow/engine';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';
 import { GetWorkflowQuery } from './get-workflow.query.js';
 

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import type { Page, WorkflowRepository, WorkflowSummary } from '@anchorflow/engine';
-import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../../../core/database/database.tokens.js';
 import { toWorkflowSummaryDto } from '../../workflow.presenter.js';
 import { ListWorkflowsQuery } from './list-workflows.query.js';
 

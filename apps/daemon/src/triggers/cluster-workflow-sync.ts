@@ -3,12 +3,12 @@ import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import type { WorkflowRepository } from '@anchorflow/engine';
 import { decodeWorkflowChanged, encodeWorkflowChanged, workflowChangedSubject } from '@anchorflow/transport';
 import type { Logger } from 'pino';
-import { WORKFLOW_REPOSITORY } from '../database/database.tokens.js';
+import { WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { TriggerRegistry } from '../triggers/trigger-registry.service.js';
-import { WorkflowChangedEvent } from '../workflows/events/workflow-changed.event.js';
-import { NATS_CLUSTER } from './engine.tokens.js';
-import type { NatsCluster } from './nats-cluster.js';
+import { NATS_CLUSTER } from '../engine/engine.tokens.js';
+import type { NatsCluster } from '../engine/nats-cluster.js';
+import { WorkflowChangedEvent } from './events/workflow-changed.event.js';
+import { TriggerRegistry } from './trigger-registry.service.js';
 
 type Subscription = ReturnType<NatsCluster['nc']['subscribe']>;
 

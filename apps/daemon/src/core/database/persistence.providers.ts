@@ -3,16 +3,16 @@
  * engine-port adapters on it. Everything else in the daemon sees only the engine's port interfaces.
  */
 import type { Provider } from '@nestjs/common';
-import type { ExecutionReader, ExecutionStore, NamedLeases, WorkflowRepository } from '@anchorflow/engine';
+import type { ExecutionLeases, ExecutionReader, ExecutionStore, NamedLeases, WorkflowRepository } from '@anchorflow/engine';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 // a namespace import: specs on in-memory ports load this file without needing every export at link time
 import * as persistence from '@anchorflow/persistence';
 import type { Logger } from 'pino';
-import type { AnchorflowConfig } from '../config/config.schema.js';
-import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { DAEMON_ID } from '../engine/engine.tokens.js';
-import { APP_CONFIG } from '../config/config.token.js';
-import { DATABASE, DATABASE_PING, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
+import type { AnchorflowConfig } from '../../config/config.schema.js';
+import { ROOT_LOGGER } from '../../logging/logging.tokens.js';
+import { DAEMON_ID } from '../core.tokens.js';
+import { APP_CONFIG } from '../../config/config.token.js';
+import { DATABASE, DATABASE_PING, EXECUTION_LEASES, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
 
 export type Database = persistence.Database;
 
@@ -50,6 +50,11 @@ export const persistenceProviders: Provider[] = [
       new persistence.PgExecutionStore(db, { logger: databaseLogger(logger), owner: daemonId, leaseMs: config.cluster.leaseMs }),
   },
   {
+    provide: EXECUTION_LEASES,
+    inject: [EXECUTION_STORE],
+    useFactory: (store: persistence.PgExecutionStore): ExecutionLeases => new persistence.PgExecutionLeases(store),
+  },
+  {
     provide: WORKFLOW_REPOSITORY,
     inject: [DATABASE],
     useFactory: (db: Database): WorkflowRepository => new persistence.PgWorkflowRepository(db),
@@ -82,8 +87,6 @@ export const persistenceProviders: Provider[] = [
   {
     provide: DATABASE_PING,
     inject: [DATABASE],
-    useFactory: (db: Database) => async (): Promise<void> => {
-      await db.pool.query('SELECT 1');
-    },
+    useFactory: (db: Database) => (): Promise<void> => persistence.pingDatabase(db.pool),
   },
 ];

@@ -1,12 +1,6 @@
 import { masterKeyId, Vault, type VaultRecord } from '@anchorflow/security';
 
-interface Queryable {
-  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
-
-interface Pool extends Queryable {
-  connect(): Promise<Queryable & { release(destroy?: boolean | Error): void }>;
-}
+import { inTransaction, type SqlPool } from '../database/sql-pool.js';
 
 export interface RotateMasterKeyResult {
   /** rows re-encrypted under the new key */
@@ -31,14 +25,11 @@ export interface RotateMasterKeyResult {
  *      `encodeMasterKey(newKey)`); keep a backup of the old key until the daemons run on the new one;
  *   4. start the daemons.
  */
-export async function rotateMasterKey(db: { pool: unknown }, oldKey: Uint8Array, newKey: Uint8Array): Promise<RotateMasterKeyResult> {
+export async function rotateMasterKey(db: { pool: SqlPool }, oldKey: Uint8Array, newKey: Uint8Array): Promise<RotateMasterKeyResult> {
   const oldVault = new Vault(oldKey);
   const newKid = masterKeyId(newKey);
   if (newKid === oldVault.kid) throw new Error('the new master key is the old one');
-  const pool = db.pool as Pool;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(db.pool, async (client) => {
     const { rows } = await client.query<{ id: string; type: string; kid: string; iv: string; tag: string; ciphertext: string }>(
       `SELECT id, type, kid, iv, tag, ciphertext FROM credential ORDER BY id FOR UPDATE`);
     const pending = rows.filter((r) => r.kid !== newKid);
@@ -51,11 +42,6 @@ export async function rotateMasterKey(db: { pool: unknown }, oldKey: Uint8Array,
       await client.query(`UPDATE credential SET kid = $2, iv = $3, tag = $4, ciphertext = $5 WHERE id = $1`,
         [item.aad.id, item.record.kid, item.record.iv, item.record.tag, item.record.ciphertext]);
     }
-    await client.query('COMMIT');
-    client.release();
     return { rotated: rotated.length, alreadyCurrent: rows.length - pending.length, kid: newKid };
-  } catch (err) {
-    await client.query('ROLLBACK').then(() => client.release(), (e: Error) => client.release(e));
-    throw err;
-  }
+  });
 }

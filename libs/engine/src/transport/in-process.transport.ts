@@ -1,5 +1,6 @@
 import { NodeError, invokeNode } from '@anchorflow/plugin-sdk';
-import type { NodeCatalog, NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '@anchorflow/engine';
+import type { NodeCatalog } from '../catalog.js';
+import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '../ports/node-transport.port.js';
 
 /** Runs node jobs in this process: a direct call into the plugin's execute(). */
 export class InProcessTransport implements NodeTransport {

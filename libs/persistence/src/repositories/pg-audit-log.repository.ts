@@ -1,5 +1,5 @@
 import { appendEntry, type AuditEntry, type AuditFields, type AuditHead, type JsonValue } from '@anchorflow/security';
-import { inTransaction, type SqlPool } from '@anchorflow/persistence';
+import { inTransaction, type SqlPool } from '../database/sql-pool.js';
 import type { AuditLogStore } from './audit-log.port.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SqlPool } from '@anchorflow/persistence';
+import type { SqlPool } from '../database/sql-pool.js';
 import type { RetentionStore } from './retention.port.js';
 
 const TERMINAL = `('succeeded', 'failed', 'cancelled')`;

@@ -1,0 +1,2 @@
+/** Authenticator: request headers → principal. */
+export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
