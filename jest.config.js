@@ -23,6 +23,7 @@ const common = {
     '^@anchorflow/transport$': '<rootDir>/libs/transport/src/index.ts',
     '^@anchorflow/plugin-core$': '<rootDir>/plugins/core/src/index.ts',
     '^@anchorflow/plugin-notifications$': '<rootDir>/plugins/notifications/src/index.ts',
+    '^@anchorflow/plugin-payment-observer$': '<rootDir>/plugins/payment-observer/src/index.ts',
     '^@anchorflow/security$': '<rootDir>/libs/security/src/index.ts',
     '^@anchorflow/plugin-host$': '<rootDir>/libs/plugin-host/src/index.ts',
     '^@anchorflow/plugin-chain-anchor$': '<rootDir>/plugins/chain-anchor/src/index.ts',

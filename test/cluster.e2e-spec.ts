@@ -116,7 +116,7 @@ describeNats('cluster mode over NATS', () => {
     });
     // the daemon itself does not load the plugin: only the built-in ones, and the worker serving it
     const plugins = await api.get<{ items: Array<{ name: string; status: string }>; workers: Array<Record<string, unknown>> }>('/api/v1/plugins');
-    expect(plugins.body.items.map((p) => `${p.name}:${p.status}`)).toEqual(['@anchorflow/plugin-core:loaded', '@anchorflow/plugin-notifications:loaded']);
+    expect(plugins.body.items.map((p) => `${p.name}:${p.status}`)).toEqual(['@anchorflow/plugin-core:loaded', '@anchorflow/plugin-notifications:loaded', '@anchorflow/plugin-payment-observer:loaded']);
     expect(plugins.body.workers).toEqual([expect.objectContaining({ workerId: w.workerId, nodeTypes: ['example.greet', 'example.next-tick'], plugins: [{ name: '@anchorflow/plugin-example', version: '0.1.0' }] })]);
 
     const tag = uid();

@@ -122,7 +122,7 @@ describe('plugin services', () => {
     expect(row).toMatchObject({ status: 'failed', code: 'INVALID_CONFIG' });
     expect(row!.reason).toContain('pluginConfig.example.tickIntervalMs must not be less than 50');
     expect(row!.reason).toContain('pluginConfig.example.colour is not a known key');
-    expect(res.body.services).toEqual([]);
+    expect(res.body.services.filter((s) => s.plugin === '@anchorflow/plugin-example')).toEqual([]);
     expect(daemon.logs()).toContain('invalid config section pluginConfig.example');
   }, 120_000);
 });

@@ -17,6 +17,7 @@ import { ROOT_LOGGER } from './logging/logging.tokens.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NodeTypesModule } from './node-types/node-types.module.js';
 import { PluginsModule } from './plugins/plugins.module.js';
+import { ObserversModule } from './observers/observers.module.js';
 import { ClusterModule } from './triggers/cluster.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
 import { RetentionModule } from './retention/retention.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         HealthModule,
         NodeTypesModule,
         PluginsModule,
+        ObserversModule,
         ClusterModule,
         WorkflowsModule,
         ExecutionsModule,

@@ -107,6 +107,19 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('--key-file <file>', 'a file holding the deployer\'s private key (hex)')
     .action(act(async (options: { network: string; keyFile?: string }) => (await import('./commands/chain-deploy.command.js')).chainDeployRegistry(io, options)));
 
+  const observer = program.command('observer').description('payment observers (plugins/payment-observer) over the REST API');
+  observer.command('status [id]')
+    .description('progress of each observer (ingested block, head, blocks behind, events/s) as a progress bar')
+    .option('-f, --follow', 'repeat until Ctrl-C')
+    .option('--until-synced', 'with --follow: stop once no observer is behind the head')
+    .option('--interval-ms <ms>', 'how often --follow refreshes', '1000')
+    .option('--json', 'print the observers as JSON')
+    .action(act(async (id: string | undefined, options: { follow?: boolean; untilSynced?: boolean; intervalMs?: string; json?: boolean }) => (await import('./commands/observer.command.js')).observerStatus(io, id, options)));
+  observer.command('replay <id>')
+    .description('rebuild the observer state from its log and print its sha256 (identical on every replay)')
+    .option('--state', 'also print the whole state')
+    .action(act(async (id: string, options: { state?: boolean }) => (await import('./commands/observer.command.js')).observerReplay(io, id, options)));
+
   const config = program.command('config').description('configuration');
   config.command('check')
     .description('load the configuration as the daemon would and print every problem (exit 78) or OK')

@@ -1,8 +1,9 @@
 import type { PluginDefinition } from '@anchorflow/plugin-sdk';
 import corePlugin from '@anchorflow/plugin-core';
 import notificationsPlugin from '@anchorflow/plugin-notifications';
+import paymentObserverPlugin from '@anchorflow/plugin-payment-observer';
 
 /** Plugins shipped with the daemon (the plugin loader adds the configured ones). */
 export function builtInPlugins(): PluginDefinition[] {
-  return [corePlugin, notificationsPlugin];
+  return [corePlugin, notificationsPlugin, paymentObserverPlugin];
 }

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { Contract } from 'ethers';
+import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
+import { Follower } from './follower.js';
+import { LogReader } from './log-store.js';
+import { cursorKey, type Registration } from './model.js';
+import { FailoverRpc } from './rpc.js';
+import { replay, stateHash } from './reducer.js';
+import { type Anvil, deploy, send, startAnvil } from './spec-support/anvil.js';
+
+const BOB = '0x000000000000000000000000000000000000b0b0';
+const logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
+const logger: NodeLogger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (msg: string, fields?: Record<string, unknown>) => logs.push({ level, msg, fields })])) as unknown as NodeLogger;
+
+let anvil: Anvil;
+let token: Contract;
+let flow: Contract;
+let startBlock: number;
+
+/** a node in front of anvil that refuses eth_getLogs over more than `maxSpan` blocks, like hosted RPCs do */
+let maxSpan = 3;
+let garbage = 0;
+let proxy: Server;
+let proxyUrl: string;
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  token = await deploy(anvil, 'TestToken', ['Test USD', 'TUSD', 6]);
+  flow = await deploy(anvil, 'X402Flow');
+  const me = await anvil.signer.getAddress();
+  startBlock = (await anvil.head()) + 1;
+  await send(token.mint!(me, 1_000_000n));
+  for (let i = 0; i < 8; i++) {
+    await send(token.spray!(BOB, BigInt(i + 1)));
+    await anvil.mine(2);
+  }
+  const id = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+  await send(flow.start!(id(1), BOB, token.target, 500n, '/weather'));
+  await send(flow.start!(id(2), BOB, token.target, 700n, '/news'));
+  await send(flow.decide!(id(1), true, ''));
+  await send(flow.decide!(id(2), false, 'over budget'));
+  await send(flow.settle!(id(1), id(99)));
+  await send(flow.start!(id(3), BOB, token.target, 900n, '/maps'));
+  await send(flow.fail!(id(3), 'payer vanished'));
+  proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const call = JSON.parse(body) as { id: number; method: string; params: Array<{ fromBlock: string; toBlock: string }> };
+      if (garbage > 0) {
+        garbage--;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":');
+        return;
+      }
+      if (call.method === 'eth_getLogs' && Number.parseInt(call.params[0]!.toBlock, 16) - Number.parseInt(call.params[0]!.fromBlock, 16) + 1 > maxSpan) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32005, message: 'query returned more than 10000 results' } }));
+        return;
+      }
+      const r = await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+}, 30_000);
+afterAll(async () => {
+  proxy?.closeAllConnections();
+  await new Promise((r) => proxy?.close(r));
+  await anvil?.stop();
+});
+
+const reg = (over: Partial<Registration> = {}): Registration => ({ id: 'w.t', workflowId: 'w', nodeId: 't', network: 'local', contract: (token.target as string).toLowerCase(), event: 'erc20.Transfer', confirmations: 3, startBlock, registeredAt: 0, ...over });
+
+async function runToHead(f: Follower, maxSteps = 500): Promise<number> {
+  for (let i = 0; i < maxSteps; i++) {
+    try {
+      if ((await f.step()).caughtUp) return i;
+    } catch {
+      // a failed step is retried by the service; here too
+    }
+  }
+  throw new Error('did not catch up');
+}
+
+describe('Follower against a real anvil behind a limiting RPC', () => {
+  it('shrinks the eth_getLogs range on "too many results", grows it back, and ingests every event once in (block, txIndex, logIndex) order', async () => {
+    maxSpan = 3;
+    const state = new MemoryPluginState();
+    const f = new Follower(reg(), new FailoverRpc([proxyUrl]), state, logger, { maxRange: 64, recentBlocks: 32 }, () => 0);
+    await runToHead(f);
+    const entries = await new LogReader(state, 'w.t').entries();
+    expect(entries).toHaveLength(1 + 36); // the mint and 1+2+…+8 sprayed transfers
+    expect(new Set(entries.map((e) => e.kind === 'event' && e.id)).size).toBe(entries.length);
+    const order = entries.map((e) => (e.kind === 'event' ? [e.block, e.txIndex, e.logIndex] : []));
+    expect(order).toEqual([...order].sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!));
+    expect(logs.some((l) => l.msg.includes('shrinking'))).toBe(true);
+    expect(f.currentRange).toBeLessThanOrEqual(64);
+    // a wider limit: the range grows back
+    maxSpan = 1_000;
+    await anvil.mine(40);
+    await runToHead(f);
+    expect(f.currentRange).toBe(64);
+  });
+
+  it('an RPC answering garbage is retried and reported, never crashes the follower', async () => {
+    const state = new MemoryPluginState();
+    const f = new Follower(reg(), new FailoverRpc([proxyUrl]), state, logger, { maxRange: 1000, recentBlocks: 32 }, () => 0);
+    garbage = 2;
+    await expect(f.step()).rejects.toThrow(/answer is not JSON/);
+    await runToHead(f);
+    expect(await new LogReader(state, 'w.t').entries()).toHaveLength(37);
+  });
+
+  it('a crash between writing a log chunk and the cursor loses and duplicates nothing', async () => {
+    const inner = new MemoryPluginState();
+    let crashes = 3;
+    // the cursor write fails (process died) after every one of the first three chunks
+    const state: PluginState = Object.assign(Object.create(inner) as PluginState, {
+      set: async (key: string, value: unknown) => {
+        if (key === cursorKey('w.t') && crashes > 0) {
+          crashes--;
+          throw new Error('killed');
+        }
+        return inner.set(key, value);
+      },
+    });
+    for (let i = 0; i < 10 && crashes > 0; i++) {
+      // a fresh follower each time, as after a restart
+      const f = new Follower(reg(), new FailoverRpc([anvil.url]), state, logger, { maxRange: 4, recentBlocks: 32 }, () => 0);
+      try {
+        await runToHead(f, 3);
+      } catch {
+        /* restart */
+      }
+    }
+    await runToHead(new Follower(reg(), new FailoverRpc([anvil.url]), state, logger, { maxRange: 4, recentBlocks: 32 }, () => 0));
+    expect(crashes).toBe(0);
+    const entries = await new LogReader(inner, 'w.t').entries();
+    expect(entries.map((e) => e.pos)).toEqual(entries.map((_, i) => i));
+    expect(new Set(entries.map((e) => e.kind === 'event' && e.id)).size).toBe(37);
+    expect(entries).toHaveLength(37);
+  });
+
+  it('folds the x402 flow events into per-flow state with block timestamps; the replay hash is stable', async () => {
+    const state = new MemoryPluginState();
+    const f = new Follower(reg({ contract: (flow.target as string).toLowerCase(), event: 'x402.Flow' }), new FailoverRpc([anvil.url]), state, logger, { maxRange: 1000, recentBlocks: 32 }, () => 0);
+    await runToHead(f);
+    const entries = await new LogReader(state, 'w.t').entries();
+    expect(entries.map((e) => e.kind === 'event' && e.event)).toEqual(['FlowStarted', 'FlowStarted', 'FlowDecision', 'FlowDecision', 'FlowSettled', 'FlowStarted', 'FlowFailed']);
+    const s = replay(entries);
+    const flows = Object.values(s.flows);
+    expect(flows.map((x) => [x.resource, x.status, x.reason])).toEqual([
+      ['/weather', 'settled', null],
+      ['/news', 'rejected', 'over budget'],
+      ['/maps', 'failed', 'payer vanished'],
+    ]);
+    const settled = flows[0]!;
+    const settleEntry = entries[4]!;
+    expect(settleEntry.kind === 'event' && settled.settledAt).toBe(settleEntry.kind === 'event' ? settleEntry.timestamp : -1);
+    expect(s.totals[token.target as string]![BOB]).toEqual({ sent: '0', received: '500', count: 1 });
+    expect(stateHash(replay(entries))).toBe(stateHash(s));
+    // an out-of-order event is recorded as an anomaly, not applied
+    const bad = structuredClone(entries);
+    bad.push({ ...(entries[4] as Extract<(typeof entries)[number], { kind: 'event' }>), pos: 7, id: 'x:1' });
+    const again = replay(bad);
+    expect(Object.values(again.flows)[0]!.anomalies).toEqual([expect.stringContaining('FlowSettled while settled')]);
+  });
+});

@@ -1,0 +1,120 @@
+import { defineService } from '@anchorflow/plugin-sdk';
+import type { PaymentObserverConfig } from './config.js';
+import { Follower } from './follower.js';
+import { type ObserverStatus, REG_PREFIX, type Registration, statusKey } from './model.js';
+import { FailoverRpc } from './rpc.js';
+
+/** how long one observer may keep the loop during a backfill before the next observer gets a turn */
+const SLICE_MS = 2_000;
+const PROGRESS_LOG_MS = 5_000;
+
+/**
+ * The chain follower: one per cluster (a lease in the database), so with several daemons exactly one
+ * ingests and another takes over when it dies. It follows every registered observer (each
+ * payments.trigger.evm of an active workflow registers one) from its persisted cursor. Errors of one
+ * observer (an RPC answering garbage, every URL down) are logged and recorded in its status; the loop
+ * never stops because of them.
+ */
+export const followerService = defineService<PaymentObserverConfig>({
+  name: 'follower',
+  scope: 'one-per-cluster',
+  start(ctx) {
+    const followers = new Map<string, { follower: Follower; key: string }>();
+    const rpcs = new Map<string, FailoverRpc>();
+    const progress = new Map<string, { at: number; events: number }>();
+
+    const rpcFor = (network: string): FailoverRpc | undefined => {
+      const net = ctx.config.networks[network];
+      if (!net) return undefined;
+      let rpc = rpcs.get(network);
+      if (!rpc) {
+        rpc = new FailoverRpc(net.rpcUrls, {
+          timeoutMs: ctx.config.rpcTimeoutMs,
+          signal: ctx.signal,
+          onFailover: (from, to, reason) => ctx.logger.warn('RPC URL failed; failing over', { network, from, to, reason }),
+        });
+        rpcs.set(network, rpc);
+      }
+      return rpc;
+    };
+
+    const follow = async (reg: Registration): Promise<void> => {
+      const key = JSON.stringify([reg.network, reg.contract, reg.event, reg.startBlock, reg.confirmations]);
+      let entry = followers.get(reg.id);
+      const prev = (await ctx.state.get<ObserverStatus>(statusKey(reg.id))) ?? { id: reg.id, network: reg.network, startBlock: reg.startBlock, events: 0, updatedAt: 0 };
+      const status: ObserverStatus = { ...prev, network: reg.network, startBlock: reg.startBlock };
+      const rpc = rpcFor(reg.network);
+      if (!rpc) {
+        status.lastError = `network "${reg.network}" is not configured (pluginConfig.payment-observer.networks)`;
+        status.updatedAt = ctx.now();
+        await ctx.state.set(statusKey(reg.id), status);
+        return;
+      }
+      if (!entry || entry.key !== key) {
+        entry = { follower: new Follower(reg, rpc, ctx.state, ctx.logger, { maxRange: ctx.config.maxBlockRange, recentBlocks: ctx.config.recentBlocks }, () => ctx.now()), key };
+        followers.set(reg.id, entry);
+      }
+      const started = Date.now();
+      let events = 0;
+      try {
+        for (;;) {
+          if (ctx.signal.aborted) break;
+          const r = await entry.follower.step();
+          events += r.events;
+          status.head = r.head;
+          status.block = r.block;
+          status.behind = Math.max(0, r.head - r.block);
+          const p = progress.get(reg.id) ?? { at: started, events: 0 };
+          p.events += r.events;
+          if (Date.now() - p.at >= PROGRESS_LOG_MS) {
+            if (p.events > 0 || (status.behind ?? 0) > 0) ctx.logger.info('backfill progress', { observer: reg.id, block: r.block, head: r.head, behind: status.behind, eventsPerSecond: Math.round((p.events * 1000) / (Date.now() - p.at)) });
+            p.at = Date.now();
+            p.events = 0;
+          }
+          progress.set(reg.id, p);
+          status.updatedAt = ctx.now();
+          status.events = (prev.events ?? 0) + events;
+          await ctx.state.set(statusKey(reg.id), status);
+          if (r.caughtUp || Date.now() - started > SLICE_MS) break;
+        }
+        delete status.lastError;
+      } catch (err) {
+        status.lastError = (err as Error).message;
+        if (!ctx.signal.aborted) ctx.logger.warn('observer step failed; retrying on the next poll', { observer: reg.id, error: status.lastError });
+      }
+      const elapsed = Date.now() - started;
+      status.events = (prev.events ?? 0) + events;
+      if (events > 0 && elapsed > 0) status.eventsPerSecond = Math.round((events * 1000) / elapsed);
+      else if (status.behind === 0) status.eventsPerSecond = 0;
+      status.rpcUrl = rpc.url;
+      status.range = entry.follower.currentRange;
+      status.updatedAt = ctx.now();
+      await ctx.state.set(statusKey(reg.id), status);
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let running: Promise<void> = Promise.resolve();
+    const loop = async (): Promise<void> => {
+      let busy = false;
+      try {
+        const regs = await ctx.state.list<Registration>(REG_PREFIX);
+        for (const { value } of regs) {
+          if (ctx.signal.aborted) return;
+          await follow(value);
+          const s = followers.get(value.id);
+          if (s && (await ctx.state.get<ObserverStatus>(statusKey(value.id)))?.behind) busy = true;
+        }
+      } catch (err) {
+        if (!ctx.signal.aborted) ctx.logger.warn('follower loop failed; retrying', { error: (err as Error).message });
+      }
+      if (!ctx.signal.aborted && !stopped) timer = setTimeout(() => (running = loop()), busy ? 0 : ctx.config.pollIntervalMs);
+    };
+    running = loop();
+    return async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    };
+  },
+});

@@ -1,0 +1,121 @@
+/**
+ * The observer's durable data in plugin state  (`reg/<observerId>`: the registration the trigger writes;
+ * the rest under `obs/<observerId>/`):
+ * - `log/<seq:12>`: append-only chunks of log entries, ordered by (block, txIndex, logIndex) within an
+ *   ingestion step; a chunk is written once and never changed. Each entry has a global `pos`.
+ * - `cursor`: the last ingested block, its hash and the recent block hashes (reorg detection)
+ * - `delivered`: the next log position the evm trigger has not handled yet
+ * - `status`: progress for GET /api/v1/observers (head, behind, events/s, last error)
+ * A crash between writing a chunk and the cursor is repaired on start: the newest chunk wins.
+ */
+export const OBS_PREFIX = 'obs/';
+export const ALERTS_PREFIX = 'alerts/';
+export const TOKENS_PREFIX = 'tokens/';
+
+export const REG_PREFIX = 'reg/';
+export const regKey = (id: string): string => `reg/${id}`;
+export const logPrefix = (id: string): string => `obs/${id}/log/`;
+export const chunkKey = (id: string, seq: number): string => `obs/${id}/log/${String(seq).padStart(12, '0')}`;
+export const cursorKey = (id: string): string => `obs/${id}/cursor`;
+export const deliveredKey = (id: string): string => `obs/${id}/delivered`;
+export const statusKey = (id: string): string => `obs/${id}/status`;
+export const alertKey = (at: number, id: string, pos: number): string => `alerts/${String(at).padStart(15, '0')}/${id}/${pos}`;
+
+export interface Registration {
+  id: string;
+  workflowId: string;
+  nodeId: string;
+  network: string;
+  contract?: string;
+  /** the normalised event spec: 'erc20.Transfer', 'x402.Flow' or an ABI event fragment (human-readable) */
+  event: string;
+  confirmations: number;
+  startBlock: number;
+  registeredAt: number;
+}
+
+export interface EventEntry {
+  kind: 'event';
+  pos: number;
+  /** `${txHash}:${logIndex}` — the identity of the log on its chain */
+  id: string;
+  chainId: number;
+  block: number;
+  blockHash: string;
+  txIndex: number;
+  logIndex: number;
+  txHash: string;
+  address: string;
+  /** event name (Transfer, FlowStarted, ...) */
+  event: string;
+  /** decoded arguments by name; integers as decimal strings, bytes as 0x hex */
+  args: Record<string, string | boolean>;
+  /** block timestamp, seconds since epoch */
+  timestamp: number;
+  /** token decimals when the event is an ERC-20 Transfer */
+  decimals?: number;
+}
+
+export interface RetractEntry {
+  kind: 'retract';
+  pos: number;
+  /** pos of the event entry retracted */
+  retracts: number;
+  id: string;
+  block: number;
+  /** the common ancestor the log rolled back to */
+  ancestor: number;
+}
+
+export interface AlertEntry {
+  kind: 'alert';
+  pos: number;
+  type: 'deep-reorg';
+  /** the retracted event that had already reached the confirmation depth (it may have been delivered) */
+  retracts: number;
+  id: string;
+  block: number;
+  ancestor: number;
+  depth: number;
+  confirmations: number;
+  /** engine clock when detected (epoch ms) */
+  at: number;
+}
+
+export type LogEntry = EventEntry | RetractEntry | AlertEntry;
+
+export interface Chunk {
+  seq: number;
+  /** pos of entries[0] (equal to the previous chunk's firstPos + entries.length) */
+  firstPos: number;
+  /** blocks this chunk covers; after a rollback toBlock is the ancestor (fromBlock = toBlock + 1) */
+  fromBlock: number;
+  toBlock: number;
+  toHash: string;
+  entries: LogEntry[];
+}
+
+export interface Cursor {
+  seq: number;
+  nextPos: number;
+  block: number;
+  hash: string;
+  /** [block, hash] of recent blocks, ascending */
+  recent: Array<[number, string]>;
+}
+
+export interface ObserverStatus {
+  id: string;
+  network: string;
+  chainId?: number;
+  head?: number;
+  block?: number;
+  behind?: number;
+  startBlock: number;
+  eventsPerSecond?: number;
+  events: number;
+  rpcUrl?: string;
+  range?: number;
+  lastError?: string;
+  updatedAt: number;
+}

@@ -1,0 +1,146 @@
+import { defineTrigger, type PluginState } from '@anchorflow/plugin-sdk';
+import { normaliseEventSpec } from './events.js';
+import { ALERTS_PREFIX, type AlertEntry, type Cursor, cursorKey, deliveredKey, type LogEntry, logPrefix, regKey, type Registration } from './model.js';
+import { EvmTriggerParams, ReorgTriggerParams } from './params.js';
+import { matchesFilter, toPayload } from './payload.js';
+
+const POLL_MS = 200;
+/** the delivery position is saved at least every this many handled entries */
+const SAVE_EVERY = 100;
+
+export const observerId = (workflowId: string, nodeId: string): string => `${workflowId}.${nodeId}`;
+
+interface Delivered {
+  /** next log position not handled yet */
+  pos: number;
+  /** the chunk holding that position (reading resumes there) */
+  seq: number;
+}
+
+/** entries from `from.pos` on, plus the seq of the chunk each starts in */
+async function readFrom(state: PluginState, id: string, from: Delivered): Promise<Array<{ entry: LogEntry; seq: number }>> {
+  const out: Array<{ entry: LogEntry; seq: number }> = [];
+  const prefix = logPrefix(id);
+  let after = from.seq > 1 ? `${prefix}${String(from.seq - 1).padStart(12, '0')}` : undefined;
+  for (;;) {
+    const rows = await state.list<{ seq: number; entries: LogEntry[] }>(prefix, { limit: 200, ...(after ? { after } : {}) });
+    for (const r of rows) for (const e of r.value.entries) if (e.pos >= from.pos) out.push({ entry: e, seq: r.value.seq });
+    if (rows.length < 200) return out;
+    after = rows[rows.length - 1]!.key;
+  }
+}
+
+function poller(signal: AbortSignal, work: () => Promise<void>, onError: (err: unknown) => void): () => Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async (): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      if (!signal.aborted && !stopped) onError(err);
+    }
+    if (!signal.aborted && !stopped) timer = setTimeout(() => (running = tick()), POLL_MS);
+  };
+  running = tick();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
+}
+
+/**
+ * Starts one execution per confirmed matching event. The follower service (one per cluster) writes the
+ * observer's log; this trigger registers the observer, then walks the log from its saved position and
+ * fires every event that is `confirmations` blocks deep and was not retracted by a reorg, with the dedupe
+ * key `${chainId}:${txHash}:${logIndex}` (so a crash between firing and saving the position, or two
+ * daemons, never start a second execution).
+ */
+export const evmTrigger = defineTrigger<EvmTriggerParams>({
+  type: 'payments.trigger.evm',
+  version: 1,
+  title: 'EVM payment',
+  description: 'Starts an execution for each confirmed contract event (ERC-20 Transfer, x402 flow events or any ABI event), reorg-safe.',
+  params: EvmTriggerParams,
+  async start(ctx, fire) {
+    const id = observerId(ctx.workflowId, ctx.nodeId);
+    const p = ctx.params;
+    const reg: Registration = {
+      id,
+      workflowId: ctx.workflowId,
+      nodeId: ctx.nodeId,
+      network: p.network,
+      ...(p.contract ? { contract: p.contract.toLowerCase() } : {}),
+      event: normaliseEventSpec(p.event),
+      confirmations: p.confirmations,
+      startBlock: p.startBlock,
+      registeredAt: Date.now(),
+    };
+    await ctx.state.update<Registration>(regKey(id), (cur) => {
+      const same = cur && cur.network === reg.network && cur.contract === reg.contract && cur.event === reg.event && cur.confirmations === reg.confirmations && cur.startBlock === reg.startBlock;
+      return same ? cur : reg;
+    });
+    return poller(
+      ctx.signal,
+      async () => {
+        const cursor = await ctx.state.get<Cursor>(cursorKey(id));
+        if (!cursor) return;
+        const delivered = (await ctx.state.get<Delivered>(deliveredKey(id))) ?? { pos: 0, seq: 0 };
+        if (delivered.pos >= cursor.nextPos) return;
+        const confirmedThrough = cursor.block - p.confirmations;
+        const rows = await readFrom(ctx.state, id, delivered);
+        const retracted = new Set<number>();
+        for (const { entry } of rows) if (entry.kind !== 'event') retracted.add(entry.retracts);
+        let next = delivered;
+        let unsaved = 0;
+        for (const { entry, seq } of rows) {
+          if (ctx.signal.aborted) break;
+          if (entry.kind === 'event' && !retracted.has(entry.pos)) {
+            if (entry.block > confirmedThrough) break;
+            const payload = toPayload(id, entry);
+            if (matchesFilter(payload, p.filter)) {
+              const r = await fire(payload, { dedupeKey: `${entry.chainId}:${entry.txHash}:${entry.logIndex}` });
+              ctx.logger.info('payment event started an execution', { observer: id, txHash: entry.txHash, logIndex: entry.logIndex, block: entry.block, executionId: r.executionId, duplicate: r.duplicate });
+            }
+          }
+          next = { pos: entry.pos + 1, seq };
+          if (++unsaved >= SAVE_EVERY) {
+            await ctx.state.set(deliveredKey(id), next);
+            unsaved = 0;
+          }
+        }
+        if (next !== delivered) await ctx.state.set(deliveredKey(id), next);
+      },
+      (err) => ctx.logger.warn('delivering payment events failed; retrying', { observer: id, error: (err as Error).message }),
+    );
+  },
+});
+
+/** Fires when a reorg deeper than an observer's confirmation depth removed an event it may have delivered. */
+export const reorgTrigger = defineTrigger<ReorgTriggerParams>({
+  type: 'payments.trigger.reorg',
+  version: 1,
+  title: 'Deep reorg alert',
+  description: 'Starts an execution when a reorg deeper than the confirmation depth retracts an already confirmed payment event.',
+  params: ReorgTriggerParams,
+  async start(ctx, fire) {
+    const seenKey = `reorg-seen/${observerId(ctx.workflowId, ctx.nodeId)}`;
+    return poller(
+      ctx.signal,
+      async () => {
+        const after = await ctx.state.get<string>(seenKey);
+        const alerts = await ctx.state.list<AlertEntry & { observer: string }>(ALERTS_PREFIX, after ? { after } : {});
+        for (const { key, value } of alerts) {
+          if (ctx.signal.aborted) return;
+          if (!ctx.params.observer || ctx.params.observer === value.observer) {
+            await fire({ ...value, observer: value.observer }, { dedupeKey: `${value.observer}:${value.pos}` });
+            ctx.logger.warn('deep reorg alert fired', { observer: value.observer, txId: value.id, block: value.block, depth: value.depth });
+          }
+          await ctx.state.set(seenKey, key);
+        }
+      },
+      (err) => ctx.logger.warn('reading reorg alerts failed; retrying', { error: (err as Error).message }),
+    );
+  },
+});

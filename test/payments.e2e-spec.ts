@@ -1,0 +1,256 @@
+/**
+ * The payment observer plugin (issue 12) in real daemon processes against a real anvil chain:
+ * - malformed trigger params (ABI fragment, filter, start block) are refused at save with the field named;
+ * - a backfill of ~3,000 Transfer events with two daemons on one PostgreSQL: exactly one follower; the
+ *   follower's daemon is SIGKILLed mid-backfill and the other takes over: the log has no gap and no
+ *   duplicate, and each matching payment started exactly one execution with the payload the issue names;
+ * - `anchorflow observer replay` prints the same state hash twice (and the API's /state agrees);
+ *   `observer status --follow --until-synced` draws the progress bar.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Contract } from 'ethers';
+import { Wallet } from 'ethers';
+import { Api, listItems, nextCursorOf } from './support/api.js';
+import { runCli } from './support/cli.js';
+import { sharedDatabase, startDaemon, type Daemon } from './support/daemon.js';
+import { currentRun } from './support/e2e-env.js';
+import { chain, node, uid, workflow } from './support/graph.js';
+import { type Anvil, deploy, KEYS, type RpcProxy, send, startAnvil, startRpcProxy } from '../plugins/payment-observer/src/spec-support/anvil.js';
+
+const ALICE = new Wallet(KEYS[1]!).address;
+const BOB = '0x000000000000000000000000000000000000b0b0';
+const daemons: Daemon[] = [];
+let anvil: Anvil;
+let token: Contract;
+let proxy: RpcProxy;
+
+interface LogEntry { kind: string; pos: number; id: string; block: number }
+interface ObserverRow { id: string; status: { block?: number; head?: number; behind?: number; events: number; lastError?: string } | null }
+
+function configFile(rpcUrls: string[]): string {
+  const dir = mkdtempSync(path.join(currentRun().runDir, 'payments-config-'));
+  const file = path.join(dir, 'anchorflow.yaml');
+  // a small eth_getLogs range so the backfill takes many steps (a kill lands in the middle of it)
+  writeFileSync(file, `pluginConfig:\n  payment-observer:\n    networks:\n      local:\n        rpcUrls: ${JSON.stringify(rpcUrls)}\n    pollIntervalMs: 100\n    maxBlockRange: 2\n`);
+  return file;
+}
+
+async function daemonFor(name: string, options: { databaseUrl?: string; dataDir?: string } = {}): Promise<{ daemon: Daemon; api: Api }> {
+  const daemon = await startDaemon({ name, ...options, env: { ANCHORFLOW_CONFIG: configFile([proxy.url]), ANCHORFLOW_CLUSTER_LEASE_MS: '2000', ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+  daemons.push(daemon);
+  return { daemon, api: new Api(daemon.url) };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function allEntries(api: Api, id: string): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for (let cursor = 0; ; ) {
+    const res = await api.get<{ entries: LogEntry[]; nextCursor: number }>(`/api/v1/observers/${id}/events?cursor=${cursor}&limit=1000`);
+    expect(res.status).toBe(200);
+    if (!res.body.entries.length) return out;
+    out.push(...res.body.entries);
+    cursor = res.body.nextCursor;
+  }
+}
+
+async function executionsOf(api: Api, workflowId: string): Promise<Array<{ id: string }>> {
+  const seen: Array<{ id: string }> = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const res = await api.get(`/api/v1/executions?workflowId=${workflowId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    expect(res.status).toBe(200);
+    seen.push(...listItems<{ id: string }>(res.body));
+    cursor = nextCursorOf(res.body);
+    if (!cursor) return seen;
+  }
+}
+
+const payFlow = (name: string, params: Record<string, unknown>) => workflow(name, [node('pay', 'payments.trigger.evm', params), node('done', 'core.noop')], chain('pay', 'done'));
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  token = await deploy(anvil, 'TestToken', ['Test USD', 'TUSD', 6]);
+  await send(token.mint!(await anvil.signer.getAddress(), 10_000_000_000n));
+  proxy = await startRpcProxy(anvil.url);
+}, 30_000);
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await anvil?.stop();
+});
+
+describe('payments.trigger.evm params', () => {
+  it('refuses a malformed ABI fragment, filter and start block at save, naming the field', async () => {
+    const { api } = await daemonFor('payments-validation');
+    const base = { network: 'local', contract: token.target, event: 'erc20.Transfer', startBlock: 0 };
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ ...base, event: 'event Paid(address indexed payer, uint257 amount)' }, 'event', /^event is not a valid ABI event fragment/],
+      [{ ...base, event: 'Paid(address)' }, 'event', /^event must be "erc20.Transfer", "x402.Flow" or an ABI event fragment/],
+      [{ ...base, event: '{"type":"function","name":"f","inputs":[]}' }, 'event', /^event must be an ABI fragment with "type": "event"/],
+      [{ ...base, filter: { to: '0x1234' } }, 'filter.to', /^to must be a 0x-prefixed 20-byte hex address/],
+      [{ ...base, filter: { minAmount: '-5' } }, 'filter.minAmount', /^minAmount must be a non-negative decimal string/],
+      [{ ...base, startBlock: 'soon' }, 'startBlock', /startBlock must be a block number/],
+      [{ ...base, startBlock: -1 }, 'startBlock', /startBlock must not be less than 0/],
+      [{ ...base, contract: 'nope' }, 'contract', /^contract must be a 0x-prefixed/],
+    ];
+    for (const [params, field, message] of cases) {
+      const res = await api.post<{ error: { details: Array<{ path: string; message: string }> } }>('/api/v1/workflows', payFlow(`bad ${uid()}`, params));
+      expect({ params, status: res.status }).toEqual({ params, status: 400 });
+      expect(res.body.error.details).toEqual([expect.objectContaining({ path: `$.nodes[0].params.${field}`, message: expect.stringMatching(message) })]);
+    }
+  }, 60_000);
+});
+
+const sharedDb = await sharedDatabase();
+(sharedDb ? describe : describe.skip)('payment observer on two daemons sharing PostgreSQL', () => {
+  it('SIGKILL of the following daemon mid-backfill: the other takes over, no gap, no duplicate, one execution per payment; replay gives the same hash', async () => {
+    const start = (await anvil.head()) + 1;
+    const me = await anvil.signer.getAddress();
+    const paid: string[] = [];
+    // ~3,000 non-matching transfers with 6 payments to Alice between them, spread over many blocks
+    for (let i = 0; i < 6; i++) {
+      await send(token.spray!(BOB, 500n));
+      const tx = await token.transfer!(ALICE, BigInt(1_000_000 * (i + 1)));
+      paid.push(tx.hash as string);
+      await tx.wait();
+      await anvil.mine(3);
+    }
+    await anvil.mine(3);
+    const total = 6 * 500 + 6;
+
+    // the follower gets 4 eth_getLogs answers (8 blocks, ~500 events), then waits: the kill lands mid-backfill
+    proxy.allowLogs(4);
+    const a = await daemonFor('payments-a', { databaseUrl: sharedDb });
+    const wf = await a.api.createWorkflow(payFlow(`payments ${uid()}`, { network: 'local', contract: token.target, event: 'erc20.Transfer', filter: { to: ALICE, minAmount: '1' }, confirmations: 2, startBlock: start }));
+    await a.api.activate(wf.id);
+    // started after the activation: a daemon picks up the active workflows (and their trigger leases) at start-up
+    const b = await daemonFor('payments-b', { databaseUrl: sharedDb });
+    const id = `${wf.id}.pay`;
+
+    // mid-backfill: some events in, the follower still behind
+    await until('the backfill under way', async () => {
+      const res = await a.api.get<ObserverRow>(`/api/v1/observers/${id}`);
+      const s = res.status === 200 ? res.body.status : null;
+      return s && s.events > 0 && (s.behind ?? 0) > 4 ? s : undefined;
+    });
+    await until('daemon b up', async () => ((await b.api.get('/api/v1/plugins')).status === 200 ? true : undefined));
+    // the follower runs in exactly one daemon: the one whose log says so
+    const services = await Promise.all([a, b].map(async (x) => (await x.api.get<{ services: Array<{ plugin: string; name: string; status: string }> }>('/api/v1/plugins')).body.services.find((s) => s.plugin === '@anchorflow/plugin-payment-observer')?.status));
+    expect([...services].sort()).toEqual(['running', 'standby']);
+    const victim = services[0] === 'running' ? a : b;
+    const survivor = victim === a ? b : a;
+    expect((await victim.daemon.kill()).signal).toBe('SIGKILL');
+    proxy.allowLogs(Number.POSITIVE_INFINITY);
+
+    const synced = await until('the survivor caught up', async () => {
+      const res = await survivor.api.get<ObserverRow>(`/api/v1/observers/${id}`);
+      return res.body.status?.behind === 0 && res.body.status.block === (await anvil.head()) ? res.body : undefined;
+    }, 60_000);
+    expect(synced.status?.lastError).toBeUndefined();
+
+    const entries = await allEntries(survivor.api, id);
+    expect(entries.map((e) => e.pos)).toEqual(entries.map((_, i) => i)); // no gap in the log
+    expect(entries.every((e) => e.kind === 'event')).toBe(true);
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length); // no duplicate
+    expect(entries).toHaveLength(total);
+    const blocks = entries.map((e) => e.block);
+    expect([...blocks].sort((x, y) => x - y)).toEqual(blocks);
+
+    const executions = await until('one execution per payment', async () => {
+      const list = await executionsOf(survivor.api, wf.id);
+      return list.length >= 6 ? list : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${survivor.daemon.logs().split('\n').filter((l) => /payment|trigger|observer/i.test(l)).slice(-30).join('\n')}`);
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // more trigger polls: nothing else may start
+    expect(await executionsOf(survivor.api, wf.id)).toHaveLength(6);
+    const inputs = await Promise.all(executions.map(async (e) => (await survivor.api.getExecution(e.id)).input as Record<string, unknown>));
+    expect(inputs.map((i) => i.txHash).sort()).toEqual([...paid].sort());
+    const first = inputs.find((i) => i.amount === '1.0')!;
+    expect(first).toMatchObject({ chainId: 31337, from: me, to: ALICE, token: token.target, logIndex: 0, args: { value: '1000000' } });
+    expect(typeof first.timestamp).toBe('number');
+    expect(first.blockHash).toMatch(/^0x[0-9a-f]{64}$/);
+
+    // replay: same hash twice, equal to the API's
+    const env = { ANCHORFLOW_URL: survivor.daemon.url, ANCHORFLOW_API_KEY: survivor.api.bearer ?? undefined };
+    const r1 = await runCli(['observer', 'replay', id], { env });
+    const r2 = await runCli(['observer', 'replay', id], { env });
+    expect(r1.code).toBe(0);
+    const h1 = JSON.parse(r1.stdout) as { hash: string; events: number };
+    expect(h1.events).toBe(total);
+    expect(JSON.parse(r2.stdout).hash).toBe(h1.hash);
+    expect(r1.stderr).toMatch(/replaying|reading the log \[#+/);
+    expect((await survivor.api.get<{ hash: string }>(`/api/v1/observers/${id}/state`)).body.hash).toBe(h1.hash);
+    const status = await runCli(['observer', 'status', id, '--follow', '--until-synced', '--interval-ms', '100'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`${id}  local  \\[#{30}\\] 100\\.0%  block \\d+/\\d+  behind 0`));
+  }, 120_000);
+});
+
+describe('reorgs and failover in a daemon', () => {
+  it('a dead first RPC URL fails over; a shallow reorg drops an unconfirmed payment before it triggers; a deeper one starts the payments.trigger.reorg workflow', async () => {
+    const broken = await startRpcProxy(anvil.url);
+    broken.breakWith({ status: 502, body: '<html>bad gateway</html>' });
+    const daemon = await startDaemon({ name: 'payments-reorg', env: { ANCHORFLOW_CONFIG: configFile([broken.url, anvil.url]), ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+    daemons.push(daemon);
+    const api = new Api(daemon.url);
+    try {
+      const CAROL = '0x00000000000000000000000000000000000ca401';
+      await anvil.mine(8); // the reorgs below stay clear of the token's deployment
+      const pay = await api.createWorkflow(payFlow(`reorg pay ${uid()}`, { network: 'local', contract: token.target, event: 'erc20.Transfer', filter: { to: CAROL }, confirmations: 3, startBlock: (await anvil.head()) + 1 }));
+      await api.activate(pay.id);
+      const id = `${pay.id}.pay`;
+      const alarm = await api.createWorkflow(workflow(`reorg alarm ${uid()}`, [node('alarm', 'payments.trigger.reorg', { observer: id }), node('done', 'core.noop')], chain('alarm', 'done')));
+      await api.activate(alarm.id);
+      const atHead = () => until('the follower at the head', async () => {
+        const res = await api.get<ObserverRow>(`/api/v1/observers/${id}`);
+        return res.status === 200 && res.body.status?.block === (await anvil.head()) ? res.body : undefined;
+      });
+
+      // shallow: the payment's block and the one on top are replaced before it has 3 confirmations
+      const dropped = await send(token.transfer!(CAROL, 5n));
+      await anvil.mine(1);
+      const synced = await atHead();
+      expect(synced.status).toMatchObject({ rpcUrl: anvil.url });
+      expect(daemon.logs()).toContain('RPC URL failed; failing over');
+      await anvil.rpc('anvil_reorg', [2, []]);
+      anvil.signer.reset();
+      await until('the retraction in the log', async () => ((await allEntries(api, id)).some((e) => e.kind === 'retract') ? true : undefined));
+      await anvil.mine(4);
+      await atHead();
+      await new Promise((r) => setTimeout(r, 1000)); // several trigger polls
+      expect(await executionsOf(api, pay.id)).toEqual([]);
+      expect((await allEntries(api, id)).map((e) => [e.kind, e.block])).toEqual([['event', dropped], ['retract', dropped]]);
+
+      // deep: a delivered payment vanishes
+      const kept = await send(token.transfer!(CAROL, 6n));
+      await anvil.mine(3);
+      await until('the payment delivered', async () => ((await executionsOf(api, pay.id)).length === 1 ? true : undefined));
+      await anvil.rpc('anvil_reorg', [5, []]);
+      anvil.signer.reset();
+      const alarms = await until('the reorg workflow started', async () => {
+        const list = await executionsOf(api, alarm.id);
+        return list.length ? list : undefined;
+      });
+      expect(alarms).toHaveLength(1);
+      expect((await api.getExecution(alarms[0]!.id)).input).toMatchObject({ type: 'deep-reorg', observer: id, block: kept, confirmations: 3 });
+      const stats = await api.get<{ alerts: number; retracted: number }>(`/api/v1/observers/${id}/stats`);
+      expect(stats.body).toMatchObject({ alerts: 1, retracted: 2 });
+    } finally {
+      await broken.stop();
+    }
+  }, 90_000);
+});
