@@ -81,7 +81,7 @@ itShared('a resume token sent to daemon B wakes the node that parked on daemon A
   expect(nodeRun(waiting, 'approve').resumeToken).toBe(token);
 
   const res = await apiB.post(`/api/v1/executions/resume/${token}`, { data: { by: 'b' } });
-  expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { executionId: id, nodeId: 'approve' } });
+  expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { id, executionId: id, status: 'running', nodeId: 'approve' } });
   const done = await apiA.waitForStatus(id, 'succeeded', { timeoutMs: LEASE_MS * 3 });
   expect(nodeRun(done, 'after').output).toEqual({ main: { input: { order: 1 }, resumed: 'signal', data: { by: 'b' }, done: true } });
   const events = await apiB.events(id);

@@ -143,7 +143,7 @@ describe('resume by token over HTTP', () => {
     const wrong = await api.post(`/api/v1/executions/resume/${token}x`, { data: {} });
     expect({ status: wrong.status, code: wrong.body?.error?.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
     const res = await api.post(`/api/v1/executions/resume/${token}`, { data: { approvedBy: 'ada' } });
-    expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { executionId: id, nodeId: 'approve' } });
+    expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { id, executionId: id, status: 'running', nodeId: 'approve' } });
     const done = await api.waitForStatus(id, 'succeeded');
     expect(nodeRun(done, 'after').output).toEqual({ main: { input: { order: 9 }, resumed: 'signal', data: { approvedBy: 'ada' }, done: true } });
     // the token is spent
