@@ -165,7 +165,7 @@ describe('daemon over HTTP (in-memory ports)', () => {
         expect(res.status).toBe(404);
         expect(res.body.error.code).toBe('NOT_FOUND');
       }
-      await http.post('/api/v1/executions/resume/x').send({}).expect(404);
+      await http.post('/api/v1/resume/x').send({}).expect(404);
     });
 
     it('bad query and body params → 400 listing every problem', async () => {

@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { Express } from 'express';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
@@ -38,15 +40,8 @@ export function configureApp(app: NestExpressApplication, options: AppModuleOpti
   app.useBodyParser('urlencoded', { limit, extended: true });
   app.useBodyParser('text', { limit, type: 'text/*' });
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }, { path: 'metrics', method: RequestMethod.GET }] });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Anchorflow')
-      .setDescription('Durable workflow engine: workflows, executions, node types. Errors are { "error": { "code", "message", "details" } }.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key (afk_…) or an editor token from POST /api/v1/auth/token' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'api-key')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });
+  // also where NestJS users look first (Nest's default `<path>-json`)
+  (app.getHttpAdapter().getInstance() as Express).get(`/${DOCS_PATH}-json`, (_req, res) => void res.json(document));
 }

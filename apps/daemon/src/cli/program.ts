@@ -92,6 +92,11 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .description('verify a proof file (not available yet: exit 2)')
     .action(act(async (file: string) => (await import('./commands/proof-verify.command.js')).proofVerify(io, file)));
 
+  program.command('openapi')
+    .description('print the OpenAPI document of the REST API (JSON; no database needed); apps/daemon/openapi.json is its committed copy')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action(act(async (options: { out?: string }) => (await import('./commands/openapi.command.js')).openapi(io, options)));
+
   const config = program.command('config').description('configuration');
   config.command('check')
     .description('load the configuration as the daemon would and print every problem (exit 78) or OK')

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Page } from '@anchorflow/engine';
 import type { Response } from 'express';
 import { RequirePermission } from '../auth/access.decorators.js';
@@ -23,6 +23,8 @@ import type { ExecutionDto, ExecutionSummaryDto } from './execution.presenter.js
 import { GetExecutionQuery } from './queries/get-execution/get-execution.query.js';
 import { type ExecutionEventsPage, ListExecutionEventsQuery } from './queries/list-execution-events/list-execution-events.query.js';
 import { ListExecutionsQuery } from './queries/list-executions/list-executions.query.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { ExecutionCancellingSchema, ExecutionEventPageSchema, ExecutionPageSchema, ExecutionResumedSchema } from '../openapi/response-schemas.js';
 
 @ApiTags('executions')
 @Controller()
@@ -54,14 +56,17 @@ export class ExecutionsController {
   @Get('executions')
   @RequirePermission('executions:read')
   @ApiOperation({ summary: 'List executions, newest first' })
+  @ApiOkResponse({ type: ExecutionPageSchema })
   list(@Query() q: ListExecutionsQueryDto): Promise<Page<ExecutionSummaryDto>> {
     return this.queries.execute(new ListExecutionsQuery({ workflowId: q.workflowId, status: q.status, limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor }));
   }
 
-  @Post('executions/resume/:token')
+  @Post('resume/:token')
   @RequirePermission('approvals:decide')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Resume the node waiting on this token with {data}' })
+  @ApiOperation({ summary: 'Resume the node waiting on this token with {data} (the token is in the waiting node run: resumeToken)' })
+  @ApiAcceptedResponse({ type: ExecutionResumedSchema })
+  @ApiBody({ type: ResumeExecutionDto, required: false, examples: { approve: { value: { data: { approved: true, by: 'alice' } } } } })
   resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<{ executionId: string; nodeId: string }> {
     return this.commands.execute(new ResumeExecutionCommand(token, body?.data));
   }
@@ -77,6 +82,7 @@ export class ExecutionsController {
   @Get('executions/:id/events')
   @RequirePermission('executions:read')
   @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq' })
+  @ApiOkResponse({ type: ExecutionEventPageSchema })
   events(@Param('id', new ParseIdPipe('execution')) id: string, @Query() q: ListEventsQueryDto): Promise<ExecutionEventsPage> {
     return this.queries.execute(new ListExecutionEventsQuery(id, q.afterSeq, q.limit ?? 500));
   }
@@ -85,6 +91,9 @@ export class ExecutionsController {
   @RequirePermission('executions:cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
+  @ApiAcceptedResponse({ type: ExecutionCancellingSchema })
+  @ApiBody({ type: CancelExecutionDto, required: false, description: 'optional: why (kept in the execution\'s error)' })
+  @ApiErrors({ 409: 'the execution already finished (code EXECUTION_FINISHED)' })
   async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<{ executionId: string; status: 'cancelling' }> {
     await this.commands.execute(new CancelExecutionCommand(id, body?.reason));
     return { executionId: id, status: 'cancelling' };
