@@ -558,12 +558,30 @@ export interface components {
              *       "permission": "workflows:write"
              *     }
              */
-            details?: Record<string, never>;
+            details?: {
+                [key: string]: unknown;
+            }[] | {
+                [key: string]: unknown;
+            };
             /** @example nodes[1].type: unknown node type core.nope */
             message: string;
         };
         ErrorEnvelopeSchema: {
             error: components["schemas"]["ErrorDetailSchema"];
+        };
+        ErrorInfoSchema: {
+            /** @example HTTP_STATUS */
+            code: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @example POST https://erp.example.net/notify answered 503 */
+            message: string;
+            /** @description the node that failed (an execution's error) */
+            nodeId?: string;
+            /** @description whether a retry may succeed */
+            retryable: boolean;
+            retryAfterMs?: number;
         };
         ExecutionCancellingSchema: {
             /** Format: uuid */
@@ -607,15 +625,19 @@ export interface components {
             nodeId: string;
         };
         ExecutionSchema: {
-            error?: Record<string, never>;
+            error?: components["schemas"]["ErrorInfoSchema"];
             /** Format: date-time */
             finishedAt?: string;
             /** Format: uuid */
             id: string;
-            input: Record<string, never>;
+            input: {
+                [key: string]: unknown;
+            };
             nodeRuns: components["schemas"]["NodeRunSchema"][];
             /** @description outputs of the succeeded sink nodes by node id */
-            output?: Record<string, never>;
+            output?: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             startedAt: string;
             /** @enum {string} */
@@ -631,8 +653,8 @@ export interface components {
             status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "waiting";
         };
         ExecutionSummarySchema: {
-            /** @description why it failed: { code, message, nodeId? } */
-            error?: Record<string, never>;
+            /** @description why it failed */
+            error?: components["schemas"]["ErrorInfoSchema"];
             /** Format: date-time */
             finishedAt?: string;
             /** Format: uuid */
@@ -659,13 +681,17 @@ export interface components {
         };
         NodeRunSchema: {
             attempt: number;
-            error?: Record<string, never>;
+            error?: components["schemas"]["ErrorInfoSchema"];
             /** Format: date-time */
             finishedAt?: string;
-            input?: Record<string, never>;
+            input?: {
+                [key: string]: unknown;
+            };
             nodeId: string;
             /** @description payload per output port */
-            output?: Record<string, never>;
+            output?: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             startedAt?: string;
             /** @enum {string} */
@@ -735,12 +761,27 @@ export interface components {
             workers?: components["schemas"]["WorkerRowSchema"][];
         };
         ResumeExecutionDto: {
-            /** @description handed to the waiting node */
-            data?: Record<string, never>;
+            /**
+             * @description handed to the waiting node
+             * @example {
+             *       "approved": true
+             *     }
+             */
+            data?: {
+                [key: string]: unknown;
+            };
         };
         StartExecutionDto: {
-            /** @description the execution input (what the trigger node emits); default {} */
-            input?: Record<string, never>;
+            /**
+             * @description the execution input (what the trigger node emits); default {}
+             * @example {
+             *       "invoiceId": "INV-1042",
+             *       "amount": 1200
+             *     }
+             */
+            input?: {
+                [key: string]: unknown;
+            };
             /** @description which trigger/start node fires (default: the first manual trigger, else the first trigger) */
             triggerNodeId?: string;
         };
@@ -792,10 +833,10 @@ export interface components {
         WorkflowEdgeSchema: {
             from: string;
             /** @default main */
-            fromPort: string;
+            fromPort?: string;
             to: string;
             /** @default main */
-            toPort: string;
+            toPort?: string;
         };
         WorkflowNodeSchema: {
             continueOnFail?: boolean;

@@ -5,17 +5,30 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
  * `@ApiOkResponse({ type })`: nothing validates against these classes at run time.
  */
 
+/** a JSON object of any shape (inputs, outputs, details) */
+export const JSON_OBJECT = { type: 'object', additionalProperties: true } as const;
+
 const EXECUTION_STATUS = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting'];
 
 export class ErrorDetailSchema {
   @ApiProperty({ example: 'INVALID_REQUEST', description: 'stable, machine-readable: INVALID_REQUEST, VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, …' }) code!: string;
   @ApiProperty({ example: 'nodes[1].type: unknown node type core.nope' }) message!: string;
-  @ApiPropertyOptional({ description: 'what exactly is wrong: for INVALID_REQUEST the list of problems [{ path, message }], else an object', example: { role: 'viewer', permission: 'workflows:write' } }) details?: unknown;
+  @ApiPropertyOptional({ description: 'what exactly is wrong: for INVALID_REQUEST the list of problems [{ path, message }], else an object', oneOf: [{ type: 'array', items: JSON_OBJECT }, JSON_OBJECT], example: { role: 'viewer', permission: 'workflows:write' } }) details?: unknown;
 }
 
 /** The body of every 4xx/5xx answer. */
 export class ErrorEnvelopeSchema {
   @ApiProperty({ type: ErrorDetailSchema }) error!: ErrorDetailSchema;
+}
+
+/** Why a node or an execution failed. */
+export class ErrorInfoSchema {
+  @ApiProperty({ example: 'HTTP_STATUS' }) code!: string;
+  @ApiProperty({ example: 'POST https://erp.example.net/notify answered 503' }) message!: string;
+  @ApiProperty({ description: 'whether a retry may succeed' }) retryable!: boolean;
+  @ApiPropertyOptional({ description: 'the node that failed (an execution\'s error)' }) nodeId?: string;
+  @ApiPropertyOptional() retryAfterMs?: number;
+  @ApiPropertyOptional({ ...JSON_OBJECT }) details?: unknown;
 }
 
 export class WorkflowSummarySchema {
@@ -38,7 +51,7 @@ export class ExecutionSummarySchema {
   @ApiProperty({ format: 'uuid' }) workflowId!: string;
   @ApiProperty({ example: 1 }) version!: number;
   @ApiProperty({ enum: EXECUTION_STATUS }) status!: string;
-  @ApiPropertyOptional({ description: 'why it failed: { code, message, nodeId? }' }) error?: unknown;
+  @ApiPropertyOptional({ type: () => ErrorInfoSchema, description: 'why it failed' }) error?: unknown;
   @ApiPropertyOptional() triggerNodeId?: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
