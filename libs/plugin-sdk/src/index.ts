@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './invoke.js';
+export * from './metrics.js';
 export * from './node.js';
 export * from './params.js';
 export * from './plugin.js';

@@ -9,6 +9,6 @@ export class InProcessTransport implements NodeTransport {
     const def = this.catalog.get(job.nodeType);
     if (!def) return Promise.reject(new NodeError(`no plugin provides node type ${job.nodeType}`, 'UNKNOWN_NODE_TYPE'));
     const plugin = this.catalog.pluginOf(job.nodeType)!;
-    return invokeNode(def, job, { ...env, state: env.state(plugin) });
+    return invokeNode(def, job, { ...env, state: env.state(plugin), metrics: env.metrics?.(plugin) });
   }
 }

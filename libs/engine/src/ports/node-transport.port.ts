@@ -1,4 +1,4 @@
-import type { NodeLogger, NodeOutputs, PluginState, ResumeInfo, CredentialsAccessor } from '@anchorflow/plugin-sdk';
+import type { NodeLogger, NodeOutputs, PluginMetrics, PluginState, ResumeInfo, CredentialsAccessor } from '@anchorflow/plugin-sdk';
 
 /** One node attempt to run, as it travels to wherever the node type lives (in-process or a worker). */
 export interface NodeJob {
@@ -24,6 +24,8 @@ export interface NodeJobEnvironment {
   logger: NodeLogger;
   credentials: CredentialsAccessor;
   state: (plugin: string) => PluginState;
+  /** the plugin's metrics (ctx.metrics); absent: none kept */
+  metrics?: (plugin: string) => PluginMetrics;
   evaluate(expression: string, input: unknown): Promise<unknown>;
   progress(data: unknown): void;
 }

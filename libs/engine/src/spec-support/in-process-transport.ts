@@ -8,6 +8,6 @@ export class InProcessTransport implements NodeTransport {
   private readonly state = new MemoryPluginState();
   constructor(private readonly catalog: NodeCatalog) {}
   run(job: NodeJob, env: NodeJobEnvironment): Promise<NodeJobOutcome> {
-    return invokeNode(this.catalog.get(job.nodeType)!, job, { ...env, state: this.state });
+    return invokeNode(this.catalog.get(job.nodeType)!, job, { ...env, state: this.state, metrics: env.metrics?.(this.catalog.pluginOf(job.nodeType) ?? 'unknown') });
   }
 }

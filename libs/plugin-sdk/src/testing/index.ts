@@ -1,2 +1,3 @@
 export * from './memory-plugin-state.js';
 export * from './run-node.js';
+export * from './recording-metrics.js';
