@@ -8,6 +8,9 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { DAEMON_METRICS } from './engine/engine.tokens.js';
+import type { DaemonMetrics } from './metrics/daemon-metrics.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
@@ -31,6 +34,8 @@ export async function createApp(options: AppModuleOptions & { shutdownHooks?: bo
 export function configureApp(app: NestExpressApplication, options: AppModuleOptions): void {
   app.useLogger(app.get(NestPinoLogger));
   app.disable('x-powered-by');
+  // first, so that every answer is timed (rejections by body parsers, guards and filters included)
+  app.use(httpMetricsMiddleware(app.get<DaemonMetrics>(DAEMON_METRICS), API_PREFIX));
   // helmet headers, and CORS only for security.corsOrigins
   applyHttpSecurity(app, options.config.security);
   const limit = options.config.http.bodyLimit;

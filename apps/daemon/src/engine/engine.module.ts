@@ -13,7 +13,8 @@ import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugin
 import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
+import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
+import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
@@ -68,6 +69,7 @@ export class EngineModule {
         { provide: ROOT_LOGGER, useValue: options.logger },
         { provide: DATABASE, useValue: options.database },
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
+        { provide: DAEMON_METRICS, useFactory: () => new DaemonMetrics() },
         ...(options.ports ? portProviders(options.ports) : persistenceProviders),
         {
           provide: DAEMON_ID,
@@ -101,7 +103,7 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -111,6 +113,7 @@ export class EngineModule {
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
             logger: Logger,
+            metrics: DaemonMetrics,
             security: EngineSecurity | undefined,
           ): Engine => {
             const engine = buildEngine({
@@ -125,6 +128,8 @@ export class EngineModule {
               logger: toNodeLogger(logger.child({ component: 'engine' })),
               options: config.engine,
               leaseMs: config.cluster.leaseMs,
+              metrics: (plugin) => metrics.pluginMetrics(plugin),
+              observer: metrics.engineObserver,
             });
             // wakes nodes waiting for a worker when one announces their type
             cluster?.transport.attachEngine(engine);
@@ -134,7 +139,7 @@ export class EngineModule {
         EngineLifecycle,
       ],
       exports: [
-        APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
+        APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
         DATABASE_PING, ENGINE, EngineLifecycle,
       ],
     };

@@ -8,3 +8,5 @@ export const DAEMON_PLUGINS = Symbol('DAEMON_PLUGINS');
 export const DAEMON_ID = Symbol('DAEMON_ID');
 /** DI token of the NATS side of cluster mode (NatsCluster), or null without nats.url. */
 export const NATS_CLUSTER = Symbol('NATS_CLUSTER');
+/** DI token of the daemon's Prometheus registry and event-fed metrics (DaemonMetrics), made before the engine. */
+export const DAEMON_METRICS = Symbol('DAEMON_METRICS');
