@@ -115,6 +115,16 @@ describe('workflow import | export | run (over the REST API)', () => {
     const file = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
     expect(file).toMatchObject(definition);
     expect(file.id).toBeUndefined();
+    // `--version` after the command is the export's own option, not the program's (it used to print 0.1.0)
+    const v2 = { ...definition, name: 'cli double v2' };
+    expect((await api.request('PUT', `/api/v1/workflows/${id}`, { ...v2, version: 1 })).status).toBe(200);
+    const first = await runCli(['workflow', 'export', id, '--version', '1'], { env: env() });
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ name: 'cli double' });
+    const latest = await runCli(['workflow', 'export', id], { env: env() });
+    expect(JSON.parse(latest.stdout)).toMatchObject({ name: 'cli double v2' });
+    expect((await runCli(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+
     const again = await runCli(['workflow', 'import', out], { env: env() });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).id).not.toBe(id);
@@ -127,7 +137,8 @@ describe('workflow import | export | run (over the REST API)', () => {
     expect(JSON.parse(byFile.stdout)).toMatchObject({ status: 'succeeded', output: { double: { doubled: 4 } } });
     const started = await runCli(['workflow', 'run', id, '--input', '{"n":1}'], { env: env() });
     expect(started.code).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual({ executionId: expect.any(String) });
+    const ref = JSON.parse(started.stdout) as { id: string };
+    expect(ref).toEqual({ id: expect.any(String), executionId: ref.id, status: expect.any(String) });
   });
 
   it('exit 1 for a failed execution, 3 when --wait ends first, 1 for API errors, 77 without a valid key, 69 without a daemon', async () => {
@@ -181,6 +192,15 @@ describe('keys (directly in the database, daemon running)', () => {
     expect(entries.map((e) => [e.actor.startsWith('cli'), e.action])).toEqual([[true, 'keys.create'], [true, 'keys.revoke']]);
     const verify = await runCli(['audit', 'verify'], { env: env() });
     expect(verify.code).toBe(0);
+    const json = await runCli(['audit', 'verify', '--json'], { env: env() });
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout) as { ok: boolean; count: number; head: { seq: number; hash: string } };
+    expect(result).toMatchObject({ ok: true, head: { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    // trusting that head, only what follows it is checked
+    const after = await runCli(['audit', 'verify', '--json', '--after', `${result.head.seq}:${result.head.hash}`], { env: env() });
+    expect(after.code).toBe(0);
+    expect((JSON.parse(after.stdout) as { count: number }).count).toBeLessThan(result.count);
+    expect((await runCli(['audit', 'verify', '--after', 'nonsense'], { env: env() })).code).toBe(2);
   });
 });
 

@@ -165,11 +165,13 @@ export class Api {
     if (res.status < 200 || res.status >= 300) throw new ApiError(`deactivate ${id} expected 2xx`, res);
   }
 
-  /** POST …/executions without waiting: 202 {executionId} */
+  /** POST …/executions without waiting: 202 with the execution reference {id, executionId, status} */
   async startExecution(workflowId: string, input?: unknown): Promise<string> {
-    const res = await this.post<{ executionId: string }>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/executions`, { input });
-    if (res.status !== 202 || typeof res.body?.executionId !== 'string') throw new ApiError(`start execution of ${workflowId} expected 202 {executionId}`, res);
-    return res.body.executionId;
+    const res = await this.post<{ id: string; executionId: string; status: string }>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/executions`, { input });
+    if (res.status !== 202 || typeof res.body?.id !== 'string' || res.body.executionId !== res.body.id || typeof res.body.status !== 'string') {
+      throw new ApiError(`start execution of ${workflowId} expected 202 {id, executionId, status}`, res);
+    }
+    return res.body.id;
   }
 
   /** POST …/executions?wait=ms: 200 with the final execution */

@@ -356,7 +356,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run the latest version: 202 {executionId}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer) */
+        /** Run the latest version: 202 {id, executionId, status}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer) */
         post: operations["ExecutionsController_start"];
         delete?: never;
         options?: never;
@@ -583,12 +583,6 @@ export interface components {
             retryable: boolean;
             retryAfterMs?: number;
         };
-        ExecutionCancellingSchema: {
-            /** Format: uuid */
-            executionId: string;
-            /** @enum {string} */
-            status: "cancelling";
-        };
         ExecutionEventPageSchema: {
             /** @description events in seq order; each carries the fields of its type */
             items: components["schemas"]["ExecutionEventSchema"][];
@@ -619,10 +613,23 @@ export interface components {
             nextCursor?: string;
         };
         ExecutionResumedSchema: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description same as id, kept for clients of the first release
+             */
             executionId: string;
-            /** @example approval */
+            /**
+             * Format: uuid
+             * @description the execution id (GET /api/v1/executions/{id})
+             */
+            id: string;
+            /**
+             * @description the node that was waiting on the token
+             * @example approval
+             */
             nodeId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "waiting" | "cancelling";
         };
         ExecutionSchema: {
             error?: components["schemas"]["ErrorInfoSchema"];
@@ -647,10 +654,18 @@ export interface components {
             workflowId: string;
         };
         ExecutionStartedSchema: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description same as id, kept for clients of the first release
+             */
             executionId: string;
+            /**
+             * Format: uuid
+             * @description the execution id (GET /api/v1/executions/{id})
+             */
+            id: string;
             /** @enum {string} */
-            status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "waiting";
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "waiting" | "cancelling";
         };
         ExecutionSummarySchema: {
             /** @description why it failed */
@@ -839,9 +854,18 @@ export interface components {
             toPort?: string;
         };
         WorkflowNodeSchema: {
+            /**
+             * @deprecated
+             * @description same as onError: "errorPort"
+             */
             continueOnFail?: boolean;
             /** @example start */
             id: string;
+            /**
+             * @description what a final failure does: stop the execution (default), continue with {error} on main, or send {error} out on the error port
+             * @enum {string}
+             */
+            onError?: "stop" | "continue" | "errorPort";
             /** @description validated against the node type's paramsSchema; strings starting with = are JSONata expressions */
             params?: {
                 [key: string]: unknown;
@@ -2140,12 +2164,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description cancellation requested: status cancelling */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExecutionCancellingSchema"];
+                    "application/json": components["schemas"]["ExecutionStartedSchema"];
                 };
             };
             /** @description Bad Request: a parameter or the body is malformed or invalid (details lists each problem with its path) */

@@ -107,11 +107,11 @@ describe('daemon over HTTP (in-memory ports)', () => {
     expect(arr.body.error.code).toBe('INVALID_REQUEST');
   });
 
-  it('answers 202 {executionId} without wait', async () => {
+  it('answers 202 with the execution reference {id, executionId, status} without wait, and cancel answers the same shape', async () => {
     const { body: wf } = await http.post('/api/v1/workflows').send(linear).expect(201);
     const res = await http.post(`/api/v1/workflows/${wf.id}/executions`).send({ input: { n: 1 } }).expect(202);
-    expect(Object.keys(res.body)).toEqual(['executionId']);
-    expect(await t.engine.whenFinished(res.body.executionId, 5000)).toMatchObject({ status: 'succeeded' });
+    expect(res.body).toEqual({ id: expect.any(String), executionId: res.body.id, status: expect.stringMatching(/^(running|queued)$/) });
+    expect(await t.engine.whenFinished(res.body.id, 5000)).toMatchObject({ status: 'succeeded' });
   });
 
   it('cancels a waiting execution and refuses to cancel it twice', async () => {
@@ -120,7 +120,8 @@ describe('daemon over HTTP (in-memory ports)', () => {
       .send({ name: 'slow', nodes: [{ id: 's', type: 'core.trigger.manual' }, { id: 'w', type: 'core.wait', params: { ms: 60000 } }], edges: [{ from: 's', to: 'w' }] })
       .expect(201);
     const { body } = await http.post(`/api/v1/workflows/${wf.id}/executions`).send({}).expect(202);
-    await http.post(`/api/v1/executions/${body.executionId}/cancel`).send({}).expect(202);
+    const cancelled = await http.post(`/api/v1/executions/${body.id}/cancel`).send({}).expect(202);
+    expect(cancelled.body).toEqual({ id: body.id, executionId: body.id, status: 'cancelling' });
     const finished = await t.engine.whenFinished(body.executionId, 5000);
     expect(finished?.status).toBe('cancelled');
     const again = await http.post(`/api/v1/executions/${body.executionId}/cancel`).send({}).expect(409);

@@ -81,7 +81,8 @@ describe('Engine: durability', () => {
   });
 
   it('a durable timer survives a restart and fires once; a waiting execution is not held in memory', async () => {
-    const clock = new ManualClock(Date.now()); // test.wait computes its wake-up from Date.now()
+    // every time source on the timer path is this clock (test.wait asks ctx.now()), so the test owns time
+    const clock = new ManualClock();
     const store = new MemoryExecutionStore();
     const calls = new Map<string, number>();
     const first = harness({ store, calls, clock, options: { wakeUpHorizonMs: 1000 } });
@@ -98,7 +99,8 @@ describe('Engine: durability', () => {
     second.workflows.put('w', 1, wf);
     await second.engine.recover();
     second.engine.startPolling(60_000);
-    await clock.advance(3_600_000);
+    // 1 ms before it is due nothing has fired; the poller's next tick (every 60 s) finds it due
+    await clock.advance(3_600_000 - 1);
     await store.durable();
     expect(calls.get('after')).toBeUndefined();
     await clock.advance(61_000);
@@ -107,6 +109,10 @@ describe('Engine: durability', () => {
     expect(v.status).toBe('succeeded');
     expect(v.output).toEqual({ after: { input: {}, resumed: 'timer', data: null, done: true } });
     expect(calls.get('after')).toBe(1);
+    // the wait node keeps when it started; when it woke up is its own field
+    const w = v.nodeRuns.find((r) => r.nodeId === 'w')!;
+    expect(w.startedAt).toBe(v.startedAt);
+    expect(w.resumedAt).toBeGreaterThanOrEqual(v.startedAt + 3_600_000);
     await second.engine.stop();
   });
 

@@ -171,6 +171,47 @@ describe('Engine: failures, retries and timeouts', () => {
     expect(v.output).toEqual({ handler: { message: 'fatal failure 1', code: 'FATAL', retryable: false, nodeId: 'f', handled: true } });
   });
 
+  it('onError "continue" passes {error} on the main port; the execution succeeds and names the failed node', async () => {
+    const h = harness();
+    const v = await h.run({
+      name: 'continue-main',
+      nodes: [
+        { id: 't', type: 'test.trigger' },
+        { id: 'f', type: 'test.flaky', params: { failTimes: 9, mode: 'fatal' }, onError: 'continue' },
+        { id: 'next', type: 'test.set', params: { fields: { after: true } } },
+      ],
+      edges: [{ from: 't', to: 'f' }, { from: 'f', to: 'next' }],
+    });
+    expect(v.status).toBe('succeeded');
+    expect(h.node(v, 'f').status).toBe('failed');
+    expect(v.failedNodes).toEqual(['f']);
+    expect(v.output).toEqual({ next: { error: { message: 'fatal failure 1', code: 'FATAL', retryable: false, nodeId: 'f' }, after: true } });
+  });
+
+  it('onError "errorPort" equals continueOnFail: true; without an edge on the error port the failure is still reported in failedNodes', async () => {
+    const h = harness();
+    const v = await h.run({
+      name: 'swallowed',
+      nodes: [
+        { id: 't', type: 'test.trigger' },
+        { id: 'f', type: 'test.flaky', params: { failTimes: 9, mode: 'fatal' }, onError: 'errorPort' },
+        { id: 'ok', type: 'test.set' },
+      ],
+      edges: [{ from: 't', to: 'f' }, { from: 'f', to: 'ok' }],
+    });
+    expect(v.status).toBe('succeeded');
+    expect(h.node(v, 'ok').status).toBe('skipped');
+    expect(v.failedNodes).toEqual(['f']);
+  });
+
+  it('onError "stop" (the default) fails the execution', async () => {
+    const h = harness();
+    const v = await h.run(chain(['t', 'test.trigger'], ['f', 'test.flaky', { failTimes: 9, mode: 'fatal' }, { onError: 'stop' }], ['ok', 'test.set']));
+    expect(v.status).toBe('failed');
+    expect(v.failedNodes).toEqual(['f']);
+    expect(h.node(v, 'ok').status).toBe('skipped');
+  });
+
   it('times out a node that runs too long (retryable: the retry policy applies)', async () => {
     const h = harness();
     const v = await h.run(chain(['t', 'test.trigger'], ['slow', 'test.hang', {}, { timeoutMs: 30, retry: { maxAttempts: 2, backoffMs: 1 } }]));
@@ -206,6 +247,20 @@ describe('Engine: failures, retries and timeouts', () => {
       { amount: 21 },
     );
     expect(v.output).toEqual({ b: { amount: 21, doubled: 42, fromTrigger: 21, fromA: 42, exec: v.workflowId } });
+  });
+
+  it('$execution.startedAt is an ISO 8601 string, like every time in the API', async () => {
+    const h = harness();
+    const v = await h.run(chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { at: '=$execution.startedAt' } }]));
+    expect((v.output!.a as { at: string }).at).toBe(new Date(v.startedAt).toISOString());
+  });
+
+  it("an evaluation error in a node's own expression (ctx.evaluate) names its param path", async () => {
+    const h = harness();
+    const v = await h.run(chain(['t', 'test.trigger'], ['x', 'test.set'], ['cond', 'test.if', { condition: 'name + 1' }]), { name: 'text' });
+    expect(v.status).toBe('failed');
+    expect(v.error).toMatchObject({ code: 'EXPRESSION_ERROR', nodeId: 'cond' });
+    expect(v.error!.message).toContain('$.nodes[2].params.condition');
   });
 });
 

@@ -40,7 +40,16 @@ import { type Ids, randomIds } from './ports/ids.port.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome } from './ports/node-transport.port.js';
 import type { CompiledGraph } from './workflow/compiled-graph.js';
 import { validateWorkflow } from './workflow/validate-workflow.js';
-import type { ValidationProblem, WorkflowDefinition } from './workflow/workflow.types.js';
+import type { ValidationProblem, ValidationWarning, WorkflowDefinition } from './workflow/workflow.types.js';
+
+/**
+ * Where a node's own expression (core.transform's `expression`, core.if's `condition`) sits in the
+ * workflow, so an evaluation error names the param path as `=expressions` in params do.
+ */
+function paramPathOf(params: Record<string, unknown> | undefined, expression: string, base: string): string {
+  if (params) for (const key in params) if (params[key] === expression) return `${base}.${key}`;
+  return base;
+}
 
 const silentLogger: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -119,12 +128,15 @@ export class Engine {
   private stopping = false;
   private stopPoller?: () => void;
   private readonly stateFor: (plugin: string) => PluginState;
+  private readonly clockNow: () => number;
 
   constructor(readonly deps: EngineDeps) {
     this.catalog = deps.catalog;
     this.store = deps.store;
     this.clock = deps.clock ?? systemClock;
     this.ids = deps.ids ?? randomIds;
+    const clock = this.clock;
+    this.clockNow = () => clock.now();
     this.logger = deps.logger ?? silentLogger;
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
     this.evaluator = new ExpressionEvaluator(this.options.expressionTimeoutMs);
@@ -137,9 +149,10 @@ export class Engine {
 
   // ------------------------------------------------------------------ public API
 
-  /** every problem of a submitted workflow at once; [] when valid */
-  validate(definition: unknown): ValidationProblem[] {
+  /** every problem of a submitted workflow at once; [] when valid (its warnings then go into `warnings`) */
+  validate(definition: unknown, warnings?: ValidationWarning[]): ValidationProblem[] {
     const r = validateWorkflow(definition, this.catalog, this.options);
+    if (r.ok) warnings?.push(...r.graph.warnings);
     return r.ok ? [] : r.problems;
   }
 
@@ -471,7 +484,7 @@ export class Engine {
       graph = await this.graphFor(first.workflowId, first.workflowVersion);
     } catch (err) {
       // the version can no longer run here (e.g. a plugin was removed): fail it visibly instead of retrying forever
-      const state = ExecutionState.fromStarted({ definition: { name: '', nodes: [], edges: [] }, nodes: [], byId: new Map(), order: [], sinks: [], triggers: [] }, first as ExecutionStartedEvent);
+      const state = ExecutionState.fromStarted({ definition: { name: '', nodes: [], edges: [] }, nodes: [], byId: new Map(), order: [], sinks: [], triggers: [], warnings: [] }, first as ExecutionStartedEvent);
       for (const e of events.slice(1)) if (e.type === 'execution.finished') return undefined;
       const run = new ExecutionRun(state);
       state.seq = events[events.length - 1].seq;
@@ -597,7 +610,8 @@ export class Engine {
           return s.triggerNodeId !== undefined && s.triggerNodeId in s.nodePayloads ? s.nodePayloads[s.triggerNodeId] : s.input;
         },
         nodes: s.nodePayloads,
-        execution: { id: s.id, workflowId: s.workflowId, workflowVersion: s.workflowVersion, startedAt: s.startedAt, input: s.input },
+        // ISO 8601, like every time the API shows
+        execution: { id: s.id, workflowId: s.workflowId, workflowVersion: s.workflowVersion, startedAt: new Date(s.startedAt).toISOString(), input: s.input },
       };
     }
     return run.bindings;
@@ -611,15 +625,17 @@ export class Engine {
     run.attempts.set(index, controller);
     run.running++;
     this.globalRunning++;
-    const startedAt = this.clock.now();
+    const attemptStartedAt = this.clock.now();
     const resume = n.resume;
+    // a node resumed after a wait keeps when it started; the resume time is its own field (resumedAt)
+    const startedAt = resume && n.startedAt !== undefined ? n.startedAt : attemptStartedAt;
     let cancelTimeout: (() => void) | undefined;
     let outcome: NodeJobOutcome | undefined;
     let failure: unknown;
     try {
       if (!g.pure) {
         // the started event is durable before the side effect, so a crash re-runs it with the same key
-        this.emit(run, new NodeStartedEvent(state.id, this.nextSeq(run), startedAt, g.id, attempt));
+        this.emit(run, new NodeStartedEvent(state.id, this.nextSeq(run), attemptStartedAt, g.id, attempt));
         await this.durableBarrier(controller.signal);
       } else {
         n.status = 'running';
@@ -647,7 +663,7 @@ export class Engine {
         input,
         ...(resume ? { resume } : {}),
         ...(sources.length ? { sources } : {}),
-        ...(g.timeoutMs ? { deadline: startedAt + g.timeoutMs } : {}),
+        ...(g.timeoutMs ? { deadline: attemptStartedAt + g.timeoutMs } : {}),
       };
       const env: NodeJobEnvironment = {
         signal: controller.signal,
@@ -656,8 +672,9 @@ export class Engine {
         credentials: this.deps.credentials ?? { get: async (ref: string) => { throw new NodeError(`credential "${ref}" not found`, 'CREDENTIAL_NOT_FOUND'); } },
         state: this.stateFor,
         ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
-        evaluate: (expression, data) => this.evaluator.evaluate(expression, data, this.bindings(run)),
+        evaluate: (expression, data) => this.evaluator.evaluate(expression, data, this.bindings(run), paramPathOf(g.spec.params, expression, `$.nodes[${index}].params`)),
         progress: () => undefined,
+        now: this.clockNow,
       };
       const running = this.deps.transport.run(job, env);
       if (g.timeoutMs) {
@@ -741,8 +758,9 @@ export class Engine {
       this.arm(run, index, retryAt, 'retry');
       return;
     }
-    if (g.continueOnFail) {
-      this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt, undefined, true));
+    if (g.onError !== 'stop') {
+      // the failure stays visible: the node run is failed and the execution lists it in failedNodes
+      this.emit(run, new NodeFailedEvent(run.state.id, this.nextSeq(run), now, g.id, attempt, info, startedAt, undefined, true, g.onError === 'continue' ? 'main' : 'error'));
       this.completed(run, index);
       return;
     }

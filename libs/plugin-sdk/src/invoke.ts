@@ -28,6 +28,8 @@ export interface NodeHost {
   metrics?: PluginMetrics;
   evaluate(expression: string, input: unknown): Promise<unknown>;
   progress(data: unknown): void;
+  /** the host's clock (the engine's Clock port in the daemon); Date.now when absent */
+  now?(): number;
 }
 
 export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
@@ -55,6 +57,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     sources: inv.sources,
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
     progress: host.progress,
+    now: host.now ?? Date.now,
     suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
   };
   const result = await def.execute(ctx, inv.input);

@@ -75,6 +75,11 @@ export interface NodeContext<P = Record<string, unknown>> {
    * input is an object keyed by these ids (ARCHITECTURE §4).
    */
   readonly sources?: readonly string[];
+  /**
+   * The current time (epoch ms) from the host's clock. Use it instead of Date.now() for anything the
+   * engine schedules (wake-up times, signature timestamps): tests drive it with a manual clock.
+   */
+  now(): number;
   /** evaluates a JSONata expression with the same bindings as params ($trigger, $nodes, $execution) */
   evaluate(expression: string, input?: unknown): Promise<unknown>;
   /** live progress for watchers; not persisted */

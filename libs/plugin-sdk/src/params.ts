@@ -73,13 +73,25 @@ function pathJoin(base: string, key: string): string {
   return /^\d+$/.test(key) ? `${base}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
 }
 
+/**
+ * Constraints that say what type a value must have. When one of them fails, the range and format
+ * messages of the same property say nothing useful ("soon" is neither < 0 nor > max), so only the type
+ * message is kept.
+ */
+const TYPE_CONSTRAINTS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isDate', 'isEnum', 'isIn']);
+
+function messagesOf(constraints: Record<string, string>): string[] {
+  const typeMessages = Object.keys(constraints).filter((k) => TYPE_CONSTRAINTS.has(k)).map((k) => constraints[k]!);
+  return typeMessages.length ? typeMessages : Object.values(constraints);
+}
+
 function flatten(errors: ValidationError[], base: string, out: ParamProblem[], raw: unknown): void {
   for (const e of errors) {
     const path = pathJoin(base, e.property);
     const value = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[e.property] : undefined;
     if (e.constraints) {
       // a value given as `=expression` is checked after evaluation, not now (unless it must be static)
-      const messages = isExpression(value) ? (e.constraints[STATIC] ? [e.constraints[STATIC]] : []) : Object.values(e.constraints);
+      const messages = isExpression(value) ? (e.constraints[STATIC] ? [e.constraints[STATIC]] : []) : messagesOf(e.constraints);
       if (messages.length) out.push({ path, message: messages.join('; ') });
     }
     if (e.children?.length) flatten(e.children, path, out, value);

@@ -1,10 +1,14 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, SetMetadata } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { actorOf } from '../auth/principal.js';
 import { AuditService } from './audit.service.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const CHANGES_NOTHING = 'anchorflow:changes-nothing';
+
+/** A POST that only computes an answer (layout, verification): not a state change, not audited. */
+export const ChangesNothing = (): MethodDecorator => SetMetadata(CHANGES_NOTHING, true);
 const API_PREFIX = '/api/v1/';
 
 /** `WorkflowsController` → `workflows`. */
@@ -48,6 +52,7 @@ export class AuditHttpInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     if (!STATE_CHANGING.has(req.method) || !(req.originalUrl ?? req.url).startsWith(API_PREFIX)) return next.handle();
+    if (Reflect.getMetadata(CHANGES_NOTHING, context.getHandler()) === true) return next.handle();
     const res = http.getResponse<Response>();
     const action = `${resourceOf(context.getClass().name)}.${context.getHandler().name}`;
     // the body a handler returns or sends through @Res(): only its ids are kept

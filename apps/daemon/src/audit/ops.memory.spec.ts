@@ -51,6 +51,8 @@ describe('operations over HTTP (in-memory ports)', () => {
     const run = await http.post(`/api/v1/workflows/${wf}/executions?wait=5000`).send({ input: { n: 2, password: 'p4ssw0rd-in-input' } }).expect(200);
     const exec = run.body.id as string;
     await http.get(`/api/v1/workflows/${wf}`).expect(200);
+    // a POST that only computes (layout) changes nothing: not audited
+    await http.post('/api/v1/workflows/layout').send({ nodes: flow.nodes, edges: flow.edges }).expect(200);
 
     const entries = await allEntries();
     expect(await verifyChain(entries)).toMatchObject({ ok: true, count: entries.length });

@@ -10,7 +10,8 @@ export const processIo: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   env: process.env,
-  cwd: process.cwd(),
+  // npm run scripts start in the package root; INIT_CWD is where the user typed the command
+  cwd: process.env.INIT_CWD ?? process.cwd(),
 };
 
 export function printJson(io: CliIo, value: unknown): void {

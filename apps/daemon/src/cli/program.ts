@@ -19,6 +19,8 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
   const program = new Command('anchorflow')
     .description('Anchorflow: durable workflow-engine daemon and its operations tools')
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    // program options only before the command: `workflow export <id> --version 2` is the export's option
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride()

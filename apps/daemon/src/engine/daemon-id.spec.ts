@@ -1,10 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { DAEMON_ID_FILE, derivedDaemonId, resolveDaemonId } from './daemon-id.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'af-daemon-id-'));
+const made: string[] = [];
+const fresh = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'af-daemon-id-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) {
+    chmodSync(dir, 0o700); // the read-only one too
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('resolveDaemonId', () => {
   it('uses the configured id as is', () => {

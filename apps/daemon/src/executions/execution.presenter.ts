@@ -9,6 +9,21 @@ function compact<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
+/**
+ * How every answer that refers to an execution without embedding it names it: `id`, as in the execution
+ * itself (GET /executions/:id). `executionId` carries the same value for clients of the first release.
+ */
+export interface ExecutionRefDto {
+  id: string;
+  /** same as id (kept for compatibility) */
+  executionId: string;
+  status: ExecutionView['status'] | 'cancelling';
+}
+
+export function executionRef(id: string, status: ExecutionRefDto['status']): ExecutionRefDto {
+  return { id, executionId: id, status };
+}
+
 export interface NodeRunDto {
   nodeId: string;
   status: NodeRunView['status'];
@@ -18,6 +33,8 @@ export interface NodeRunDto {
   error?: ErrorInfo;
   startedAt?: string;
   finishedAt?: string;
+  /** when the last wait of this run ended (startedAt stays when it first started) */
+  resumedAt?: string;
   retryAt?: string;
   waitUntil?: string;
   /** while waiting for a signal: POST /api/v1/resume/:token resumes it */
@@ -35,6 +52,8 @@ export interface ExecutionDto {
   triggerNodeId?: string;
   startedAt: string;
   finishedAt?: string;
+  /** nodes that failed although the execution went on (onError continue / errorPort) or stopped it */
+  failedNodes?: string[];
   nodeRuns: NodeRunDto[];
 }
 
@@ -51,6 +70,7 @@ export function toNodeRunDto(run: NodeRunView): NodeRunDto {
     error: run.error,
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
+    resumedAt: iso(run.resumedAt),
     retryAt: iso(run.retryAt),
     waitUntil: iso(run.waitUntil),
     resumeToken: run.status === 'waiting' ? run.resumeToken : undefined,
@@ -70,6 +90,7 @@ export function toExecutionDto(view: ExecutionView): ExecutionDto {
     triggerNodeId: view.triggerNodeId,
     startedAt: iso(view.startedAt)!,
     finishedAt: iso(view.finishedAt),
+    failedNodes: view.failedNodes,
     nodeRuns: view.nodeRuns.map(toNodeRunDto),
   });
 }
@@ -84,6 +105,7 @@ export function toExecutionSummaryDto(s: ExecutionSummary): ExecutionSummaryDto 
     triggerNodeId: s.triggerNodeId,
     startedAt: iso(s.startedAt)!,
     finishedAt: iso(s.finishedAt),
+    failedNodes: s.failedNodes,
   });
 }
 

@@ -11,6 +11,7 @@ import { ResumeExecutionCommand } from './commands/resume-execution/resume-execu
 import { StartExecutionCommand } from './commands/start-execution/start-execution.command.js';
 import {
   CancelExecutionDto,
+  ExecutionResumedSchema,
   ExecutionSchema,
   ExecutionStartedSchema,
   ListEventsQueryDto,
@@ -19,12 +20,12 @@ import {
   StartExecutionDto,
   StartExecutionQueryDto,
 } from './dto/execution.dto.js';
-import type { ExecutionDto, ExecutionSummaryDto } from './execution.presenter.js';
+import { type ExecutionDto, type ExecutionRefDto, type ExecutionSummaryDto, executionRef } from './execution.presenter.js';
 import { GetExecutionQuery } from './queries/get-execution/get-execution.query.js';
 import { type ExecutionEventsPage, ListExecutionEventsQuery } from './queries/list-execution-events/list-execution-events.query.js';
 import { ListExecutionsQuery } from './queries/list-executions/list-executions.query.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
-import { ExecutionCancellingSchema, ExecutionEventPageSchema, ExecutionPageSchema, ExecutionResumedSchema } from '../openapi/response-schemas.js';
+import { ExecutionEventPageSchema, ExecutionPageSchema } from '../openapi/response-schemas.js';
 
 @ApiTags('executions')
 @Controller()
@@ -36,7 +37,7 @@ export class ExecutionsController {
 
   @Post('workflows/:id/executions')
   @RequirePermission('executions:run')
-  @ApiOperation({ summary: 'Run the latest version: 202 {executionId}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
+  @ApiOperation({ summary: 'Run the latest version: 202 {id, executionId, status}; with ?wait=ms, 200 with the finished execution (or 202 if it takes longer)' })
   @ApiAcceptedResponse({ type: ExecutionStartedSchema })
   @ApiOkResponse({ type: ExecutionSchema })
   async start(
@@ -49,7 +50,7 @@ export class ExecutionsController {
     if (result.finished) {
       res.status(200).json(result.execution);
     } else {
-      res.status(202).json(q.wait ? { executionId: result.executionId, status: result.status } : { executionId: result.executionId });
+      res.status(202).json(executionRef(result.executionId, result.status));
     }
   }
 
@@ -67,8 +68,9 @@ export class ExecutionsController {
   @ApiOperation({ summary: 'Resume the node waiting on this token with {data} (the token is in the waiting node run: resumeToken)' })
   @ApiAcceptedResponse({ type: ExecutionResumedSchema })
   @ApiBody({ type: ResumeExecutionDto, required: false, examples: { approve: { value: { data: { approved: true, by: 'alice' } } } } })
-  resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<{ executionId: string; nodeId: string }> {
-    return this.commands.execute(new ResumeExecutionCommand(token, body?.data));
+  async resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
+    const { executionId, nodeId } = await this.commands.execute(new ResumeExecutionCommand(token, body?.data));
+    return { ...executionRef(executionId, 'running'), nodeId };
   }
 
   @Get('executions/:id')
@@ -91,11 +93,11 @@ export class ExecutionsController {
   @RequirePermission('executions:cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
-  @ApiAcceptedResponse({ type: ExecutionCancellingSchema })
+  @ApiAcceptedResponse({ type: ExecutionStartedSchema, description: 'cancellation requested: status cancelling' })
   @ApiBody({ type: CancelExecutionDto, required: false, description: 'optional: why (kept in the execution\'s error)' })
   @ApiErrors({ 409: 'the execution already finished (code EXECUTION_FINISHED)' })
-  async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<{ executionId: string; status: 'cancelling' }> {
+  async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<ExecutionRefDto> {
     await this.commands.execute(new CancelExecutionCommand(id, body?.reason));
-    return { executionId: id, status: 'cancelling' };
+    return executionRef(id, 'cancelling');
   }
 }

@@ -75,16 +75,6 @@ export class ExecutionEventPageSchema {
   @ApiPropertyOptional({ description: 'pass as ?afterSeq to read on; absent when this page was not full' }) nextAfterSeq?: number;
 }
 
-export class ExecutionCancellingSchema {
-  @ApiProperty({ format: 'uuid' }) executionId!: string;
-  @ApiProperty({ enum: ['cancelling'] }) status!: string;
-}
-
-export class ExecutionResumedSchema {
-  @ApiProperty({ format: 'uuid' }) executionId!: string;
-  @ApiProperty({ example: 'approval' }) nodeId!: string;
-}
-
 export class NodeTypeSchema {
   @ApiProperty({ example: 'core.http.request' }) type!: string;
   @ApiProperty({ example: 1 }) version!: number;

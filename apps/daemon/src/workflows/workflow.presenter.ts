@@ -1,7 +1,10 @@
-import type { StoredWorkflow, WorkflowDefinition, WorkflowSummary } from '@anchorflow/engine';
+import type { StoredWorkflow, ValidationWarning, WorkflowDefinition, WorkflowSummary } from '@anchorflow/engine';
 
-/** A workflow as the API shows it: the definition's fields at the top level, beside id/version/active. */
-export type WorkflowDto = { id: string; version: number; active: boolean; createdAt: string; updatedAt: string } & WorkflowDefinition;
+/**
+ * A workflow as the API shows it: the definition's fields at the top level, beside id/version/active.
+ * Create and update answers add `warnings` (valid but probably not meant) when there are any.
+ */
+export type WorkflowDto = { id: string; version: number; active: boolean; createdAt: string; updatedAt: string; warnings?: ValidationWarning[] } & WorkflowDefinition;
 
 export function toWorkflowDto(w: StoredWorkflow): WorkflowDto {
   return { id: w.id, version: w.version, active: w.active, ...w.definition, createdAt: w.createdAt, updatedAt: w.updatedAt };
@@ -12,7 +15,7 @@ export function toWorkflowSummaryDto(w: WorkflowSummary): WorkflowSummary {
 }
 
 /** Fields the server manages; a body copied from a GET may carry them, they are not part of the graph. */
-const SERVER_FIELDS = ['id', 'version', 'active', 'createdAt', 'updatedAt'] as const;
+const SERVER_FIELDS = ['id', 'version', 'active', 'createdAt', 'updatedAt', 'warnings'] as const;
 
 /** The submitted body without server-managed fields; everything else goes to validation as it is. */
 export function definitionFromBody(body: unknown): unknown {

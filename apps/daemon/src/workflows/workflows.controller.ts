@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Page, WorkflowSummary } from '@anchorflow/engine';
+import { ChangesNothing } from '../audit/audit-http.interceptor.js';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { DEFAULT_PAGE_SIZE } from '../common/query-params.js';
 import { ParseIdPipe } from '../common/validation.js';
@@ -61,6 +62,7 @@ export class WorkflowsController {
   // before :id so that "layout" is not taken for an id
   @Post('layout')
   @RequirePermission('workflows:read')
+  @ChangesNothing()
   @HttpCode(200)
   @ApiOperation({ summary: 'Lay out a graph left to right: the same graph with node positions' })
   @ApiBody({ type: LayoutSchema })

@@ -55,8 +55,10 @@ export class NodeFailedEvent extends BaseExecutionEvent {
     readonly startedAt: number,
     /** set when another attempt is scheduled (epoch ms) */
     readonly retryAt?: number,
-    /** the error went out on the `error` port (continueOnFail) */
+    /** the execution goes on past the failure (onError continue / errorPort) */
     readonly continued?: boolean,
+    /** the port `{error}` went out on when continued: `error` (errorPort; also when absent) or `main` (continue) */
+    readonly continuedOn?: 'main' | 'error',
   ) { super(executionId, seq, at); }
 }
 

@@ -16,6 +16,8 @@ export interface NodeRunState {
   /** set by node.resumed until the node runs again */
   resume?: ResumeInfo;
   suspendedAt?: number;
+  /** when the last wait ended (the node run keeps its first startedAt) */
+  resumedAt?: number;
 }
 
 const TERMINAL: Record<NodeRunStatus, boolean> = {
@@ -95,7 +97,9 @@ export class ExecutionState {
         this.setTerminal(n, () => {
           n.status = 'running';
           n.attempt = e.attempt;
-          n.startedAt = e.at;
+          // a resumed node keeps when it first started
+          if (!n.resume || n.startedAt === undefined) n.startedAt = e.at;
+          if (!n.resume) n.resumedAt = undefined;
           n.finishedAt = n.error = n.retryAt = undefined;
         });
         return;
@@ -127,7 +131,11 @@ export class ExecutionState {
           } else {
             n.status = 'failed';
             n.retryAt = undefined;
-            if (e.continued) n.output = { error: { ...e.error, nodeId: e.nodeId } };
+            if (e.continued) {
+              const error = { ...e.error, nodeId: e.nodeId };
+              // errorPort: the error itself on port `error`; continue: {error} on the main port
+              n.output = e.continuedOn === 'main' ? { main: { error } } : { error };
+            }
           }
         });
         if (e.continued) this.nodePayloads[e.nodeId] = payloadOf(this.node(e.nodeId).output);
@@ -160,6 +168,7 @@ export class ExecutionState {
         const n = this.node(e.nodeId);
         n.status = 'pending';
         n.resume = { reason: e.reason, ...(e.data !== undefined ? { data: e.data } : {}), suspendedAt: n.suspendedAt ?? e.at };
+        n.resumedAt = e.at;
         n.waitUntil = n.resumeToken = undefined;
         return;
       }
@@ -184,6 +193,7 @@ export class ExecutionState {
   /** The projection the API and the store see. */
   view(): ExecutionView {
     let wakeAt: number | undefined;
+    let failedNodes: string[] | undefined;
     const nodeRuns: NodeRunView[] = new Array(this.nodes.length);
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i];
@@ -192,6 +202,8 @@ export class ExecutionState {
       if (n.error !== undefined) v.error = n.error;
       if (n.startedAt !== undefined) v.startedAt = n.startedAt;
       if (n.finishedAt !== undefined) v.finishedAt = n.finishedAt;
+      if (n.resumedAt !== undefined) v.resumedAt = n.resumedAt;
+      if (n.status === 'failed') (failedNodes ??= []).push(v.nodeId);
       if (n.retryAt !== undefined) {
         v.retryAt = n.retryAt;
         if (wakeAt === undefined || n.retryAt < wakeAt) wakeAt = n.retryAt;
@@ -218,6 +230,7 @@ export class ExecutionState {
     if (this.triggerNodeId !== undefined) view.triggerNodeId = this.triggerNodeId;
     if (this.dedupeKey !== undefined) view.dedupeKey = this.dedupeKey;
     if (this.finishedAt !== undefined) view.finishedAt = this.finishedAt;
+    if (failedNodes) view.failedNodes = failedNodes;
     if (!this.finished && wakeAt !== undefined) view.wakeAt = wakeAt;
     return view;
   }

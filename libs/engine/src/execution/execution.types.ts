@@ -13,8 +13,11 @@ export interface NodeRunView {
   input?: unknown;
   output?: NodeOutputs;
   error?: ErrorInfo;
+  /** when the run started (a run resumed after a wait keeps its first start) */
   startedAt?: number;
   finishedAt?: number;
+  /** when the last wait of this run ended */
+  resumedAt?: number;
   /** next attempt time while a retry is scheduled */
   retryAt?: number;
   /** wake-up time / resume token while waiting */
@@ -35,6 +38,11 @@ export interface ExecutionView {
   dedupeKey?: string;
   startedAt: number;
   finishedAt?: number;
+  /**
+   * nodes whose last attempt failed. With onError continue/errorPort an execution can succeed with
+   * failed nodes: this says so without reading every node run.
+   */
+  failedNodes?: string[];
   /** last event seq applied */
   seq: number;
   /** earliest time something must happen without outside input (retry or timer), for the wake-up poller */

@@ -4,7 +4,8 @@ import { NodeError, isExpression } from '@anchorflow/plugin-sdk';
 export interface ExpressionBindings {
   trigger: unknown;
   nodes: Record<string, unknown>;
-  execution: { id: string; workflowId: string; workflowVersion: number; startedAt: number; input: unknown };
+  /** startedAt is ISO 8601, as everywhere in the API */
+  execution: { id: string; workflowId: string; workflowVersion: number; startedAt: string; input: unknown };
 }
 
 /**

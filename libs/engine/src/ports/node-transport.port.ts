@@ -28,6 +28,8 @@ export interface NodeJobEnvironment {
   metrics?: (plugin: string) => PluginMetrics;
   evaluate(expression: string, input: unknown): Promise<unknown>;
   progress(data: unknown): void;
+  /** the engine's clock: nodes compute wake-up times from it, never from Date.now() */
+  now(): number;
 }
 
 export type NodeJobOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };

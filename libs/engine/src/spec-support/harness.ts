@@ -103,7 +103,7 @@ export function testCatalog(calls: Map<string, number>, log: string[] = []) {
       execute: (ctx, input) => {
         count(ctx.nodeId);
         if (ctx.resume) return { main: { input, resumed: ctx.resume.reason, data: ctx.resume.data ?? null } };
-        return ctx.suspend({ ...(ctx.params.ms !== undefined ? { until: Date.now() + ctx.params.ms } : {}), ...(ctx.params.token ? { token: ctx.params.token } : {}) });
+        return ctx.suspend({ ...(ctx.params.ms !== undefined ? { until: ctx.now() + ctx.params.ms } : {}), ...(ctx.params.token ? { token: ctx.params.token } : {}) });
       },
     }),
     'test',

@@ -1,5 +1,5 @@
 import type { NodeDefinition, RetryPolicy } from '@anchorflow/plugin-sdk';
-import type { WorkflowDefinition, WorkflowNode } from './workflow.types.js';
+import type { OnError, ValidationWarning, WorkflowDefinition, WorkflowNode } from './workflow.types.js';
 
 export interface CompiledEdge {
   from: number;
@@ -19,7 +19,8 @@ export interface CompiledNode {
   dynamicParams: boolean;
   retry: RetryPolicy;
   timeoutMs?: number;
-  continueOnFail: boolean;
+  /** what a final failure does (continueOnFail: true is compiled to errorPort) */
+  onError: OnError;
   pure: boolean;
   trigger: boolean;
   incoming: CompiledEdge[];
@@ -39,4 +40,6 @@ export interface CompiledGraph {
   order: number[];
   sinks: number[];
   triggers: number[];
+  /** valid but probably not meant (e.g. an error port nobody listens to) */
+  warnings: ValidationWarning[];
 }

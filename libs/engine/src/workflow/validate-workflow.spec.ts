@@ -78,6 +78,38 @@ describe('validateWorkflow', () => {
     expect(problems({ name: 'big', nodes, edges: [] })).toEqual([expect.objectContaining({ code: 'TOO_LARGE', path: '$.nodes' })]);
   });
 
+  it('reports a bad port on an edge together with the invalid params of its node (every problem at once)', () => {
+    const wf = { name: 'both', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 'many' } }, { id: 'h', type: 'test.set' }], edges: [{ from: 't', to: 'f' }, { from: 'f', fromPort: 'bogus', to: 'h' }] };
+    expect(problems(wf)).toEqual([
+      expect.objectContaining({ code: 'INVALID_PARAMS', path: '$.nodes[1].params.failTimes', nodeId: 'f' }),
+      expect.objectContaining({ code: 'UNKNOWN_PORT', path: '$.edges[1].fromPort', nodeId: 'f' }),
+    ]);
+  });
+
+  it('a value of the wrong type gets the type message only, not the range messages too', () => {
+    const wf = { name: 'type', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 'soon' } }], edges: [{ from: 't', to: 'f' }] };
+    expect(problems(wf)).toEqual([expect.objectContaining({ path: '$.nodes[1].params.failTimes', message: 'failTimes must be an integer number' })]);
+    const negative = { ...wf, nodes: [wf.nodes[0], { id: 'f', type: 'test.flaky', params: { failTimes: -1 } }] };
+    expect(problems(negative)).toEqual([expect.objectContaining({ message: 'failTimes must not be less than 0' })]);
+  });
+
+  it('onError takes stop | continue | errorPort; continueOnFail: true is errorPort and may not contradict it', () => {
+    const wf = (extra: Record<string, unknown>) => ({ name: 'e', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 1 }, ...extra }], edges: [{ from: 't', to: 'f' }] });
+    expect(problems(wf({ onError: 'ignore' }))).toEqual([expect.objectContaining({ code: 'INVALID_SHAPE', path: '$.nodes[1].onError' })]);
+    expect(problems(wf({ onError: 'stop', continueOnFail: true }))).toEqual([expect.objectContaining({ code: 'INVALID_SHAPE', path: '$.nodes[1].continueOnFail' })]);
+    for (const onError of ['stop', 'continue', 'errorPort']) expect(validate(wf({ onError })).ok).toBe(true);
+    const compiled = validate(wf({ continueOnFail: true }));
+    expect(compiled.ok && compiled.graph.nodes[1].onError).toBe('errorPort');
+  });
+
+  it('warns (without refusing) when a node sends failures to an error port nobody listens to', () => {
+    const r = validate({ name: 'w', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 1 }, onError: 'errorPort' }], edges: [{ from: 't', to: 'f' }] });
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.graph.warnings).toEqual([expect.objectContaining({ code: 'UNUSED_ERROR_PORT', nodeId: 'f', path: '$.nodes[1].onError' })]);
+    const listened = validate({ name: 'w', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 1 }, onError: 'errorPort' }, { id: 'h', type: 'test.set' }], edges: [{ from: 't', to: 'f' }, { from: 'f', fromPort: 'error', to: 'h' }] });
+    expect(listened.ok && listened.graph.warnings).toEqual([]);
+  });
+
   it('the error port exists only with continueOnFail', () => {
     const base = { name: 'e', nodes: [{ id: 't', type: 'test.trigger' }, { id: 'f', type: 'test.flaky', params: { failTimes: 1 } }, { id: 'h', type: 'test.set' }], edges: [{ from: 't', to: 'f' }, { from: 'f', fromPort: 'error', to: 'h' }] };
     expect(problems(base)).toEqual([expect.objectContaining({ code: 'UNKNOWN_PORT', path: '$.edges[1].fromPort', nodeId: 'f' })]);

@@ -9,7 +9,7 @@ import {
 } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog } from '../catalog.js';
 import type { CompiledEdge, CompiledGraph, CompiledNode } from './compiled-graph.js';
-import type { ValidationProblem, WorkflowDefinition, WorkflowEdge, WorkflowNode } from './workflow.types.js';
+import { type OnError, ON_ERROR_VALUES, type ValidationProblem, type ValidationWarning, type WorkflowDefinition, type WorkflowEdge, type WorkflowNode } from './workflow.types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000 };
 const ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
@@ -51,7 +51,7 @@ function expressionsIn(value: unknown, base: string): Array<[string, string]> {
   return found;
 }
 
-const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'retry', 'timeoutMs', 'continueOnFail', 'notes']);
+const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'retry', 'timeoutMs', 'onError', 'continueOnFail', 'notes']);
 const RETRY_KEYS = new Set(['maxAttempts', 'backoffMs', 'factor', 'maxBackoffMs']);
 const EDGE_KEYS = new Set(['from', 'to', 'fromPort', 'toPort']);
 const WORKFLOW_KEYS = new Set(['name', 'description', 'nodes', 'edges', 'version', 'id', 'active']);
@@ -60,6 +60,10 @@ function checkNodeOptions(n: Record<string, unknown>, base: string, problems: Va
   const shape = (path: string, message: string) => problems.push({ code: 'INVALID_SHAPE', path, message, ...(nodeId ? { nodeId } : {}) });
   if (n.params !== undefined && !isObj(n.params)) shape(`${base}.params`, 'params must be an object');
   if (n.continueOnFail !== undefined && typeof n.continueOnFail !== 'boolean') shape(`${base}.continueOnFail`, 'continueOnFail must be a boolean');
+  if (n.onError !== undefined && !ON_ERROR_VALUES.includes(n.onError as OnError)) shape(`${base}.onError`, `onError must be one of ${ON_ERROR_VALUES.join(', ')}`);
+  else if (n.onError !== undefined && n.onError !== 'errorPort' && n.continueOnFail === true) {
+    shape(`${base}.continueOnFail`, `continueOnFail: true means onError: "errorPort", which contradicts onError: "${n.onError}"; keep only onError`);
+  }
   if (n.timeoutMs !== undefined && !(isPosInt(n.timeoutMs, 86_400_000) && (n.timeoutMs as number) > 0)) shape(`${base}.timeoutMs`, 'timeoutMs must be an integer between 1 and 86400000');
   if (n.position !== undefined && !(isObj(n.position) && Number.isFinite(n.position.x) && Number.isFinite(n.position.y))) shape(`${base}.position`, 'position must be {x: number, y: number}');
   if (n.notes !== undefined && (typeof n.notes !== 'string' || n.notes.length > 10_000)) shape(`${base}.notes`, 'notes must be a string of at most 10000 characters');
@@ -75,6 +79,12 @@ function checkNodeOptions(n: Record<string, unknown>, base: string, problems: Va
     }
   }
   for (const k in n) if (!NODE_KEYS.has(k)) shape(`${base}.${k}`, `unknown node property "${k}"`);
+}
+
+/** `onError`, or the first release's `continueOnFail: true` (= errorPort); `stop` by default */
+function onErrorOf(raw: Record<string, unknown>): OnError {
+  if (ON_ERROR_VALUES.includes(raw.onError as OnError)) return raw.onError as OnError;
+  return raw.continueOnFail === true ? 'errorPort' : 'stop';
 }
 
 /** Tarjan's strongly connected components over the nodes that Kahn could not order: each is a cycle. */
@@ -194,7 +204,7 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
       dynamicParams,
       retry,
       timeoutMs: typeof raw.timeoutMs === 'number' ? raw.timeoutMs : def.timeoutMs,
-      continueOnFail: raw.continueOnFail === true,
+      onError: onErrorOf(raw),
       pure: def.pure === true,
       trigger: isTriggerNode(def) || def.category === 'trigger',
       incoming: [],
@@ -202,8 +212,9 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
       predecessors: [],
       successors: [],
     };
-    let ports: string[] | undefined;
-    if (paramProblems.length === 0) {
+    // static ports are known whatever the params say: an edge from a bad port is reported with them
+    let ports: string[] | undefined = Array.isArray(def.outputs) ? def.outputs : undefined;
+    if (!ports && paramProblems.length === 0) {
       try {
         ports = outputPortsOf(def, value);
       } catch {
@@ -256,9 +267,9 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     if (duplicate) return void problems.push({ code: 'DUPLICATE_EDGE', path: base, message: `edge ${e.from}.${fromPort} → ${e.to}.${toPort} appears twice` });
     const outPorts = portsOf.get(from);
     if (fromPort === 'error') {
-      if (!from.continueOnFail) problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" has an "error" port only with continueOnFail: true` });
+      if (from.onError !== 'errorPort') problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" has an "error" port only with onError: "errorPort"` });
     } else if (outPorts && !outPorts.includes(fromPort)) {
-      problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" (${from.def.type}) has no output port "${fromPort}"; ports: ${[...outPorts, ...(from.continueOnFail ? ['error'] : [])].join(', ') || 'none'}` });
+      problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" (${from.def.type}) has no output port "${fromPort}"; ports: ${[...outPorts, ...(from.onError === 'errorPort' ? ['error'] : [])].join(', ') || 'none'}` });
     }
     if (!to.def.inputs.includes(toPort)) {
       problems.push({ code: 'UNKNOWN_PORT', path: `${base}.toPort`, nodeId: to.id, message: to.def.inputs.length ? `node "${to.id}" (${to.def.type}) has no input port "${toPort}"; ports: ${to.def.inputs.join(', ')}` : `node "${to.id}" (${to.def.type}) is a trigger and takes no input` });
@@ -297,6 +308,16 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     problems.push({ code: 'NO_START_NODE', path: '$.nodes', message: 'a workflow needs at least one trigger or start node (a node without incoming edges)' });
   }
   if (problems.length) return { ok: false, problems };
+  const warnings: ValidationWarning[] = [];
+  for (const node of nodes) {
+    if (node.onError === 'errorPort' && !node.outgoing.some((e) => e.fromPort === 'error')) {
+      const i = rawNodes.indexOf(node.spec);
+      warnings.push({
+        code: 'UNUSED_ERROR_PORT', nodeId: node.id, path: `$.nodes[${i}].onError`,
+        message: `node "${node.id}" sends its failures out on the "error" port, but no edge leaves that port: a failure will go unnoticed (the execution still lists it in failedNodes)`,
+      });
+    }
+  }
   return {
     ok: true,
     graph: {
@@ -306,6 +327,7 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
       order,
       sinks: nodes.filter((x) => x.outgoing.length === 0).map((x) => x.index),
       triggers,
+      warnings,
     },
   };
 }

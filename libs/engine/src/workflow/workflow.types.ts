@@ -8,10 +8,19 @@ export interface WorkflowNode {
   position?: { x: number; y: number };
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
+  /**
+   * What a failure (after the last attempt) does: `stop` fails the execution (default); `continue`
+   * passes `{error}` on the main port; `errorPort` sends `{error}` out on the port `error`.
+   */
+  onError?: OnError;
+  /** the first release's name for `onError: "errorPort"` (still accepted) */
   continueOnFail?: boolean;
   /** free text for humans */
   notes?: string;
 }
+
+export type OnError = 'stop' | 'continue' | 'errorPort';
+export const ON_ERROR_VALUES: readonly OnError[] = ['stop', 'continue', 'errorPort'];
 
 export interface WorkflowEdge {
   from: string;
@@ -27,6 +36,14 @@ export interface WorkflowDefinition {
   description?: string;
   nodes: WorkflowNode[];
   edges: WorkflowEdge[];
+}
+
+/** Something valid but probably not meant (the workflow is saved; the answer lists it). */
+export interface ValidationWarning {
+  code: 'UNUSED_ERROR_PORT';
+  message: string;
+  path: string;
+  nodeId?: string;
 }
 
 /** A problem found by validation: what is wrong and where (JSON path into the submitted workflow). */

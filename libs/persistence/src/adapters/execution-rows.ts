@@ -10,7 +10,8 @@ export { TERMINAL_STATUS_SQL as TERMINAL_STATUSES_SQL } from '../entities/execut
 export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
 export const SUMMARY_COLUMNS = `id, workflow_id, workflow_version, status, error, trigger_node_id, dedupe_key,
-  ${ms('started_at')} AS started_at, ${ms('finished_at')} AS finished_at, seq, ${ms('wake_at')} AS wake_at`;
+  ${ms('started_at')} AS started_at, ${ms('finished_at')} AS finished_at, seq, ${ms('wake_at')} AS wake_at,
+  (SELECT array_agg(r->>'nodeId') FROM jsonb_array_elements(node_runs) r WHERE r->>'status' = 'failed') AS failed_nodes`;
 
 export const VIEW_COLUMNS = `${SUMMARY_COLUMNS}, input, output, node_runs`;
 
@@ -27,6 +28,7 @@ export interface ExecutionRow {
   started_at: number;
   finished_at: number | null;
   seq: number;
+  failed_nodes?: string[] | null;
   wake_at: number | null;
   node_runs?: NodeRunView[];
 }
@@ -45,6 +47,7 @@ export function toSummary(row: ExecutionRow): ExecutionSummary {
   if (row.dedupe_key != null) summary.dedupeKey = row.dedupe_key;
   if (row.finished_at != null) summary.finishedAt = Math.round(row.finished_at);
   if (row.wake_at != null) summary.wakeAt = Math.round(row.wake_at);
+  if (row.failed_nodes?.length) summary.failedNodes = row.failed_nodes;
   return summary;
 }
 

@@ -294,6 +294,7 @@ async function launch(bins: Binaries, pgDir: string, port: number, runAs: RunAs 
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stopOnExit = () => { child.kill('SIGINT'); };
+  let stopping: Promise<void> | undefined;
   const recent: string[] = [];
 
   await new Promise<void>((resolve, reject) => {
@@ -311,7 +312,7 @@ async function launch(bins: Binaries, pgDir: string, port: number, runAs: RunAs 
         clearTimeout(timer);
         resolve();
       }
-    });
+    }, () => stopping !== undefined);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       lines.flush();
@@ -322,7 +323,6 @@ async function launch(bins: Binaries, pgDir: string, port: number, runAs: RunAs 
 
   // best effort for a process that exits without calling stop() (SIGKILL is handled at the next start)
   process.on('exit', stopOnExit);
-  let stopping: Promise<void> | undefined;
   return {
     port,
     pid: child.pid!,
@@ -349,14 +349,21 @@ async function launch(bins: Binaries, pgDir: string, port: number, runAs: RunAs 
 
 const LEVEL = /\b(LOG|WARNING|ERROR|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT):/;
 
-/** Postgres logs to stderr; forward each line at a matching level and hand it to `onLine`. */
-function forwardLines(child: ChildProcess, logger: DatabaseLogger | undefined, onLine: (line: string) => void): { flush(): void } {
+/** What a server we are stopping says to its clients: the shutdown we asked for, not a fault. */
+const SHUTDOWN_NOISE = /terminating connection due to administrator command|the database system is shutting down/;
+
+/**
+ * Postgres logs to stderr; forward each line at a matching level and hand it to `onLine`. While we stop
+ * the server ourselves (`stopping()`), its goodbyes to connected clients are logged at info.
+ */
+function forwardLines(child: ChildProcess, logger: DatabaseLogger | undefined, onLine: (line: string) => void, stopping: () => boolean = () => false): { flush(): void } {
   let buffered = '';
   let level: 'info' | 'warn' | 'error' = 'info';
   const emit = (line: string) => {
     if (!line) return;
     const tag = LEVEL.exec(line)?.[1];
     if (tag === 'LOG') level = 'info';
+    else if (stopping() && SHUTDOWN_NOISE.test(line)) level = 'info';
     else if (tag === 'WARNING' || tag === 'ERROR') level = 'warn';
     else if (tag === 'FATAL' || tag === 'PANIC') level = 'error';
     logger?.[level](`postgres: ${line}`);

@@ -25,6 +25,8 @@ export interface RunNodeOptions {
   /** bindings for expressions */
   trigger?: unknown;
   nodes?: Record<string, unknown>;
+  /** the clock ctx.now() reads (default Date.now) */
+  now?: () => number;
 }
 
 export type RunNodeResult =
@@ -90,6 +92,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
       ...(options.metrics ? { metrics: options.metrics } : {}),
       evaluate,
       progress: (d) => void progress.push(d),
+      now: options.now ?? Date.now,
     },
   );
   if (outcome.kind === 'suspend') return { kind: 'suspend', suspension: { kind: 'suspend', ...(outcome.until !== undefined ? { until: outcome.until } : {}), ...(outcome.token ? { token: outcome.token } : {}) }, progress, logs };

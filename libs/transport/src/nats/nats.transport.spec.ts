@@ -64,8 +64,9 @@ function env(over: Partial<NodeJobEnvironment> & { states?: Map<string, PluginSt
     },
     evaluate: async (expression, input) => ({ expression, input }),
     progress: (d) => void progress.push(d),
+    now: Date.now,
     ...over,
-  };
+  } as NodeJobEnvironment;
   return { env: e, controller, progress, states };
 }
 

@@ -91,7 +91,7 @@ export async function workflowRun(io: CliIo, target: string, options: { input?: 
   printJson(io, body);
   if (status === 202) {
     if (wait === undefined) return EXIT.OK;
-    io.err(`execution ${body.executionId} has not finished after ${wait} ms (status ${body.status ?? 'running'})`);
+    io.err(`execution ${body.id} has not finished after ${wait} ms (status ${body.status ?? 'running'})`);
     return EXIT.NOT_FINISHED;
   }
   if (body.status === 'succeeded') return EXIT.OK;

@@ -56,9 +56,15 @@ export class ResumeExecutionDto {
 }
 
 // ---- OpenAPI descriptions ----
+/** A reference to an execution (202 answers, cancel, resume, webhooks answering immediately). */
 export class ExecutionStartedSchema {
-  @ApiProperty({ format: 'uuid' }) executionId!: string;
-  @ApiPropertyOptional({ enum: EXECUTION_STATUSES }) status?: ExecutionStatus;
+  @ApiProperty({ format: 'uuid', description: 'the execution id (GET /api/v1/executions/{id})' }) id!: string;
+  @ApiProperty({ format: 'uuid', description: 'same as id, kept for clients of the first release' }) executionId!: string;
+  @ApiProperty({ enum: [...EXECUTION_STATUSES, 'cancelling'] }) status!: ExecutionStatus | 'cancelling';
+}
+
+export class ExecutionResumedSchema extends ExecutionStartedSchema {
+  @ApiProperty({ example: 'approval', description: 'the node that was waiting on the token' }) nodeId!: string;
 }
 
 export class NodeRunSchema {

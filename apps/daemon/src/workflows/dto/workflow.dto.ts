@@ -24,7 +24,8 @@ export class WorkflowNodeSchema {
   @ApiPropertyOptional({ type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' } } }) position?: { x: number; y: number };
   @ApiPropertyOptional({ type: 'object', properties: { maxAttempts: { type: 'integer' }, backoffMs: { type: 'integer' }, factor: { type: 'number' }, maxBackoffMs: { type: 'integer' } } }) retry?: object;
   @ApiPropertyOptional() timeoutMs?: number;
-  @ApiPropertyOptional() continueOnFail?: boolean;
+  @ApiPropertyOptional({ enum: ['stop', 'continue', 'errorPort'], description: 'what a final failure does: stop the execution (default), continue with {error} on main, or send {error} out on the error port' }) onError?: 'stop' | 'continue' | 'errorPort';
+  @ApiPropertyOptional({ deprecated: true, description: 'same as onError: "errorPort"' }) continueOnFail?: boolean;
 }
 
 export class WorkflowEdgeSchema {

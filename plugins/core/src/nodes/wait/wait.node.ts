@@ -13,6 +13,6 @@ export const waitNode = defineNode<WaitParams>({
   execute(ctx, input) {
     // resumed by the engine's timer (or an early signal): the wait is over
     if (ctx.resume || ctx.params.ms === 0) return { main: input };
-    return ctx.suspend({ until: Date.now() + ctx.params.ms });
+    return ctx.suspend({ until: ctx.now() + ctx.params.ms });
   },
 });

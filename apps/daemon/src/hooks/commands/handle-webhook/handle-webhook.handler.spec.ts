@@ -27,7 +27,7 @@ const req = (over: Partial<WebhookRequest> = {}): HandleWebhookCommand =>
 describe('HandleWebhookHandler', () => {
   it('respond immediately: starts the workflow from the webhook node with the body and answers 202', async () => {
     const { engine, handler, workflow } = setup({ path: 'orders' });
-    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { id: EXEC_ID, executionId: EXEC_ID, status: 'running' }, executionId: EXEC_ID });
     expect(engine.start).toHaveBeenCalledWith({ workflowId: workflow.id, version: 3, definition: workflow.definition, input: { id: 1 }, triggerNodeId: 'hook' });
     expect(engine.whenFinished).not.toHaveBeenCalled();
   });
@@ -63,7 +63,7 @@ describe('HandleWebhookHandler', () => {
 
   it('lastNode not finished in time: 202 with the id', async () => {
     const { handler } = setup({ path: 'orders', respond: 'lastNode' }, undefined);
-    expect(await handler.execute(req())).toEqual({ status: 202, body: { executionId: EXEC_ID }, executionId: EXEC_ID });
+    expect(await handler.execute(req())).toEqual({ status: 202, body: { id: EXEC_ID, executionId: EXEC_ID, status: 'running' }, executionId: EXEC_ID });
   });
 
   it('404 for an unknown path, 405 naming the allowed methods', async () => {

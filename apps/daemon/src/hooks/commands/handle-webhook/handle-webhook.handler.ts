@@ -8,6 +8,7 @@ import { ENGINE } from '../../../engine/engine.tokens.js';
 import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import type { WebhookIndex } from '../../../triggers/webhook-index.js';
 import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.command.js';
+import { executionRef } from '../../../executions/execution.presenter.js';
 
 /**
  * The webhook hot path: the route comes from the in-memory index (no database read), the body is taken
@@ -50,10 +51,10 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
       // the caller waits for the result: a crash before the first commit shows as a failed request
       ...(lastNode ? { awaitDurable: false } : {}),
     });
-    if (!lastNode) return { status: 202, body: { executionId }, executionId };
+    if (!lastNode) return { status: 202, body: executionRef(executionId, 'running'), executionId };
 
     const view = await this.engine.whenFinished(executionId, this.responseTimeoutMs);
-    if (!view) return { status: 202, body: { executionId }, executionId };
+    if (!view) return { status: 202, body: executionRef(executionId, 'running'), executionId };
     if (view.status === 'succeeded') {
       const output = view.output ?? {};
       const keys = Object.keys(output);

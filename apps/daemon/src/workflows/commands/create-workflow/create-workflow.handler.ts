@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { EngineError, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
+import { EngineError, type ValidationWarning, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
 import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
@@ -8,12 +8,17 @@ import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workf
 import type { EventPublisher, WorkflowValidator } from '../../workflow-ports.js';
 import { CreateWorkflowCommand } from './create-workflow.command.js';
 
-/** Throws VALIDATION_FAILED with every problem (node id + JSON path) when the graph is invalid. */
-export function assertValidWorkflow(validator: WorkflowValidator, definition: unknown): asserts definition is WorkflowDefinition {
-  const problems = validator.validate(definition);
+/**
+ * Throws VALIDATION_FAILED with every problem (node id + JSON path) when the graph is invalid; returns
+ * the warnings of a valid one (saved anyway, shown in the answer).
+ */
+export function validWorkflow(validator: WorkflowValidator, definition: unknown): { definition: WorkflowDefinition; warnings: ValidationWarning[] } {
+  const warnings: ValidationWarning[] = [];
+  const problems = validator.validate(definition, warnings);
   if (problems.length) {
     throw new EngineError('VALIDATION_FAILED', `workflow is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ')}${problems.length > 5 ? '; …' : ''}`, problems);
   }
+  return { definition: definition as WorkflowDefinition, warnings };
 }
 
 @CommandHandler(CreateWorkflowCommand)
@@ -25,10 +30,9 @@ export class CreateWorkflowHandler implements ICommandHandler<CreateWorkflowComm
   ) {}
 
   async execute(command: CreateWorkflowCommand): Promise<WorkflowDto> {
-    const definition = definitionFromBody(command.body);
-    assertValidWorkflow(this.validator, definition);
+    const { definition, warnings } = validWorkflow(this.validator, definitionFromBody(command.body));
     const stored = await this.workflows.create(definition);
     this.events.publish(new WorkflowChangedEvent(stored.id, stored.version, 'created'));
-    return toWorkflowDto(stored);
+    return { ...toWorkflowDto(stored), ...(warnings.length ? { warnings } : {}) };
   }
 }

@@ -8,7 +8,7 @@ import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
 import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';
 import type { EventPublisher, WorkflowTriggers, WorkflowValidator } from '../../workflow-ports.js';
-import { assertValidWorkflow } from '../create-workflow/create-workflow.handler.js';
+import { validWorkflow } from '../create-workflow/create-workflow.handler.js';
 import { UpdateWorkflowCommand } from './update-workflow.command.js';
 
 @CommandHandler(UpdateWorkflowCommand)
@@ -25,8 +25,7 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
     if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 1) {
       throw invalidRequest([{ path: 'version', message: 'version must be the current version number of the workflow (optimistic concurrency)' }]);
     }
-    const definition = definitionFromBody(body);
-    assertValidWorkflow(this.validator, definition);
+    const { definition, warnings } = validWorkflow(this.validator, definitionFromBody(body));
     const current = await this.workflows.get(workflowId);
     if (!current) throw new EngineError('NOT_FOUND', `workflow ${workflowId} not found`);
     if (current.version !== expected) {
@@ -36,6 +35,6 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
     const updated = await this.workflows.update(workflowId, expected, definition);
     if (updated.active) await this.triggers.apply(updated);
     this.events.publish(new WorkflowChangedEvent(updated.id, updated.version, 'updated'));
-    return toWorkflowDto(updated);
+    return { ...toWorkflowDto(updated), ...(warnings.length ? { warnings } : {}) };
   }
 }
