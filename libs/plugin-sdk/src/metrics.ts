@@ -1,7 +1,9 @@
 /**
  * Metrics a plugin reports through `ctx.metrics` (nodes). The host decides where they go: the daemon
- * registers them on its Prometheus registry (GET /metrics) as `anchorflow_plugin_<plugin>_<name>`, so two
- * plugins cannot collide and operators can tell whose a series is. Names and label names follow Prometheus
+ * registers them on its Prometheus registry (GET /metrics) as `anchorflow_plugin_<plugin>_<name>` (`<plugin>`:
+ * the package name without `@anchorflow/` and `plugin-`, e.g. `chain_anchor`, `acme_greet`), so two plugins
+ * cannot collide and operators can tell whose a series is. Nodes running in a plugin worker (cluster mode)
+ * get metrics that go nowhere for now. Names and label names follow Prometheus
  * rules ([a-zA-Z_][a-zA-Z0-9_]*; counters end in `_total`); asking twice for the same name returns the same
  * metric. Keep label values few (a status, a chain name), never ids.
  */

@@ -9,7 +9,16 @@ export const EXECUTION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 9
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000];
 
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const PLUGIN_NAME_SAFE = (plugin: string): string => plugin.replace(/^@/, '').replace(/[^a-zA-Z0-9_]+/g, '_').replace(/^_+|_+$/g, '').toLowerCase();
+/**
+ * The metric prefix part of a plugin name: `@anchorflow/plugin-chain-anchor` → `chain_anchor`,
+ * `@acme/anchorflow-plugin-greet` → `acme_greet`, `my-plugin` → `my_plugin`.
+ */
+export function pluginMetricName(plugin: string): string {
+  const [scope, pkg] = plugin.startsWith('@') && plugin.includes('/') ? [plugin.slice(1, plugin.indexOf('/')), plugin.slice(plugin.indexOf('/') + 1)] : ['', plugin];
+  const base = pkg.replace(/^(anchorflow-)?plugin-/, '');
+  const name = scope && scope !== 'anchorflow' ? `${scope}_${base}` : base;
+  return name.replace(/[^a-zA-Z0-9_]+/g, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'plugin';
+}
 
 /** `200` → `2xx`: status classes keep the label set small. */
 export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
@@ -72,7 +81,7 @@ export class DaemonMetrics {
   pluginMetrics(plugin: string): PluginMetrics {
     let metrics = this.plugins.get(plugin);
     if (!metrics) {
-      metrics = new RegistryPluginMetrics(this.registry, `anchorflow_plugin_${PLUGIN_NAME_SAFE(plugin)}_`);
+      metrics = new RegistryPluginMetrics(this.registry, `anchorflow_plugin_${pluginMetricName(plugin)}_`);
       this.plugins.set(plugin, metrics);
     }
     return metrics;

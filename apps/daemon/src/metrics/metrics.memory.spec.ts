@@ -113,6 +113,12 @@ describe('GET /metrics', () => {
     expect(sample(text, 'anchorflow_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/health', status_class: '2xx' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('names plugin metrics after the package, without the @anchorflow scope and the plugin- prefix', async () => {
+    const { pluginMetricName } = await import('./daemon-metrics.js');
+    expect(['@anchorflow/plugin-chain-anchor', '@anchorflow/plugin-example', '@acme/anchorflow-plugin-greet', '@acme/metrics-test', 'my-plugin'].map(pluginMetricName))
+      .toEqual(['chain_anchor', 'example', 'acme_greet', 'acme_metrics_test', 'my_plugin']);
+  });
+
   it('refuses plugin metric names Prometheus would not accept, with the name in the message', async () => {
     const { DaemonMetrics } = await import('./daemon-metrics.js');
     const metrics = new DaemonMetrics().pluginMetrics('@acme/x');

@@ -94,6 +94,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     this.registry = daemonMetrics.registry;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // gauges named like counters (promtool check metrics objects); nodejs_active_handles{type} etc. stay
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.executionsStarted = new Counter({ name: 'anchorflow_executions_started_total', help: 'Executions started by this daemon', registers });
     this.executionsFinished = new Counter({ name: 'anchorflow_executions_finished_total', help: 'Executions finished, by final status', labelNames: ['status'], registers });
     this.finishedByStatus = {
