@@ -11,6 +11,7 @@ import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { DAEMON_METRICS } from './engine/engine.tokens.js';
 import type { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
+import { requestIdMiddleware } from './logging/request-context.js';
 import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
@@ -34,7 +35,9 @@ export async function createApp(options: AppModuleOptions & { shutdownHooks?: bo
 export function configureApp(app: NestExpressApplication, options: AppModuleOptions): void {
   app.useLogger(app.get(NestPinoLogger));
   app.disable('x-powered-by');
-  // first, so that every answer is timed (rejections by body parsers, guards and filters included)
+  // first: the request id every log line about the request carries, then the timing of every answer
+  // (rejections by body parsers, guards and filters included)
+  app.use(requestIdMiddleware());
   app.use(httpMetricsMiddleware(app.get<DaemonMetrics>(DAEMON_METRICS), API_PREFIX));
   // helmet headers, and CORS only for security.corsOrigins
   applyHttpSecurity(app, options.config.security);

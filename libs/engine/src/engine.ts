@@ -636,7 +636,7 @@ export class Engine {
       if (!g.pure) {
         // the started event is durable before the side effect, so a crash re-runs it with the same key
         this.emit(run, new NodeStartedEvent(state.id, this.nextSeq(run), attemptStartedAt, g.id, attempt));
-        await this.durableBarrier(controller.signal);
+        await this.durableBarrier(controller.signal, { executionId: state.id, nodeId: g.id });
       } else {
         n.status = 'running';
         n.attempt = attempt;
@@ -726,13 +726,13 @@ export class Engine {
    * Waits until the history so far is committed. A failed commit is retried by the store, so a
    * database hiccup delays side effects instead of failing them.
    */
-  private async durableBarrier(signal: AbortSignal): Promise<void> {
+  private async durableBarrier(signal: AbortSignal, about: { executionId: string; nodeId: string }): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
         return await this.store.durable();
       } catch (err) {
         if (signal.aborted || this.stopping) throw err;
-        this.logger.warn('store not durable yet; waiting before a side effect', { err: String(err) });
+        this.logger.warn('store not durable yet; waiting before a side effect', { ...about, err: String(err) });
         await new Promise<void>((r) => this.clock.setTimer(delay, r));
       }
     }

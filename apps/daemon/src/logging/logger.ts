@@ -4,6 +4,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { NodeLogger } from '@anchorflow/plugin-sdk';
 import type { LogConfig } from '../config/config.schema.js';
+import { requestContext } from './request-context.js';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -30,6 +31,12 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
       // the daemon passes redactingLogOptions (apps/daemon/src/security/log-redaction.ts): credential values, keys, tokens
       ...extra,
       level: config.level,
+      // the id of the request being served, on every line written while serving it (see request-context.ts);
+      // pino-http's own lines bind it already
+      mixin: (_merge, _level, logger) => {
+        const context = requestContext.getStore();
+        return context && !('reqId' in logger.bindings()) ? { reqId: context.reqId } : {};
+      },
       base: { pid: process.pid },
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-anchorflow-signature"]', 'databaseUrl', 'password', '*.password'],
@@ -40,15 +47,21 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
   );
 }
 
-/** pino-http options: a request id per request (honouring X-Request-Id), health checks never logged. */
+/** pino-http options: the request id from requestIdMiddleware (server-generated), health checks never logged. */
 export function httpLoggingOptions(logger: Logger, config: LogConfig): PinoHttpOptions<IncomingMessage, ServerResponse> {
   return {
     logger,
     genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+      const given = (req as IncomingMessage & { id?: unknown }).id;
+      if (typeof given === 'string') return given;
+      // an app without requestIdMiddleware
+      const id = randomUUID();
       res.setHeader('X-Request-Id', id);
       return id;
+    },
+    customProps: (req) => {
+      const client = (req as IncomingMessage & { clientRequestId?: string }).clientRequestId;
+      return client ? { clientRequestId: client } : {};
     },
     autoLogging: config.requests ? { ignore: (req) => (req.url ?? '').startsWith('/api/v1/health') } : false,
     quietReqLogger: true,
