@@ -38,7 +38,7 @@ const slow: WorkflowDefinition = {
 
 describe('Engine: leases (several daemons on one database)', () => {
   it('stops working on an execution whose lease was lost, without recording anything more', async () => {
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock();
     const store = new LeasedStore();
     const h = harness({ store, clock, options: { leaseRenewMs: 1000 } });
     h.workflows.put('w', 1, slow);
@@ -55,7 +55,7 @@ describe('Engine: leases (several daemons on one database)', () => {
   });
 
   it('cancels when another daemon asked for it', async () => {
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock();
     const store = new LeasedStore();
     const h = harness({ store, clock, options: { leaseRenewMs: 1000 } });
     h.workflows.put('w', 1, slow);
