@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Page } from '@anchorflow/engine';
 import type { Response } from 'express';
 import { RequirePermission } from '../auth/access.decorators.js';
@@ -71,6 +71,18 @@ export class ExecutionsController {
   async resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
     const { executionId, nodeId } = await this.commands.execute(new ResumeExecutionCommand(token, body?.data));
     return { ...executionRef(executionId, 'running'), nodeId };
+  }
+
+  /**
+   * The first release's path for resume, kept working. Left out of the OpenAPI document: it cannot be told
+   * apart from /executions/{id}/… by path shape (Redocly no-ambiguous-paths); clients use /resume/{token}.
+   */
+  @Post('executions/resume/:token')
+  @RequirePermission('approvals:decide')
+  @HttpCode(202)
+  @ApiExcludeEndpoint()
+  resumeAtFirstReleasePath(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
+    return this.resume(token, body);
   }
 
   @Get('executions/:id')

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { DECORATORS } from '@nestjs/swagger';
 import request from 'supertest';
 import { collectRoutes } from '../security/route-table.js';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
@@ -59,9 +60,12 @@ describe('OpenAPI document', () => {
     expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? '?'}`)).toEqual([]);
   });
 
-  it('describes every route Nest registered, with the method', () => {
-    const missing = collectRoutes(m.app)
-      .filter((r) => !r.path.startsWith('/api/docs'))
+  it('describes every route Nest registered, with the method (only the first release\'s resume path is left out, on purpose)', () => {
+    const routes = collectRoutes(m.app).filter((r) => !r.path.startsWith('/api/docs'));
+    const excluded = routes.filter((r) => Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, r.target)?.disable === true);
+    expect(excluded.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v1/executions/resume/:token']);
+    const missing = routes
+      .filter((r) => !excluded.includes(r))
       .flatMap((r) => {
         const path = r.path.replace(/\/\*path$/, '/{path}').replace(/:([A-Za-z0-9_]+)/g, '{$1}');
         const item = served.paths[path];
