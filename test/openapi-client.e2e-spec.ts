@@ -9,6 +9,10 @@ import createClient from 'openapi-fetch';
 import { testAdminKey } from './support/e2e-env.js';
 import { startDaemon, type Daemon } from './support/daemon.js';
 import type { paths } from './support/openapi-types.js';
+import { runCli } from './support/cli.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './support/daemon.js';
 
 let daemon: Daemon;
 let client: ReturnType<typeof createClient<paths>>;
@@ -85,5 +89,14 @@ describe('the generated OpenAPI client', () => {
     const anonymous = createClient<paths>({ baseUrl: daemon.url });
     const live = await anonymous.GET('/api/v1/health');
     expect(live.data).toMatchObject({ status: 'ok', uptimeMs: expect.any(Number) });
+  });
+
+  it('is generated from the document `anchorflow openapi` prints (no database needed), which the daemon serves', async () => {
+    const printed = await runCli(['openapi'], { env: { DATABASE_URL: undefined } });
+    expect({ code: printed.code, stderr: printed.stderr }).toEqual({ code: 0, stderr: '' });
+    const committed = readFileSync(path.join(REPO_ROOT, 'apps/daemon/openapi.json'), 'utf8');
+    expect(printed.stdout).toBe(committed);
+    const served = await fetch(`${daemon.url}/api/docs/openapi.json`);
+    expect(await served.json()).toEqual(JSON.parse(committed));
   });
 });
