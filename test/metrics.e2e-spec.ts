@@ -154,6 +154,7 @@ describeNats('metrics after a scripted workload', () => {
     await worker?.stop();
     await daemon?.stop();
     await receiver?.close();
+    await (nats as NatsTestServer).close();
   });
 
   it(`passes ${PROMTOOL ? '`promtool check metrics`' : 'the Prometheus text-format parser (promtool not on PATH)'}`, () => {
