@@ -21,6 +21,7 @@ const common = {
     '^@anchorflow/persistence$': '<rootDir>/libs/persistence/src/index.ts',
     '^@anchorflow/transport$': '<rootDir>/libs/transport/src/index.ts',
     '^@anchorflow/plugin-core$': '<rootDir>/plugins/core/src/index.ts',
+    '^@anchorflow/plugin-notifications$': '<rootDir>/plugins/notifications/src/index.ts',
     '^@anchorflow/security$': '<rootDir>/libs/security/src/index.ts',
     '^@anchorflow/plugin-host$': '<rootDir>/libs/plugin-host/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -35,4 +36,7 @@ export default {
       globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' },
   ],
   testTimeout: 30000,
+  // skips for a missing PostgreSQL/NATS are collected and summarised at the end (ANCHORFLOW_REQUIRE_SERVICES=1 fails them instead)
+  globalSetup: '<rootDir>/test/setup/services-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/services-teardown.ts',
 };

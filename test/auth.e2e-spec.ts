@@ -116,7 +116,6 @@ const keys = new Map<Role, string>();
 const tokens = new Map<Role, string>();
 /** every key secret and token created in the run (for the grep) */
 const createdSecrets: string[] = [];
-let expiring: { secret: string; expiresAt: number };
 const credentialValues: string[] = [];
 const stoppedLogs: Array<{ name: string; logs: string; secrets: string[] }> = [];
 
@@ -175,16 +174,21 @@ beforeAll(async () => {
   });
   base = daemon.url;
 
-  expiring = { ...(await createKey('expires soon', 'admin', new Date(Date.now() + 2500))), expiresAt: Date.now() + 2500 };
   for (const role of ROLES.filter((r) => r !== 'admin')) keys.set(role, (await createKey(`matrix ${role}`, role)).secret);
   keys.set('admin', admin);
   for (const role of ROLES) tokens.set(role, await tokenFor(keys.get(role)!));
 }, 180_000);
 
+// The secret grep covers the whole run, so it runs after every test, whatever their order (--randomize):
+// a failure here fails the file.
 afterAll(async () => {
-  await daemon?.stop();
-  await receiver?.close();
-});
+  try {
+    if (daemon) await findNoSecretAnywhere();
+  } finally {
+    await daemon?.stop();
+    await receiver?.close();
+  }
+}, 60_000);
 
 describe('route × role matrix (generated from the controller metadata)', () => {
   it('every route declares its access, and the table holds every route the router serves', () => {
@@ -212,12 +216,17 @@ describe('route × role matrix (generated from the controller metadata)', () => 
     const claims = JSON.parse(Buffer.from(tokens.get('viewer')!.split('.')[1]!, 'base64url').toString());
     const escalated = [header, Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url'), signature].join('.');
 
+    // a key that expires soon works while it is valid (made here, so the check always runs: a call that
+    // could not be made before the expiry fails the test instead of being skipped)
+    const expiresAt = Date.now() + 3000;
+    const expiring = await createKey('expires soon', 'admin', new Date(expiresAt));
+    expectOk(await call(base, 'GET', '/api/v1/keys', { bearer: expiring.secret }), 200, 'expiring key before expiry');
+    expect({ answeredBeforeExpiry: Date.now() < expiresAt }).toEqual({ answeredBeforeExpiry: true });
     const revoked = await createKey('to be revoked', 'admin');
     expectOk(await call(base, 'GET', '/api/v1/keys', { bearer: revoked.secret }), 200, 'revoked key before revocation');
     expectOk(await call(base, 'DELETE', `/api/v1/keys/${revoked.id}`, { bearer: admin }), 200, 'revoke');
-    // the expired key worked while it was valid
-    if (Date.now() < expiring.expiresAt - 300) expectOk(await call(base, 'GET', '/api/v1/keys', { bearer: expiring.secret }), 200, 'expiring key before expiry');
-    await sleepUntil(expiring.expiresAt + 50);
+    await sleepUntil(expiresAt + 50);
+    expect((await call(base, 'GET', '/api/v1/keys', { bearer: expiring.secret })).status).toBe(401);
 
     const identities: Identity[] = [
       ...ROLES.map((role): Identity => ({ name: `${role} key`, kind: 'key', role, bearer: keys.get(role)! })),
@@ -251,7 +260,9 @@ describe('authentication details', () => {
     const none = await call(base, 'GET', '/api/v1/workflows');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    const revokedMsg = (await call(base, 'GET', '/api/v1/workflows', { bearer: expiring.secret })).json.error;
+    const gone = await createKey('revoked for the message', 'viewer');
+    expectOk(await call(base, 'DELETE', `/api/v1/keys/${gone.id}`, { bearer: admin }), 200, 'revoke');
+    const revokedMsg = (await call(base, 'GET', '/api/v1/workflows', { bearer: gone.secret })).json.error;
     const garbageMsg = (await call(base, 'GET', '/api/v1/workflows', { bearer: `afk_${'1'.repeat(16)}_${'y'.repeat(43)}` })).json.error;
     expect(revokedMsg).toEqual(garbageMsg);
     const forbidden = await call(base, 'POST', '/api/v1/workflows', { bearer: keys.get('viewer'), body: {} });
@@ -280,11 +291,16 @@ describe('authentication details', () => {
     for (const item of list.json.items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'role']);
     const adminId = admin.split('_')[1];
     expect(list.json.items.find((k: { id: string }) => k.id === adminId)).toMatchObject({ role: 'admin', revokedAt: null, lastUsedAt: expect.any(String) });
+    // every other admin key of this run is revoked here (whichever tests ran before): the run's is the last
+    const now = Date.now();
+    for (const k of list.json.items as Array<{ id: string; role: string; revokedAt: string | null; expiresAt: string | null }>) {
+      const usable = k.role === 'admin' && k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now);
+      if (usable && k.id !== adminId) expectOk(await call(base, 'DELETE', `/api/v1/keys/${k.id}`, { bearer: admin }), 200, `revoke admin key ${k.id}`);
+    }
     const past = await call(base, 'POST', '/api/v1/keys', { bearer: admin, body: { name: 'x', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' } });
     expect(past.status).toBe(400);
     const badRole = await call(base, 'POST', '/api/v1/keys', { bearer: admin, body: { name: 'x', role: 'root' } });
     expect(badRole.status).toBe(400);
-    // the other admin keys of this run are revoked or expired
     const last = await call(base, 'DELETE', `/api/v1/keys/${adminId}`, { bearer: admin });
     expect(last.status).toBe(409);
     expect(last.json.error.code).toBe('LAST_ADMIN_KEY');
@@ -309,12 +325,12 @@ describe('credentials vault', () => {
   it('stores data encrypted and shows only metadata', async () => {
     credentialValues.push(secretA, secretB, secretC);
     const name = `smtp ${uid()}`;
-    const created = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name, data: { user: 'mailer', password: secretA, nested: { apiToken: secretB } } } });
+    const created = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: { user: 'mailer', password: secretA, nested: { apiToken: secretB } } } });
     expectOk(created, 201, 'create credential');
     expect(Object.keys(created.json).sort()).toEqual(['createdAt', 'id', 'name', 'type', 'updatedAt']);
     id = created.json.id;
-    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name, data: {} } })).status).toBe(409);
-    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'smtp', name: 'n', data: 'secret' } })).status).toBe(400);
+    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: {} } })).status).toBe(409);
+    expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: 'n', data: 'secret' } })).status).toBe(400);
 
     const one = await call(base, 'GET', `/api/v1/credentials/${id}`, { bearer: keys.get('editor') });
     expectOk(one, 200, 'get credential');
@@ -324,7 +340,7 @@ describe('credentials vault', () => {
 
     const updated = await call(base, 'PUT', `/api/v1/credentials/${id}`, { bearer: admin, body: { data: { password: secretC } } });
     expectOk(updated, 200, 'update credential');
-    expect(updated.json).toMatchObject({ id, name, type: 'smtp' });
+    expect(updated.json).toMatchObject({ id, name, type: 'mail-login' });
 
     if (daemon.databaseUrl) {
       const rows = await sql(daemon.databaseUrl, 'SELECT * FROM credential');
@@ -338,8 +354,14 @@ describe('credentials vault', () => {
   });
 
   it('redacts credential values from node outputs and node errors', async () => {
-    receiver.on('/echo', { status: 200, body: { echoed: secretA, note: `before ${secretC} after`, plain: 'visible' } });
-    receiver.on('/fail', { status: 400, body: { problem: `rejected ${secretB}` } });
+    // its own credential (stored, then rotated): whichever test ran before, these values are registered
+    const [valueA, valueB, rotated] = [`pw-${uid()}${uid()}${uid()}`, `tok-${uid()}${uid()}${uid()}`, `rotated-${uid()}${uid()}${uid()}`];
+    credentialValues.push(valueA, valueB, rotated);
+    const cred = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: `redact ${uid()}`, data: { password: valueA, nested: { apiToken: valueB } } } });
+    expectOk(cred, 201, 'create credential');
+    expectOk(await call(base, 'PUT', `/api/v1/credentials/${cred.json.id}`, { bearer: admin, body: { data: { password: valueA, nested: { apiToken: valueB }, next: rotated } } }), 200, 'rotate credential');
+    receiver.on('/echo', { status: 200, body: { echoed: valueA, note: `before ${rotated} after`, plain: 'visible' } });
+    receiver.on('/fail', { status: 400, body: { problem: `rejected ${valueB}` } });
     const wf: WorkflowJson = workflow(`echo ${uid()}`, [
       manual(),
       node('echo', 'core.http', { method: 'GET', url: `${receiver.url}/echo` }),
@@ -358,7 +380,7 @@ describe('credentials vault', () => {
     expect(JSON.stringify(fail.error)).toContain('rejected [REDACTED]');
     const events = await call(base, 'GET', `/api/v1/executions/${execution.id}/events`, { bearer: keys.get('auditor') });
     expectOk(events, 200, 'events');
-    for (const s of [secretA, secretB, secretC]) expect(events.text).not.toContain(s);
+    for (const s of [valueA, valueB, rotated]) expect(events.text).not.toContain(s);
   }, 60_000);
 });
 
@@ -463,8 +485,9 @@ interface PgClient {
   end(): Promise<void>;
 }
 
-describe('no secret in any log line or API response', () => {
-  it('finds none of the run\'s secrets anywhere they may not be', async () => {
+/** No secret of the run in any log line or API response where it may not be (called by afterAll). */
+async function findNoSecretAnywhere(): Promise<void> {
+  {
     await daemon.stop();
     stoppedLogs.push({ name: 'auth', logs: daemon.logs(), secrets: keyFileSecrets(daemon.dataDir) });
     const everyKeyAndToken = [admin, ...createdSecrets];
@@ -486,5 +509,5 @@ describe('no secret in any log line or API response', () => {
     expect(leaks).toEqual([]);
     // the debug log did record authentication failures, by reason, without the credentials
     expect(stoppedLogs.find((l) => l.name === 'auth')!.logs).toMatch(/"event":"auth\.failed","reason":"API_KEY_REVOKED"/);
-  });
-});
+  }
+}

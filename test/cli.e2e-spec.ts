@@ -209,7 +209,7 @@ describe('credentials rotate-master-key', () => {
     const dataDir = freshDir('cli-rotate-');
     const first = await startDaemon({ name: 'cli-rotate', dataDir, env: { ANCHORFLOW_ADMIN_KEY: ADMIN } });
     const rotApi = new AuthedApi(first.url, ADMIN);
-    const created = await rotApi.post('/api/v1/credentials', { type: 'smtp', name: `mail-${uid()}`, data: { password: 'rotate-me-please-123' } });
+    const created = await rotApi.post('/api/v1/credentials', { type: 'mail-login', name: `mail-${uid()}`, data: { password: 'rotate-me-please-123' } });
     expect(created.status).toBe(201);
     await first.stop();
     const oldKeyText = readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();

@@ -69,6 +69,7 @@ describe('plugins listed in the configuration', () => {
     const loaded = rows.filter((r) => r.status === 'loaded').map(({ name, version, source, nodeTypes }) => ({ name, version, source, nodeTypes }));
     expect(loaded).toEqual([
       { name: '@anchorflow/plugin-core', version: expect.any(String), source: 'built-in', nodeTypes: expect.arrayContaining(['core.trigger.manual', 'core.set', 'core.wait']) },
+      { name: '@anchorflow/plugin-notifications', version: expect.any(String), source: 'built-in', nodeTypes: ['notify.email', 'notify.slack', 'notify.discord', 'notify.telegram', 'notify.webhook'] },
       { name: '@anchorflow/plugin-example', version: '0.1.0', source: 'config', nodeTypes: ['example.greet'] },
       { name: 'fixture-good', version: '1.2.3', source: 'config', nodeTypes: ['good.hello'] },
     ]);

@@ -5,7 +5,8 @@
  * - otherwise `PG_TEST_URL` or `DATABASE_URL` names a server, or a PostgreSQL answering on
  *   127.0.0.1:5432 is used: a fresh database `af_e2e_<random>` is created, and each daemon of the run
  *   gets its own `af_e2e_<random>_<hex>` beside it (daemons sharing one database would resume each
- *   other's executions); teardown drops them all. `E2E_DB=external` makes a missing server an error.
+ *   other's executions); teardown drops them all. `E2E_DB=external` or ANCHORFLOW_REQUIRE_SERVICES=1
+ *   makes a missing server an error.
  * - with no server, the embedded default — and it says why.
  *
  * Jest loads this file (and global-teardown.ts) through its CommonJS require hook without the
@@ -68,6 +69,8 @@ async function answers(url: string): Promise<boolean> {
 async function chooseServer(): Promise<{ serverUrl?: string; reason: string }> {
   const forced = (process.env.E2E_DB ?? '').toLowerCase();
   if (forced === 'embedded') return { reason: 'E2E_DB=embedded forces the embedded default' };
+  // CI (a machine that has PostgreSQL): falling back to embedded would hide a missing service
+  const required = process.env.ANCHORFLOW_REQUIRE_SERVICES === '1';
   const given = process.env.PG_TEST_URL ? 'PG_TEST_URL' : process.env.DATABASE_URL ? 'DATABASE_URL' : undefined;
   if (given) {
     const url = process.env[given] as string;
@@ -80,9 +83,11 @@ async function chooseServer(): Promise<{ serverUrl?: string; reason: string }> {
     for (const candidate of ['postgres://postgres@127.0.0.1:5432/postgres', `postgres://${user}@127.0.0.1:5432/postgres`]) {
       if (await answers(candidate)) return { serverUrl: candidate, reason: `a PostgreSQL answers on 127.0.0.1:5432 (${redact(candidate)})` };
     }
+    if (required) throw new Error('ANCHORFLOW_REQUIRE_SERVICES=1 but PostgreSQL on 127.0.0.1:5432 refused the users postgres and the current user (set PG_TEST_URL, or E2E_DB=embedded on purpose)');
     if (forced === 'external') throw new Error('E2E_DB=external but PostgreSQL on 127.0.0.1:5432 refused the users postgres and the current user');
     return { reason: 'something answers on 127.0.0.1:5432 but refused the users postgres and the current user' };
   }
+  if (required) throw new Error('ANCHORFLOW_REQUIRE_SERVICES=1 but no PG_TEST_URL/DATABASE_URL and nothing answers on 127.0.0.1:5432 (E2E_DB=embedded runs without it on purpose)');
   if (forced === 'external') throw new Error('E2E_DB=external but no PG_TEST_URL/DATABASE_URL and nothing answers on 127.0.0.1:5432');
   return { reason: 'no PG_TEST_URL/DATABASE_URL and nothing answers on 127.0.0.1:5432' };
 }

@@ -187,10 +187,17 @@ export class Api {
     return res.body;
   }
 
+  /** the whole history, page by page (`{items, nextAfterSeq?}`) */
   async events(id: string): Promise<ExecutionEventRecord[]> {
-    const res = await this.get(`/api/v1/executions/${encodeURIComponent(id)}/events`);
-    if (res.status !== 200) throw new ApiError(`events of ${id} expected 200`, res);
-    return listItems<ExecutionEventRecord>(res.body);
+    const out: ExecutionEventRecord[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const res = await this.get<{ items: ExecutionEventRecord[]; nextAfterSeq?: number }>(`/api/v1/executions/${encodeURIComponent(id)}/events${after === undefined ? '' : `?afterSeq=${after}`}`);
+      if (res.status !== 200) throw new ApiError(`events of ${id} expected 200`, res);
+      out.push(...listItems<ExecutionEventRecord>(res.body));
+      if (typeof res.body.nextAfterSeq !== 'number') return out;
+      after = res.body.nextAfterSeq;
+    }
   }
 
   /**
@@ -222,22 +229,19 @@ export class Api {
   }
 }
 
-/** A list response: a bare array or `{items: [...]}` (also `data`). */
+/** The items of a list response: exactly the documented `{items: [...]}` (a page); any other shape fails. */
 export function listItems<T = any>(body: unknown): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    for (const k of ['items', 'data', 'events', 'executions', 'workflows', 'nodeTypes']) if (Array.isArray(b[k])) return b[k] as T[];
-  }
-  throw new Error(`not a list response: ${JSON.stringify(body).slice(0, 500)}`);
+  if (body && typeof body === 'object' && !Array.isArray(body) && Array.isArray((body as { items?: unknown }).items)) return (body as { items: T[] }).items;
+  throw new Error(`not a list response {items: [...]}: ${JSON.stringify(body).slice(0, 500)}`);
 }
 
-/** The cursor for the next page of a list response, if any. */
+/** `nextCursor` of a page (`{items, nextCursor?}`): a non-empty string, or absent on the last page. */
 export function nextCursorOf(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const b = body as Record<string, unknown>;
-  const c = b.nextCursor ?? b.cursor ?? b.next ?? (b.page as Record<string, unknown> | undefined)?.nextCursor;
-  return typeof c === 'string' && c.length > 0 ? c : undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error(`not a page: ${JSON.stringify(body).slice(0, 500)}`);
+  const c = (body as Record<string, unknown>).nextCursor;
+  if (c === undefined) return undefined;
+  if (typeof c !== 'string' || c.length === 0) throw new Error(`nextCursor must be a non-empty string or absent: ${JSON.stringify(c)}`);
+  return c;
 }
 
 export interface Problem {
@@ -249,20 +253,19 @@ export interface Problem {
   [k: string]: unknown;
 }
 
-/** The validation problems in a 400 body: `error.details` as a list, or `error.details.problems`. */
+/** The validation problems of a 400 VALIDATION_FAILED body: `error.details`, a list (the documented shape only). */
 export function problemsOf(body: unknown): Problem[] {
-  const details = (body as ErrorBody | undefined)?.error?.details;
-  if (Array.isArray(details)) return details as Problem[];
-  if (details && typeof details === 'object') {
-    const d = details as Record<string, unknown>;
-    for (const k of ['problems', 'errors', 'issues']) if (Array.isArray(d[k])) return d[k] as Problem[];
+  const error = (body as ErrorBody | undefined)?.error;
+  if (error?.code !== 'VALIDATION_FAILED' || !Array.isArray(error.details)) {
+    throw new Error(`not a VALIDATION_FAILED error with a list of problems in error.details: ${JSON.stringify(body).slice(0, 2000)}`);
   }
-  throw new Error(`no list of problems in error.details: ${JSON.stringify(body).slice(0, 2000)}`);
+  return error.details as Problem[];
 }
 
-/** JSON path in any usual notation (`$.nodes[1].type`, `/nodes/1/type`, `nodes.1.type`) → ['nodes','1','type']. */
+/** A problem's JSON path, `$.nodes[1].params.ms` (the one notation the API uses) → ['nodes','1','params','ms']. */
 export function pathTokens(p: string): string[] {
-  return (p.match(/[A-Za-z_][A-Za-z0-9_-]*|\d+/g) ?? []).filter((t, i) => !(i === 0 && t === '$'));
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$/.test(p)) throw new Error(`not a JSON path of the form $.a[0].b: ${JSON.stringify(p)}`);
+  return p.match(/[A-Za-z_][A-Za-z0-9_-]*|\d+/g) ?? [];
 }
 
 /** Whether `body` is our error shape `{error: {code, message, details?}}`. */

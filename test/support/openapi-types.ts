@@ -322,7 +322,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn the workflow's triggers on (409 if a webhook route is taken) */
+        /** Turn the workflow's triggers on (409 if a webhook route is taken; a public trigger such as a webhook also needs executions:run, else 403) */
         post: operations["WorkflowsController_activate"];
         delete?: never;
         options?: never;

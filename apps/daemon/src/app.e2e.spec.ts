@@ -38,9 +38,10 @@ describeDb('daemon on PostgreSQL', () => {
     return app;
   }
 
-  let app: INestApplication;
+  // the newest daemon that is still up: a test that restarts (closes the first) may run before the others
+  const current = (): INestApplication => apps.at(-1)!;
   beforeAll(async () => {
-    app = await boot();
+    await boot();
   });
 
   afterAll(async () => {
@@ -50,12 +51,12 @@ describeDb('daemon on PostgreSQL', () => {
   });
 
   it('is ready once the database answers', async () => {
-    const res = await request(app.getHttpServer()).get('/api/v1/health/ready').expect(200);
+    const res = await request(current().getHttpServer()).get('/api/v1/health/ready').expect(200);
     expect(res.body.info.database.status).toBe('up');
   });
 
   it('runs a workflow durably: execution, node runs and history come back from PostgreSQL', async () => {
-    const http = authed(app);
+    const http = authed(current());
     const { body: wf } = await http
       .post('/api/v1/workflows')
       .send({
@@ -87,7 +88,7 @@ describeDb('daemon on PostgreSQL', () => {
   });
 
   it('serves webhooks from the in-memory index; activation survives a restart', async () => {
-    const http = authed(app);
+    const http = authed(current());
     const { body: wf } = await http
       .post('/api/v1/workflows')
       .send({

@@ -7,6 +7,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { UnhandledExceptionsLogger } from './common/unhandled-exceptions.logger.js';
 import { createValidationPipe } from './common/validation.js';
+import { EditorModule } from './editor/editor.module.js';
 import { EngineModule, type EngineModuleOptions } from './engine/engine.module.js';
 import { ExecutionsModule } from './executions/executions.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         ClusterModule,
         WorkflowsModule,
         ExecutionsModule,
+        EditorModule,
         HooksModule,
         AuditModule,
         MetricsModule,

@@ -4,6 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Express } from 'express';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
@@ -16,6 +19,8 @@ import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'api/docs';
+/** The built-in editor's static files (apps/editor/dist, built by `npm run build`), served at `/`. */
+export const EDITOR_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../editor/dist');
 
 /** Everything main.ts and the e2e specs share: prefix, body limits, logger, OpenAPI, shutdown hooks. */
 export async function createApp(options: AppModuleOptions & { shutdownHooks?: boolean }): Promise<INestApplication> {
@@ -47,6 +52,14 @@ export function configureApp(app: NestExpressApplication, options: AppModuleOpti
   app.useBodyParser('json', { limit, strict: true, verify } as NestExpressBodyParserOptionsFor<'json'>);
   app.useBodyParser('urlencoded', { limit, extended: true });
   app.useBodyParser('text', { limit, type: 'text/*' });
+  // the built-in editor at / (hashed assets cached for good; index.html revalidated)
+  if (existsSync(path.join(EDITOR_DIST, 'index.html'))) {
+    app.useStaticAssets(EDITOR_DIST, {
+      index: 'index.html',
+      dotfiles: 'ignore',
+      setHeaders: (res, file) => res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+  }
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }, { path: 'metrics', method: RequestMethod.GET }] });
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });

@@ -9,6 +9,20 @@ const def = (nodes: Array<[string, string, Record<string, unknown>?]>): Workflow
   edges: nodes.slice(1).map(([id], i) => ({ from: nodes[i][0], to: id })),
 });
 
+/** Polls `probe` until it holds; fails naming `what` after `timeoutMs` (no open-ended loops). */
+async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** lets every queued callback, promise and immediate run a few rounds (what the engine would do next) */
+async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
 describe('Engine: durability', () => {
   it('records every state change as a sequence-numbered event, and the stored projection is the fold of them', async () => {
     const h = harness();
@@ -25,9 +39,11 @@ describe('Engine: durability', () => {
     h.workflows.put('w', 1, def([['t', 'test.trigger'], ['f', 'test.flaky', { failTimes: 0 }]]));
     const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
     h.store.hold = new Promise<void>((r) => (releaseCommit = r));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(h.calls.get('f')).toBeUndefined();
-    expect(h.engine.view(executionId)!.nodeRuns[1].status).toBe('running');
+    // f is running in memory (its node.started is appended) while the commit that holds it is blocked
+    await eventually('f running', () => h.engine.view(executionId)?.nodeRuns[1].status === 'running');
+    await settle();
+    expect({ calls: h.calls.get('f'), durableStarted: h.store.eventsById.get(executionId)?.some((e) => e.type === 'node.started') ?? false })
+      .toEqual({ calls: undefined, durableStarted: false });
     h.store.hold = undefined;
     releaseCommit();
     const v = (await h.engine.whenFinished(executionId, 5000))!;
@@ -58,7 +74,7 @@ describe('Engine: durability', () => {
     first.workflows.put('w', 1, wf);
     const { executionId } = await first.engine.start({ workflowId: 'w', version: 1, input: { n: 1 } });
     // wait until the hanging node has durably started, then "crash" (the first engine is simply dropped)
-    while ((await store.events(executionId)).filter((e) => e.type === 'node.started').length < 2) await new Promise((r) => setTimeout(r, 2));
+    await eventually('the hanging node durably started', async () => (await store.events(executionId)).filter((e) => e.type === 'node.started').length >= 2);
     expect(calls.get('a')).toBe(1);
     expect(calls.get('slow')).toBe(1);
 
@@ -120,7 +136,7 @@ describe('Engine: durability', () => {
     const h = harness();
     h.workflows.put('w', 1, def([['t', 'test.trigger'], ['w', 'test.wait', { token: 'approve-123' }]]));
     const { executionId } = await h.engine.start({ workflowId: 'w', version: 1 });
-    while (h.engine.view(executionId)?.status !== 'waiting' && (await h.store.get(executionId))?.status !== 'waiting') await new Promise((r) => setTimeout(r, 2));
+    await eventually('the execution waiting', async () => h.engine.view(executionId)?.status === 'waiting' || (await h.store.get(executionId))?.status === 'waiting');
     await expect(h.engine.signal('wrong')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await h.engine.signal('approve-123', { approved: true })).toEqual({ executionId, nodeId: 'w' });
     const v = (await h.engine.whenFinished(executionId, 5000))!;

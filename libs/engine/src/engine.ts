@@ -785,7 +785,8 @@ export class Engine {
       if (isTerminalNode(n)) continue;
       const id = graph.nodes[i].id;
       const cancelled = status === 'cancelled' || n.status === 'running' || n.status === 'waiting';
-      this.emit(run, cancelled ? new NodeCancelledEvent(state.id, this.nextSeq(run), now, id) : new NodeSkippedEvent(state.id, this.nextSeq(run), now, id));
+      const inFlight = n.status === 'running' ? [n.attempt, n.startedAt] as const : [];
+      this.emit(run, cancelled ? new NodeCancelledEvent(state.id, this.nextSeq(run), now, id, ...inFlight) : new NodeSkippedEvent(state.id, this.nextSeq(run), now, id));
     }
     this.finish(run, status, undefined, error);
   }

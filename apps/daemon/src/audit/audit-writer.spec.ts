@@ -5,11 +5,26 @@ import { MemoryAuditLog } from './memory-audit-log.js';
 
 function setup(options: { maxBatch?: number; maxPending?: number } = {}) {
   const store = new MemoryAuditLog();
-  const logs: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
-  const logger = {
-    error: (fields: Record<string, unknown>, message: string) => logs.push({ level: 'error', fields, message }),
-    warn: (fields: Record<string, unknown>, message: string) => logs.push({ level: 'warn', fields, message }),
+  const logs: Array<{ level: string; fields: Record<string, unknown>; message: string; at: number }> = [];
+  const listeners = new Set<() => void>();
+  const push = (level: string, fields: Record<string, unknown>, message: string): void => {
+    logs.push({ level, fields, message, at: Date.now() });
+    for (const l of [...listeners]) l();
   };
+  const logger = {
+    error: (fields: Record<string, unknown>, message: string) => push('error', fields, message),
+    warn: (fields: Record<string, unknown>, message: string) => push('warn', fields, message),
+  };
+  /** resolves with the first log line of this event (already logged or to come); rejects after timeoutMs */
+  const waitForLog = (event: string, timeoutMs = 5000) => new Promise<(typeof logs)[number]>((resolve, reject) => {
+    const check = (): boolean => {
+      const found = logs.find((l) => l.fields.event === event);
+      if (found) { clearTimeout(timer); listeners.delete(check); resolve(found); }
+      return !!found;
+    };
+    const timer = setTimeout(() => { listeners.delete(check); reject(new Error(`no ${event} log line within ${timeoutMs} ms: ${JSON.stringify(logs.map((l) => l.fields.event))}`)); }, timeoutMs);
+    if (!check()) listeners.add(check);
+  });
   const appends: number[] = [];
   const append = store.append.bind(store);
   store.append = async (fields) => {
@@ -17,7 +32,7 @@ function setup(options: { maxBatch?: number; maxPending?: number } = {}) {
     return append(fields);
   };
   const writer = new AuditWriter<AuditFields>({ store, toFields: (f) => f, logger, retryInitialMs: 5, retryMaxMs: 20, ...options });
-  return { store, writer, logs, appends };
+  return { store, writer, logs, appends, waitForLog };
 }
 
 const entry = (i: number): AuditFields => ({ actor: 'system', action: 'test.entry', target: `thing:${i}`, details: { i } });
@@ -83,14 +98,29 @@ describe('AuditWriter', () => {
   });
 
   it('drops past maxPending and says so (never silently)', async () => {
-    const { store, writer, logs } = setup({ maxPending: 1000 });
+    const { store, writer, logs, waitForLog } = setup({ maxPending: 1000 });
     store.failNext = 1;
+    const firstDrop = Date.now();
     for (let i = 0; i < 1200; i++) writer.record(entry(i));
     expect(writer.stats().dropped).toBe(200);
     await writer.flush();
     expect(store.entries).toHaveLength(1000);
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(logs.find((l) => l.fields.event === 'audit.dropped')?.fields).toMatchObject({ dropped: 200 });
+    // one line for the whole burst, once its 1 s window has passed
+    const line = await waitForLog('audit.dropped');
+    expect({ fields: line.fields, afterWindow: line.at - firstDrop >= 950 }).toEqual({ fields: expect.objectContaining({ dropped: 200, totalDropped: 200 }), afterWindow: true });
+    expect(logs.filter((l) => l.fields.event === 'audit.dropped')).toHaveLength(1);
+  });
+
+  it('says it is saturated before it has to drop, and not once the store caught up', async () => {
+    const { store, writer } = setup({ maxPending: 100 });
+    store.failNext = 1;
+    for (let i = 0; i < 89; i++) writer.record(entry(i));
+    expect(writer.saturated).toBe(false);
+    writer.record(entry(89));
+    expect(writer.saturated).toBe(true);
+    expect(writer.stats().dropped).toBe(0);
+    await writer.flush();
+    expect(writer.saturated).toBe(false);
   });
 
   it('close() writes what is buffered, then refuses new entries', async () => {

@@ -56,7 +56,8 @@ describe('operations over HTTP (in-memory ports)', () => {
 
     const entries = await allEntries();
     expect(await verifyChain(entries)).toMatchObject({ ok: true, count: entries.length });
-    const api = entries.filter((e) => e.actor !== 'system');
+    // the calls of this test (others may have run before it)
+    const api = entries.filter((e) => e.actor !== 'system' && (e.target === `workflow:${wf}` || e.target === `execution:${exec}`));
     expect(api.map((e) => [e.actor, e.action, e.target])).toEqual([
       [actor, 'workflows.create', `workflow:${wf}`],
       [actor, 'workflows.update', `workflow:${wf}`],
@@ -72,6 +73,8 @@ describe('operations over HTTP (in-memory ports)', () => {
   });
 
   it('serves the chain head and validates paging parameters', async () => {
+    // something to chain, whichever test ran before
+    await http.post('/api/v1/workflows').send({ name: `head ${Date.now()}`, nodes: [{ id: 'start', type: 'core.trigger.manual', params: {} }], edges: [] }).expect(201);
     await t.app.get(AuditService).flush();
     const { body } = await http.get('/api/v1/audit/head').expect(200);
     const entries = await allEntries();
@@ -81,6 +84,13 @@ describe('operations over HTTP (in-memory ports)', () => {
   });
 
   it('exposes Prometheus metrics behind the metrics token, with the named series after a run', async () => {
+    // the run (whichever test ran before)
+    const wf = await http.post('/api/v1/workflows').send({
+      name: `metrics ${Date.now()}`,
+      nodes: [{ id: 'start', type: 'core.trigger.manual', params: {} }, { id: 'set', type: 'core.set', params: { fields: { x: 1 } } }],
+      edges: [{ from: 'start', to: 'set' }],
+    }).expect(201);
+    await http.post(`/api/v1/workflows/${wf.body.id}/executions?wait=5000`).send({ input: {} }).expect(200);
     await anonymous.get('/metrics').expect(401);
     await http.get('/metrics').expect(401);
     await anonymous.get('/metrics').set('Authorization', 'Bearer wrong-token-000000000').expect(401);
@@ -120,9 +130,11 @@ describe('operations over HTTP (in-memory ports)', () => {
   });
 
   it('drains on close: the audit buffer is written before the app is gone', async () => {
-    const audit = t.app.get(AuditService);
+    // an app of its own: the other tests keep theirs, whatever the order
+    const own = await createMemoryApp();
+    const audit = own.app.get(AuditService);
     audit.record({ actor: 'system', action: 'test.last-words', target: 'test' });
-    await t.close();
+    await own.close();
     const log = audit.store as unknown as { entries: AuditEntry[] };
     expect(log.entries.at(-1)?.action).toBe('test.last-words');
     expect(audit.stats().pending).toBe(0);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
 import { verifyChain } from '@anchorflow/security';
 import { auditEntries } from './audit-log.port.js';
@@ -13,6 +13,17 @@ const testDb = await createTestDatabase();
   beforeAll(async () => {
     a = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
     b = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+  });
+  // every test starts from an empty log (they run in any order); only a superuser session gets past the append-only trigger
+  beforeEach(async () => {
+    const client = await a.pool.connect();
+    try {
+      await client.query('SET session_replication_role = replica');
+      await client.query('TRUNCATE audit_entry RESTART IDENTITY');
+      await client.query('RESET session_replication_role');
+    } finally {
+      client.release(true);
+    }
   });
   afterAll(async () => {
     await a?.close();
@@ -35,6 +46,7 @@ const testDb = await createTestDatabase();
 
   it('keeps one unbroken chain while two processes (two pools) append at once', async () => {
     const logs = [new PgAuditLog(a), new PgAuditLog(b)];
+    await logs[0]!.append([{ actor: 'system', action: 'test.first', target: 'batch:first', details: {} }]);
     const before = (await logs[0]!.head())!.seq;
     await Promise.all(Array.from({ length: 40 }, (_, i) =>
       logs[i % 2]!.append(Array.from({ length: 25 }, (_, j) => ({ actor: `writer:${i % 2}`, action: 'test.concurrent', target: `batch:${i}`, details: { j } })))));
@@ -44,6 +56,11 @@ const testDb = await createTestDatabase();
 
   it('refuses UPDATE and DELETE (append-only), yet verify catches a superuser who bypasses that', async () => {
     const log = new PgAuditLog(a);
+    await log.append([
+      { actor: 'key:abc', action: 'workflows.create', target: 'workflow:1', details: { n: 1.5 } },
+      { actor: 'system', action: 'execution.started', target: 'execution:1', details: {} },
+    ]);
+    expect(await verifyChain(auditEntries(log))).toMatchObject({ ok: true, count: 2 });
     await expect(a.pool.query(`UPDATE audit_entry SET actor = 'mallory' WHERE seq = 2`)).rejects.toThrow(/append-only/);
     await expect(a.pool.query(`DELETE FROM audit_entry WHERE seq = 2`)).rejects.toThrow(/append-only/);
     const client = await a.pool.connect();

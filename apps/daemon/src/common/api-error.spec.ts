@@ -42,6 +42,16 @@ describe('toHttpError', () => {
     expect(toHttpError(new HttpException('slow down', 429))).toMatchObject({ status: 429, body: { error: { code: 'TOO_MANY_REQUESTS', message: 'slow down' } } });
   });
 
+  it('a database that cannot be reached → 503 STORE_FAILED (the client may retry), also when it is the cause', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    for (const err of [refused, shutdown, new Error('query failed', { cause: refused }), new Error('Connection terminated unexpectedly')]) {
+      expect(toHttpError(err)).toEqual({ status: 503, body: { error: { code: 'STORE_FAILED', message: 'the database is unavailable; retry later' } }, unexpected: false });
+    }
+    // a constraint violation is not an outage
+    expect(toHttpError(Object.assign(new Error('duplicate key'), { code: '23505' })).status).toBe(500);
+  });
+
   it('anything else → 500 INTERNAL without leaking the message, flagged for the log', () => {
     expect(toHttpError(new TypeError('secret internals'))).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the daemon log' } }, unexpected: true });
   });

@@ -118,5 +118,25 @@ export function toHttpError(exception: unknown): MappedError {
     return { status: exception.status, body: body(exception.code, exception.message, exception.details), unexpected: exception.status >= 500 };
   }
   if (exception instanceof HttpException) return fromHttpException(exception);
+  if (isDatabaseUnavailable(exception)) {
+    return { status: 503, body: body('STORE_FAILED', 'the database is unavailable; retry later'), unexpected: false };
+  }
   return { status: 500, body: body('INTERNAL', 'internal error; see the daemon log'), unexpected: true };
+}
+
+/** socket errors, SQLSTATE class 08 (connection exception) and 57P01-57P03 (server shutting down / starting) */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+
+/**
+ * Whether an error (or one of its causes) says the database cannot be reached: an outage is a 503 the
+ * client may retry (ARCHITECTURE: STORE_FAILED), not an internal error.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (name === 'ConnectionException') return true;
+    if (typeof message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(message)) return true;
+  }
+  return false;
 }

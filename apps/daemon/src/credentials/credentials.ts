@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isSecurityError, type Vault } from '@anchorflow/security';
-import { NodeError, type CredentialsAccessor } from '@anchorflow/plugin-sdk';
+import { NodeError, validateCredentialData, type CredentialsAccessor, type CredentialTypeDefinition } from '@anchorflow/plugin-sdk';
 import { ApiError } from '../common/api-error.js';
 import type { SecretRegistry } from '../security/secret-registry.js';
 import type { CredentialMeta, CredentialStore } from './credential.store.js';
@@ -56,13 +56,38 @@ function nameTaken(name: string): ApiError {
  * (`accessor()`, EngineDeps.credentials). The API sees metadata only. Every decrypted value is
  * registered with the SecretRegistry, so it is redacted from node outputs, node errors and logs.
  */
+/** The credential types plugins declare (DaemonPlugins.credentialTypes); undefined for a type no plugin declares. */
+export type CredentialTypes = (type: string) => CredentialTypeDefinition | undefined;
+
 export class Credentials {
   constructor(
     private readonly store: CredentialStore,
     private readonly vault: Vault,
     private readonly secrets: SecretRegistry,
     private readonly now: () => Date = () => new Date(),
+    /** data of a declared type is checked against its fields; other types stay free-form */
+    private readonly types: CredentialTypes = () => undefined,
   ) {}
+
+  /**
+   * Registers a credential's values for redaction. For a type a plugin declares, its secret fields only:
+   * masking an SMTP credential's `security: "none"` or its host in every node output would garble user
+   * data for nothing. For free-form types, every string leaf (we cannot tell which are secret).
+   */
+  private registerSecrets(type: string, data: unknown): void {
+    const def = this.types(type);
+    if (!def || typeof data !== 'object' || data === null) {
+      this.secrets.addSecretsFrom(data);
+      return;
+    }
+    for (const field of def.secretFields) this.secrets.addSecretsFrom((data as Record<string, unknown>)[field]);
+  }
+
+  /** what is wrong with `data` for a type a plugin declares (messages name fields, never values) */
+  private checkData(type: string, data: unknown, problems: Array<{ path: string; message: string }>): void {
+    const def = this.types(type);
+    if (def) problems.push(...validateCredentialData(def, data));
+  }
 
   async create(input: CreateCredentialInput): Promise<CredentialMeta> {
     const problems: Array<{ path: string; message: string }> = [];
@@ -71,11 +96,12 @@ export class Credentials {
     }
     checkName(input.name, problems);
     if (!isPlainObject(input.data)) problems.push({ path: 'data', message: 'data must be a JSON object' });
+    else if (typeof input.type === 'string') this.checkData(input.type, input.data, problems);
     if (problems.length) throw invalid(problems);
     const id = randomUUID();
     const at = this.now();
     const record = this.vault.encrypt(input.data, { id, type: input.type });
-    this.secrets.addSecretsFrom(input.data);
+    this.registerSecrets(input.type, input.data);
     const outcome = await this.store.insert({ id, type: input.type, name: input.name, record, createdAt: at, updatedAt: at });
     if (outcome === 'name-taken') throw nameTaken(input.name);
     return { id, type: input.type, name: input.name, createdAt: at, updatedAt: at };
@@ -100,8 +126,10 @@ export class Credentials {
     if (problems.length) throw invalid(problems);
     const existing = UUID.test(id) ? await this.store.get(id.toLowerCase()) : undefined;
     if (!existing) throw notFound(id);
+    this.checkData(existing.type, input.data, problems);
+    if (problems.length) throw invalid(problems);
     const record = this.vault.encrypt(input.data, { id: existing.id, type: existing.type });
-    this.secrets.addSecretsFrom(input.data);
+    this.registerSecrets(existing.type, input.data);
     const updated = await this.store.update(existing.id, { record, name: input.name, updatedAt: this.now() });
     if (updated === 'not-found') throw notFound(id);
     if (updated === 'name-taken') throw nameTaken(input.name!);
@@ -112,6 +140,12 @@ export class Credentials {
   async delete(id: string): Promise<void> {
     // the values stay registered for redaction: they were secret, and may still sit in old outputs
     if (!UUID.test(id) || !(await this.store.delete(id.toLowerCase()))) throw notFound(id);
+  }
+
+  /** The type and name of the credential a node param names (by id or by name), without decrypting it. */
+  async describe(ref: string): Promise<{ type: string; name: string } | undefined> {
+    const row = (UUID.test(ref) ? await this.store.get(ref.toLowerCase()) : undefined) ?? (ref !== '' ? await this.store.findByName(ref) : undefined);
+    return row ? { type: row.type, name: row.name } : undefined;
   }
 
   /**
@@ -131,7 +165,7 @@ export class Credentials {
       }
       throw err;
     }
-    this.secrets.addSecretsFrom(data);
+    this.registerSecrets(row.type, data);
     return data;
   }
 
@@ -149,7 +183,7 @@ export class Credentials {
     const unreadable: Array<{ id: string; name: string; kid: string }> = [];
     for (const row of await this.store.all()) {
       try {
-        this.secrets.addSecretsFrom(this.vault.decrypt(row.record, { id: row.id, type: row.type }));
+        this.registerSecrets(row.type, this.vault.decrypt(row.record, { id: row.id, type: row.type }));
         registered++;
       } catch (err) {
         if (!isSecurityError(err)) throw err;

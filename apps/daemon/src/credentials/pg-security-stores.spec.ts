@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
 import { generateApiKey, generateMasterKey, masterKeyId, SecurityError, Vault } from '@anchorflow/security';
 import { PgApiKeyStore, type StoredApiKey } from '../auth/api-key.store.js';
@@ -20,6 +20,10 @@ function keyRow(role: StoredApiKey['role'], name: string = role): StoredApiKey {
   let db: Database;
   beforeAll(async () => {
     db = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+  });
+  // each test starts without keys (the bootstrap test needs an empty table; tests run in any order)
+  beforeEach(async () => {
+    await db.pool.query('DELETE FROM api_key');
   });
   afterAll(async () => {
     await db?.close();

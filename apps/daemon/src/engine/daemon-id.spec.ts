@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -11,10 +11,7 @@ const fresh = () => {
   return dir;
 };
 afterAll(() => {
-  for (const dir of made) {
-    chmodSync(dir, 0o700); // the read-only one too
-    rmSync(dir, { recursive: true, force: true });
-  }
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('resolveDaemonId', () => {
@@ -40,12 +37,13 @@ describe('resolveDaemonId', () => {
     const dataDir = fresh();
     writeFileSync(join(dataDir, DAEMON_ID_FILE), 'not a subject token!\n');
     expect(resolveDaemonId({ dataDir }, { host: 'h' })).toEqual({ id: derivedDaemonId(dataDir, 'h'), source: 'generated' });
-    const readOnly = fresh();
-    chmodSync(readOnly, 0o500);
-    const r = resolveDaemonId({ dataDir: join(readOnly, 'sub') }, { host: 'h' });
-    // root ignores the mode: then it was simply written
-    if (r.warning) expect(r).toEqual({ id: derivedDaemonId(join(readOnly, 'sub'), 'h'), source: 'generated', warning: expect.stringContaining('not written') });
-    else expect(r.source).toBe('generated');
+    // unwritable for anyone, root included: a file stands where the data dir's parent should be
+    const blocker = join(fresh(), 'a-file');
+    writeFileSync(blocker, '');
+    const blocked = join(blocker, 'sub');
+    expect(resolveDaemonId({ dataDir: blocked }, { host: 'h' })).toEqual({
+      id: derivedDaemonId(blocked, 'h'), source: 'generated', warning: `${join(blocked, DAEMON_ID_FILE)} not written (ENOTDIR)`,
+    });
   });
 
   it('does not touch the disk when asked not to (in-memory apps)', () => {

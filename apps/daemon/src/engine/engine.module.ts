@@ -12,8 +12,8 @@ import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
 import { resolveDaemonId } from './daemon-id.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
-import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGINS } from './engine.tokens.js';
+import { buildEngine, buildOutboundFetch, buildTransport, type OwnListeners } from './engine.factory.js';
+import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGINS } from './engine.tokens.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
@@ -70,6 +70,7 @@ export class EngineModule {
         { provide: DATABASE, useValue: options.database },
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
         { provide: DAEMON_METRICS, useFactory: () => new DaemonMetrics() },
+        { provide: OWN_LISTENERS, useValue: { ports: [] } satisfies OwnListeners },
         ...(options.ports ? portProviders(options.ports) : persistenceProviders),
         {
           provide: DAEMON_ID,
@@ -84,13 +85,18 @@ export class EngineModule {
         {
           provide: DAEMON_PLUGINS,
           inject: [APP_CONFIG, PLUGINS, ROOT_LOGGER],
-          useFactory: (config: AnchorflowConfig, builtIns: PluginDefinition[], logger: Logger): Promise<DaemonPlugins> =>
-            loadDaemonPlugins({
-              builtIns,
+          useFactory: (config: AnchorflowConfig, builtIns: PluginDefinition[], logger: Logger): Promise<DaemonPlugins> => {
+            const disabled = new Set(config.disabledBuiltInPlugins);
+            for (const name of disabled) {
+              if (!builtIns.some((p) => p.name === name)) logger.warn({ event: 'plugins.disabled-unknown', plugin: name }, `disabledBuiltInPlugins names ${name}, which is not a built-in plugin`);
+            }
+            return loadDaemonPlugins({
+              builtIns: builtIns.filter((p) => !disabled.has(p.name)),
               specs: config.plugins,
               baseDir: options.pluginsBaseDir ?? pluginsBaseDir(),
               logger: toNodeLogger(logger.child({ component: 'plugins' })),
-            }),
+            });
+          },
         },
         {
           provide: NATS_CLUSTER,
@@ -103,7 +109,7 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -113,13 +119,14 @@ export class EngineModule {
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
             logger: Logger,
+            listeners: OwnListeners,
             metrics: DaemonMetrics,
             security: EngineSecurity | undefined,
           ): Engine => {
             const engine = buildEngine({
               catalog: plugins.catalog,
               // credential values are redacted from node outputs and errors (SecurityModule)
-              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
+              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport, buildOutboundFetch(config, listeners))),
               credentials: security?.credentials,
               store,
               workflows,
@@ -140,7 +147,7 @@ export class EngineModule {
       ],
       exports: [
         APP_CONFIG, ROOT_LOGGER, DATABASE, PLUGINS, DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE,
-        DATABASE_PING, ENGINE, EngineLifecycle,
+        DATABASE_PING, ENGINE, OWN_LISTENERS, EngineLifecycle,
       ],
     };
   }

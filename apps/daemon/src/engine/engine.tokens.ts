@@ -10,3 +10,5 @@ export const DAEMON_ID = Symbol('DAEMON_ID');
 export const NATS_CLUSTER = Symbol('NATS_CLUSTER');
 /** DI token of the daemon's Prometheus registry and event-fed metrics (DaemonMetrics), made before the engine. */
 export const DAEMON_METRICS = Symbol('DAEMON_METRICS');
+/** DI token of the daemon's listening ports (OwnListeners), filled in after listen(): ctx.fetch refuses them. */
+export const OWN_LISTENERS = Symbol('OWN_LISTENERS');

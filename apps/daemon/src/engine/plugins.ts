@@ -1,7 +1,8 @@
 import type { PluginDefinition } from '@anchorflow/plugin-sdk';
 import corePlugin from '@anchorflow/plugin-core';
+import notificationsPlugin from '@anchorflow/plugin-notifications';
 
-/** Plugins loaded into this daemon (the plugin loader will extend this list from configuration). */
+/** Plugins shipped with the daemon (the plugin loader adds the configured ones). */
 export function builtInPlugins(): PluginDefinition[] {
-  return [corePlugin];
+  return [corePlugin, notificationsPlugin];
 }

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeCatalog } from '@anchorflow/engine';
-import type { NodeLogger, PluginDefinition } from '@anchorflow/plugin-sdk';
+import type { CredentialTypeDefinition, NodeLogger, PluginDefinition } from '@anchorflow/plugin-sdk';
 import { type PluginFailureCode, loadPlugins, localTypesOf, registerPlugins } from '@anchorflow/plugin-host';
 
 /** One row of `GET /api/v1/plugins`. */
@@ -24,6 +24,20 @@ export interface DaemonPlugins {
   /** built-in and configured node types (remote ones are added by the NATS registry) */
   catalog: NodeCatalog;
   rows: PluginRow[];
+  /** credential types the loaded plugins declare (the vault validates their data), by type */
+  credentialTypes: Map<string, { def: CredentialTypeDefinition; plugin: string }>;
+}
+
+/** Adds a plugin's credential types; the first plugin to declare a type keeps it. */
+function addCredentialTypes(into: DaemonPlugins['credentialTypes'], plugin: PluginDefinition, logger: NodeLogger): void {
+  for (const def of plugin.credentials ?? []) {
+    const existing = into.get(def.type);
+    if (existing) {
+      logger.warn(`credential type ${def.type} of ${plugin.name} is already declared by ${existing.plugin}; keeping that one`, { event: 'plugins.credential-type-clash', type: def.type });
+      continue;
+    }
+    into.set(def.type, { def, plugin: plugin.name });
+  }
 }
 
 export interface LoadDaemonPluginsOptions {
@@ -52,8 +66,10 @@ export function pluginsBaseDir(env: Readonly<Record<string, string | undefined>>
 export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise<DaemonPlugins> {
   const catalog = new NodeCatalog();
   const rows: PluginRow[] = [];
+  const credentialTypes: DaemonPlugins['credentialTypes'] = new Map();
   const builtInNames = new Set<string>();
   for (const plugin of opts.builtIns) {
+    addCredentialTypes(credentialTypes, plugin, opts.logger);
     const nodes = [...plugin.nodes, ...(plugin.triggers ?? []).filter((t) => !plugin.nodes.includes(t))];
     for (const def of nodes) catalog.register(def, plugin.name);
     builtInNames.add(plugin.name);
@@ -68,6 +84,7 @@ export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise
     const { plugins, failures } = await loadPlugins(specs, { baseDir: opts.baseDir, searchDirs: [DAEMON_DIR], existingTypes: localTypesOf(catalog), logger: opts.logger });
     registerPlugins(catalog, plugins);
     for (const p of plugins) {
+      addCredentialTypes(credentialTypes, p.plugin, opts.logger);
       rows.push({ status: 'loaded', name: p.packageName, version: p.plugin.version, source: 'config', spec: p.spec, dir: p.dir, nodeTypes: p.nodes.map((n) => n.type) });
     }
     for (const f of failures) {
@@ -86,5 +103,5 @@ export async function loadDaemonPlugins(opts: LoadDaemonPluginsOptions): Promise
     failed: rows.filter((r) => r.status === 'failed').length,
     nodeTypes: catalog.types().length,
   });
-  return { catalog, rows };
+  return { catalog, rows, credentialTypes };
 }

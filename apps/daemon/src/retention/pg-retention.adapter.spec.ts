@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, openDatabase, type Database } from '@anchorflow/persistence';
 import { DAY_MS, pruneOnce } from './retention-pruner.js';
 import { PgRetentionStore } from './pg-retention.adapter.js';
@@ -35,6 +35,12 @@ const testDb = await createTestDatabase();
 
   beforeAll(async () => {
     db = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
+  });
+  // every test starts from the same executions (they run in any order)
+  beforeEach(async () => {
+    await db.pool.query('DELETE FROM resume_token');
+    await db.pool.query('DELETE FROM execution_event');
+    await db.pool.query('DELETE FROM execution');
     await insert('oldOk', wfA, 'succeeded', 40);
     await insert('oldFailed', wfA, 'failed', 35);
     await insert('oldCancelled', wfB, 'cancelled', 31);
@@ -61,6 +67,8 @@ const testDb = await createTestDatabase();
   });
 
   it('by count: keeps the newest N finished executions of each workflow, never unfinished ones', async () => {
+    // after the pass by age (the old ones are gone)
+    expect(await pruneOnce(new PgRetentionStore(db), { maxAgeDays: 30, batchSize: 10 })).toMatchObject({ byAge: 3 });
     const result = await pruneOnce(new PgRetentionStore(db), { maxPerWorkflow: 2, batchSize: 1 });
     expect(result).toMatchObject({ byAge: 0, byCount: 1, workflows: 1 });
     expect(await remaining()).toEqual(['new2', 'new3', 'newB', 'oldRunning', 'oldWaiting']);
@@ -69,6 +77,7 @@ const testDb = await createTestDatabase();
   });
 
   it('a second pass finds nothing more to do', async () => {
+    await pruneOnce(new PgRetentionStore(db), { maxAgeDays: 30, maxPerWorkflow: 2, batchSize: 10 });
     expect(await pruneOnce(new PgRetentionStore(db), { maxAgeDays: 30, maxPerWorkflow: 2, batchSize: 10 })).toMatchObject({ byAge: 0, byCount: 0 });
     expect(await remaining()).toHaveLength(5);
   });

@@ -17,6 +17,8 @@ import { Credentials } from '../credentials/credentials.js';
 import { CredentialsController } from '../credentials/credentials.controller.js';
 import { redactingTransport } from '../credentials/redacting-transport.js';
 import { DATABASE } from '../database/database.tokens.js';
+import { DAEMON_PLUGINS } from '../engine/engine.tokens.js';
+import type { DaemonPlugins } from '../plugins/daemon-plugins.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { keyMaterialSecrets, loadKeyMaterial, SECRET_ENV, type KeyMaterial } from './key-material.js';
 import { createRateLimitGuard } from './rate-limit.js';
@@ -119,8 +121,10 @@ export class SecurityModule {
         },
         {
           provide: Credentials,
-          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY],
-          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry) => new Credentials(store, vault, secrets),
+          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY, { token: DAEMON_PLUGINS, optional: true }],
+          // the credential types of the loaded plugins: their data is validated when stored
+          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry, plugins?: DaemonPlugins) =>
+            new Credentials(store, vault, secrets, undefined, (type) => plugins?.credentialTypes.get(type)?.def),
         },
         {
           provide: AUTHENTICATOR,

@@ -88,9 +88,13 @@ export class NodeResumedEvent extends BaseExecutionEvent {
   ) { super(executionId, seq, at); }
 }
 
+/**
+ * `attempt`/`startedAt`: the attempt that was running when it was cancelled. A pure node records no
+ * node.started, so without them the view folded from the events would not match the live one.
+ */
 export class NodeCancelledEvent extends BaseExecutionEvent {
   readonly type = 'node.cancelled' as const;
-  constructor(executionId: string, seq: number, at: number, readonly nodeId: string) { super(executionId, seq, at); }
+  constructor(executionId: string, seq: number, at: number, readonly nodeId: string, readonly attempt?: number, readonly startedAt?: number) { super(executionId, seq, at); }
 }
 
 export class ExecutionCancelRequestedEvent extends BaseExecutionEvent {

@@ -147,6 +147,10 @@ export class ExecutionState {
         this.setTerminal(n, () => {
           n.status = e.type === 'node.skipped' ? 'skipped' : 'cancelled';
           n.finishedAt = e.at;
+          if (e.type === 'node.cancelled' && e.attempt !== undefined) {
+            n.attempt = e.attempt;
+            n.startedAt = e.startedAt;
+          }
           n.retryAt = n.waitUntil = n.resumeToken = n.resume = undefined;
         });
         return;

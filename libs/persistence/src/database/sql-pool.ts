@@ -52,9 +52,24 @@ export function createSqlPool(url: string, options: SqlPoolOptions = {}): SqlPoo
   return pool;
 }
 
-/** Runs `fn` in a transaction on one pooled connection. */
+/**
+ * Runs `fn` in a transaction on one pooled connection. While the connection is checked out the pool
+ * does not listen to it: a server that goes away between two statements (an outage, a restart) would
+ * make its 'error' event an uncaught exception and end the process. Here it fails the transaction.
+ */
 export async function inTransaction<T>(pool: SqlPool, fn: (client: SqlClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error): void => { lost = error; };
+  (client as unknown as NodeJS.EventEmitter).on('error', onError);
+  try {
+    return await transaction(client, fn, () => lost);
+  } finally {
+    (client as unknown as NodeJS.EventEmitter).off('error', onError);
+  }
+}
+
+async function transaction<T>(client: Awaited<ReturnType<SqlPool['connect']>>, fn: (client: SqlClient) => Promise<T>, lost: () => Error | undefined): Promise<T> {
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -62,6 +77,11 @@ export async function inTransaction<T>(pool: SqlPool, fn: (client: SqlClient) =>
     client.release();
     return result;
   } catch (error) {
+    const broken = lost();
+    if (broken) {
+      client.release(broken); // the connection is gone: the pool must not hand it out again
+      throw error;
+    }
     try {
       await client.query('ROLLBACK');
       client.release();

@@ -7,3 +7,5 @@ export * from './subjects.js';
 export * from './wire-errors.js';
 export * from './worker-host.js';
 export * from './workflow-events.js';
+export * from './editor-events.js';
+export * from './permissions.js';

@@ -14,6 +14,8 @@
  * | `<p>.v1.rpc.<daemonId>.state`          | request/reply                 | worker → daemon  |
  * | `<p>.v1.rpc.<daemonId>.credentials`    | request/reply                 | worker → daemon  |
  * | `<p>.v1.rpc.<daemonId>.evaluate`       | request/reply                 | worker → daemon  |
+ * | `<p>.v1.events.execution.<executionId>`| core (editor-events.ts)       | daemon → daemons |
+ * | `<p>.v1.events.workflow.<workflowId>`  | core (editor-events.ts)       | daemon → daemons |
  *
  * `<p>` is `anchorflow` unless a prefix is configured (tests, or several installations on one NATS).
  */

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,10 +53,34 @@ function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 export const uniquePrefix = (label: string) => `aft${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}${process.pid}x${Math.random().toString(36).slice(2, 8)}`;
 
+/**
+ * Servers of this process and their store dirs, ended when the process exits however the suite ended
+ * (a failed beforeAll, an interrupted run): no nats-server process or af-nats-* folder is left behind.
+ */
+const owned = new Map<string, { child: () => ChildProcess | undefined }>();
+let exitHook = false;
+function cleanUpOnExit(dir: string, child: () => ChildProcess | undefined): void {
+  owned.set(dir, { child });
+  if (exitHook) return;
+  exitHook = true;
+  const cleanUp = (): void => {
+    for (const [d, o] of owned) {
+      try { o.child()?.kill('SIGKILL'); } catch { /* gone */ }
+      rmSync(d, { recursive: true, force: true });
+    }
+    owned.clear();
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { cleanUp(); process.kill(process.pid, signal); });
+  }
+}
+
 async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'af-nats-'));
   let child: ChildProcess | undefined;
+  cleanUpOnExit(dir, () => child);
   const start = async () => {
     const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
@@ -87,7 +111,14 @@ async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
       c.kill('SIGKILL');
     });
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    owned.delete(dir);
+    throw err;
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
@@ -98,6 +129,7 @@ async function ownServer(bin: string, label: string): Promise<NatsTestServer> {
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+      owned.delete(dir);
     },
   };
 }
@@ -151,7 +183,20 @@ export async function natsForTests(label: string, opts: { needsOwnServer?: boole
   return { skip: 'no NATS: no nats-server binary to start and nothing listening on 127.0.0.1:4222' };
 }
 
-/** Prints why a NATS suite does not run (jest shows console output of skipped suites). */
-export function reportSkip(suite: string, reason: string): void {
+/**
+ * Prints why a NATS suite does not run (jest shows console output of skipped suites) and notes it for
+ * the run's summary (AF_TEST_SKIP_LOG, set by test/setup/services-setup.ts). With
+ * ANCHORFLOW_REQUIRE_SERVICES=1 (CI, a machine that has NATS) it throws instead: the suite fails.
+ * `deliberate`: a skip the run chose (E2E_DB=embedded), never an error.
+ * Kept in step with `noteSkippedSuite` in libs/persistence/src/testing/test-database.ts.
+ */
+export function reportSkip(suite: string, reason: string, options: { deliberate?: boolean } = {}): void {
+  // deliberate: the run chose not to have what the suite needs (E2E_DB=embedded), no service is missing
+  if (process.env.ANCHORFLOW_REQUIRE_SERVICES === '1' && !options.deliberate) {
+    throw new Error(`${suite} cannot run: ${reason}; ANCHORFLOW_REQUIRE_SERVICES=1 says this machine has NATS: failing instead of skipping`);
+  }
   console.warn(`SKIPPED ${suite}: ${reason}`);
+  const log = process.env.AF_TEST_SKIP_LOG;
+  const file = (globalThis as { expect?: { getState?: () => { testPath?: string } } }).expect?.getState?.().testPath;
+  if (log) appendFileSync(log, `${JSON.stringify({ service: 'NATS', suite, reason, pid: process.pid, file })}\n`);
 }

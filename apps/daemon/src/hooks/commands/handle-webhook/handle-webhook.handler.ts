@@ -11,6 +11,19 @@ import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.com
 import { executionRef } from '../../../executions/execution.presenter.js';
 
 /**
+ * Request headers that carry the caller's credentials: never stored with the execution's input (which
+ * viewers can read) when a webhook has `include: "request"` (issue 17).
+ */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-auth-token', 'x-access-token', 'x-amz-security-token']);
+
+/** the headers without the caller's credentials (names compared case-insensitively) */
+export function withoutCredentialHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) out[name] = value;
+  return out;
+}
+
+/**
  * The webhook hot path: the route comes from the in-memory index (no database read), the body is taken
  * as parsed (no DTO validation: it is the workflow's input, whatever its shape).
  */
@@ -39,7 +52,7 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
     const { route } = match;
     const input =
       route.include === 'request'
-        ? { body: request.body ?? null, headers: request.headers, query: request.query, method: request.method, path: request.path }
+        ? { body: request.body ?? null, headers: withoutCredentialHeaders(request.headers), query: request.query, method: request.method, path: request.path }
         : (request.body ?? {});
     const lastNode = route.respond === 'lastNode';
     const { executionId } = await this.engine.start({

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { EngineError, type ValidationWarning, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
 import { WORKFLOW_REPOSITORY } from '../../../database/database.tokens.js';
@@ -6,6 +6,8 @@ import { ENGINE } from '../../../engine/engine.tokens.js';
 import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
 import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';
 import type { EventPublisher, WorkflowValidator } from '../../workflow-ports.js';
+import { assertCredentialRefs, type CredentialRefsCheck } from '../../credential-refs.check.js';
+import { CREDENTIAL_REFS_CHECK } from '../../workflows.tokens.js';
 import { CreateWorkflowCommand } from './create-workflow.command.js';
 
 /**
@@ -27,10 +29,12 @@ export class CreateWorkflowHandler implements ICommandHandler<CreateWorkflowComm
     @Inject(ENGINE) private readonly validator: WorkflowValidator,
     @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
     @Inject(EventBus) private readonly events: EventPublisher,
+    @Optional() @Inject(CREDENTIAL_REFS_CHECK) private readonly credentialRefs?: CredentialRefsCheck,
   ) {}
 
   async execute(command: CreateWorkflowCommand): Promise<WorkflowDto> {
     const { definition, warnings } = validWorkflow(this.validator, definitionFromBody(command.body));
+    await assertCredentialRefs(this.credentialRefs, definition);
     const stored = await this.workflows.create(definition);
     this.events.publish(new WorkflowChangedEvent(stored.id, stored.version, 'created'));
     return { ...toWorkflowDto(stored), ...(warnings.length ? { warnings } : {}) };

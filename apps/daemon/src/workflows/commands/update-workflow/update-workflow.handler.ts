@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { EngineError, type WorkflowRepository } from '@anchorflow/engine';
 import { invalidRequest } from '../../../common/validation.js';
@@ -9,6 +9,8 @@ import { WorkflowChangedEvent } from '../../events/workflow-changed.event.js';
 import { definitionFromBody, toWorkflowDto, type WorkflowDto } from '../../workflow.presenter.js';
 import type { EventPublisher, WorkflowTriggers, WorkflowValidator } from '../../workflow-ports.js';
 import { validWorkflow } from '../create-workflow/create-workflow.handler.js';
+import { assertCredentialRefs, type CredentialRefsCheck } from '../../credential-refs.check.js';
+import { CREDENTIAL_REFS_CHECK } from '../../workflows.tokens.js';
 import { UpdateWorkflowCommand } from './update-workflow.command.js';
 
 @CommandHandler(UpdateWorkflowCommand)
@@ -18,6 +20,7 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
     @Inject(WORKFLOW_REPOSITORY) private readonly workflows: WorkflowRepository,
     @Inject(TriggerRegistry) private readonly triggers: WorkflowTriggers,
     @Inject(EventBus) private readonly events: EventPublisher,
+    @Optional() @Inject(CREDENTIAL_REFS_CHECK) private readonly credentialRefs?: CredentialRefsCheck,
   ) {}
 
   async execute({ workflowId, body }: UpdateWorkflowCommand): Promise<WorkflowDto> {
@@ -26,6 +29,7 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
       throw invalidRequest([{ path: 'version', message: 'version must be the current version number of the workflow (optimistic concurrency)' }]);
     }
     const { definition, warnings } = validWorkflow(this.validator, definitionFromBody(body));
+    await assertCredentialRefs(this.credentialRefs, definition);
     const current = await this.workflows.get(workflowId);
     if (!current) throw new EngineError('NOT_FOUND', `workflow ${workflowId} not found`);
     if (current.version !== expected) {
