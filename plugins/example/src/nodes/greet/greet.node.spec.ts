@@ -35,7 +35,7 @@ describe('example.greet', () => {
   it('reports its greetings through ctx.metrics, by delivery', async () => {
     const metrics = new RecordingMetrics();
     await runNode(greetNode, { params: { name: 'Ada' }, metrics });
-    await runNode(greetNode, { params: { name: 'Bob', notifyUrl: url }, metrics });
+    await runNode(greetNode, { outbound: { allowHosts: ['127.0.0.1'] }, params: { name: 'Bob', notifyUrl: url }, metrics });
     await runNode(greetNode, { params: { name: 'Cy' }, metrics });
     expect(metrics.value('greetings_total', { delivery: 'none' })).toBe(2);
     expect(metrics.value('greetings_total', { delivery: 'notified' })).toBe(1);
