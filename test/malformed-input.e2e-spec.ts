@@ -157,7 +157,7 @@ describe('malformed input gets a 4xx in our error shape, never a 5xx', () => {
       { method: 'PUT', path: () => `/api/v1/workflows/${workflowId}`, objectRequired: true, emptyOk: false },
       { method: 'POST', path: () => `/api/v1/workflows/${workflowId}/executions`, objectRequired: true, emptyOk: true },
       { method: 'POST', path: () => '/api/v1/workflows/layout', objectRequired: true, emptyOk: false },
-      { method: 'POST', path: () => `/api/v1/executions/resume/${uid()}`, objectRequired: false, emptyOk: true },
+      { method: 'POST', path: () => `/api/v1/resume/${uid()}`, objectRequired: false, emptyOk: true },
       { method: 'POST', path: () => `/hooks/${hookPath}`, objectRequired: false, emptyOk: true },
     ];
     const cases: Case[] = [];
@@ -217,7 +217,7 @@ describe('malformed input gets a 4xx in our error shape, never a 5xx', () => {
       cases.push({ method: 'POST', path: `/api/v1/workflows/${workflowId}/executions`, body: `{"input":${randomJsonText(r)}}`, expect: 'any', note: `random input #${i}` });
       cases.push({ method: 'POST', path: `/api/v1/workflows/${workflowId}/executions`, body: randomJsonText(r), expect: 'any', note: `random body #${i}` });
       cases.push({ method: 'POST', path: `/hooks/${hookPath}`, body: randomJsonText(r), expect: 'any', note: `random webhook body #${i}` });
-      cases.push({ method: 'POST', path: `/api/v1/executions/resume/${pathSegment(randomString(r))}`, body: randomJsonText(r), expect: 'reject', note: `resume with a random token #${i}` });
+      cases.push({ method: 'POST', path: `/api/v1/resume/${pathSegment(randomString(r))}`, body: randomJsonText(r), expect: 'reject', note: `resume with a random token #${i}` });
     }
     const violations = await checkAll(cases);
     expect(violations).toEqual([]);
@@ -237,7 +237,7 @@ describe('malformed input gets a 4xx in our error shape, never a 5xx', () => {
       cases.push({ method: 'GET', path: `/api/v1/executions/${id}`, expect: 'reject', note: 'bad execution id' });
       cases.push({ method: 'GET', path: `/api/v1/executions/${id}/events`, expect: 'reject', note: 'bad execution id' });
       cases.push({ method: 'POST', path: `/api/v1/executions/${id}/cancel`, expect: 'reject', note: 'bad execution id' });
-      cases.push({ method: 'POST', path: `/api/v1/executions/resume/${id}`, body: '{}', expect: 'reject', note: 'bad resume token' });
+      cases.push({ method: 'POST', path: `/api/v1/resume/${id}`, body: '{}', expect: 'reject', note: 'bad resume token' });
       cases.push({ method: 'POST', path: `/hooks/${id}`, body: '{}', expect: 'reject', note: 'no such webhook' });
     }
     for (const v of ['abc', '-1', '0', '1.5', 'NaN', '1e309', '%00', '999999999']) cases.push({ method: 'GET', path: `/api/v1/workflows/${workflowId}?version=${v}`, expect: 'reject', note: `?version=${v}` });

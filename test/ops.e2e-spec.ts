@@ -165,7 +165,7 @@ describe('metrics and readiness', () => {
       started: value('anchorflow_executions_started_total'),
       succeeded: value('anchorflow_executions_finished_total{status="succeeded"}'),
       failed: value('anchorflow_executions_finished_total{status="failed"}'),
-      running: value('anchorflow_executions_running'),
+      running: value('anchorflow_executions{status="running"}'),
       retries: value('anchorflow_node_retries_total{type="core.http"}'),
       httpOk: value('anchorflow_node_duration_seconds_count{type="core.http",status="succeeded"}'),
       httpFailed: value('anchorflow_node_duration_seconds_count{type="core.http",status="failed"}'),

@@ -166,7 +166,10 @@ describe('daemon over HTTP (in-memory ports)', () => {
         expect(res.status).toBe(404);
         expect(res.body.error.code).toBe('NOT_FOUND');
       }
-      await http.post('/api/v1/executions/resume/x').send({}).expect(404);
+      await http.post('/api/v1/resume/x').send({}).expect(404);
+      // the first release's path still answers (left out of the OpenAPI document)
+      const legacy = await http.post('/api/v1/executions/resume/x').send({}).expect(404);
+      expect(legacy.body.error.message).toMatch(/no node is waiting on this resume token/);
     });
 
     it('bad query and body params → 400 listing every problem', async () => {

@@ -28,6 +28,7 @@ import { SECRET_REGISTRY } from './security/security.tokens.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { TriggersModule } from './triggers/triggers.module.js';
 import { WorkflowsModule } from './workflows/workflows.module.js';
+import { ExecutionLog } from './logging/execution-log.js';
 
 export type AppModuleOptions = EngineModuleOptions & {
   /** secrets' source and the shared SecretRegistry (apps/daemon/src/security); default: process.env, a new registry */
@@ -69,6 +70,7 @@ export class AppModule {
         },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         UnhandledExceptionsLogger,
+        ExecutionLog,
       ],
     };
   }

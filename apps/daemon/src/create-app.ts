@@ -2,13 +2,19 @@ import 'reflect-metadata';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { Express } from 'express';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { DAEMON_METRICS } from './engine/engine.tokens.js';
+import type { DaemonMetrics } from './core/daemon-metrics.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.js';
+import { requestIdMiddleware } from './logging/request-context.js';
 import { applyHttpSecurity } from './security/http-hardening.js';
 
 export const API_PREFIX = 'api/v1';
@@ -34,6 +40,10 @@ export async function createApp(options: AppModuleOptions & { shutdownHooks?: bo
 export function configureApp(app: NestExpressApplication, options: AppModuleOptions): void {
   app.useLogger(app.get(NestPinoLogger));
   app.disable('x-powered-by');
+  // first: the request id every log line about the request carries, then the timing of every answer
+  // (rejections by body parsers, guards and filters included)
+  app.use(requestIdMiddleware());
+  app.use(httpMetricsMiddleware(app.get<DaemonMetrics>(DAEMON_METRICS), API_PREFIX));
   // helmet headers, and CORS only for security.corsOrigins
   applyHttpSecurity(app, options.config.security);
   const limit = options.config.http.bodyLimit;
@@ -51,15 +61,8 @@ export function configureApp(app: NestExpressApplication, options: AppModuleOpti
     });
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'hooks/*path', method: RequestMethod.ALL }, { path: 'metrics', method: RequestMethod.GET }] });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Anchorflow')
-      .setDescription('Durable workflow engine: workflows, executions, node types. Errors are { "error": { "code", "message", "details" } }.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key (afk_…) or an editor token from POST /api/v1/auth/token' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'api-key')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });
+  // also where NestJS users look first (Nest's default `<path>-json`)
+  (app.getHttpAdapter().getInstance() as Express).get(`/${DOCS_PATH}-json`, (_req, res) => void res.json(document));
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_ENGINE_OPTIONS,
   type EngineDeps,
   type EngineOptions,
+  type EngineStats,
   type StartExecutionRequest,
   type StartExecutionResult,
 } from './engine.types.js';
@@ -55,6 +56,16 @@ function paramPathOf(params: Record<string, unknown> | undefined, expression: st
 }
 
 
+/** `logger` with `fields` on every line (a line's own fields win). */
+function withFields(logger: NodeLogger, fields: Record<string, unknown>): NodeLogger {
+  return {
+    debug: (msg, extra) => logger.debug(msg, { ...fields, ...extra }),
+    info: (msg, extra) => logger.info(msg, { ...fields, ...extra }),
+    warn: (msg, extra) => logger.warn(msg, { ...fields, ...extra }),
+    error: (msg, extra) => logger.error(msg, { ...fields, ...extra }),
+  };
+}
+
 class NodeTimeoutError extends Error {
   readonly code = 'NODE_TIMEOUT';
   readonly retryable = true;
@@ -68,7 +79,8 @@ class NodeTimeoutError extends Error {
 class ExecutionRun {
   readonly remaining: Int32Array;
   running = 0;
-  readonly ready: Array<{ index: number; attempt: number }> = [];
+  /** `at`: when the attempt became ready (scheduler lag) */
+  readonly ready: Array<{ index: number; attempt: number; at: number }> = [];
   queued = false;
   /** the attempt whose result counts, per node; results of other attempts are ignored */
   readonly attempts = new Map<number, AbortController>();
@@ -364,6 +376,17 @@ export class Engine {
     return this.runs.size;
   }
 
+  /** what this engine holds right now (metrics read it on a scrape) */
+  stats(): EngineStats {
+    let readyNodes = 0;
+    let oldest = Infinity;
+    for (const run of this.readyRuns) {
+      readyNodes += run.ready.length;
+      if (run.ready.length && run.ready[0]!.at < oldest) oldest = run.ready[0]!.at;
+    }
+    return { liveExecutions: this.runs.size, runningNodes: this.globalRunning, readyNodes, oldestReadyMs: oldest === Infinity ? 0 : Math.max(0, this.clock.now() - oldest) };
+  }
+
   // ------------------------------------------------------------------ loading & recovery
 
   private async graphFor(workflowId: string, version: number, definition?: WorkflowDefinition): Promise<CompiledGraph> {
@@ -498,7 +521,7 @@ export class Engine {
       void this.execute(run, index, attempt);
       return;
     }
-    run.ready.push({ index, attempt });
+    run.ready.push({ index, attempt, at: this.clock.now() });
     if (!run.queued) {
       run.queued = true;
       this.readyRuns.push(run);
@@ -516,6 +539,7 @@ export class Engine {
           run.ready.length = 0;
           break;
         }
+        this.deps.observer?.schedulingLag('ready', this.clock.now() - next.at);
         void this.execute(run, next.index, next.attempt);
       }
       if (run.ready.length && !run.queued) {
@@ -559,7 +583,7 @@ export class Engine {
       if (!g.pure) {
         // the started event is durable before the side effect, so a crash re-runs it with the same key
         this.emit(run, new NodeStartedEvent(state.id, this.nextSeq(run), attemptStartedAt, g.id, attempt));
-        await this.durableBarrier(controller.signal);
+        await this.durableBarrier(controller.signal, { executionId: state.id, nodeId: g.id });
       } else {
         n.status = 'running';
         n.attempt = attempt;
@@ -590,9 +614,11 @@ export class Engine {
       };
       const env: NodeJobEnvironment = {
         signal: controller.signal,
-        logger: this.logger,
+        // every line a node logs names its execution and node, so one execution's story can be grepped
+        logger: withFields(this.logger, { executionId: state.id, workflowId: state.workflowId, nodeId: g.id, nodeType: g.def.type, attempt }),
         credentials: this.deps.credentials ?? { get: async (ref: string) => { throw new NodeError(`credential "${ref}" not found`, 'CREDENTIAL_NOT_FOUND'); } },
         state: this.stateFor,
+        ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
         evaluate: (expression, data) => this.evaluator.evaluate(expression, data, this.bindings(run), paramPathOf(g.spec.params, expression, `$.nodes[${index}].params`)),
         progress: () => undefined,
         now: this.clockNow,
@@ -647,13 +673,13 @@ export class Engine {
    * Waits until the history so far is committed. A failed commit is retried by the store, so a
    * database hiccup delays side effects instead of failing them.
    */
-  private async durableBarrier(signal: AbortSignal): Promise<void> {
+  private async durableBarrier(signal: AbortSignal, about: { executionId: string; nodeId: string }): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
         return await this.store.durable();
       } catch (err) {
         if (signal.aborted || this.stopping) throw err;
-        this.logger.warn('store not durable yet; waiting before a side effect', { err: String(err) });
+        this.logger.warn('store not durable yet; waiting before a side effect', { ...about, err: String(err) });
         await new Promise<void>((r) => this.clock.setTimer(delay, r));
       }
     }
@@ -799,6 +825,7 @@ export class Engine {
     if (delay > this.options.wakeUpHorizonMs || run.timers.has(index)) return;
     const cancel = this.clock.setTimer(Math.max(0, delay), () => {
       run.timers.delete(index);
+      this.deps.observer?.schedulingLag('timer', Math.max(0, this.clock.now() - at));
       if (run.finishing || run.state.finished || this.stopping) return;
       const n = run.state.nodes[index];
       if (kind === 'retry' && n.retryAt !== undefined) this.dispatch(run, index, n.attempt + 1);

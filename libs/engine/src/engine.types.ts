@@ -1,4 +1,4 @@
-import type { CredentialsAccessor, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import type { CredentialsAccessor, NodeLogger, PluginState, PluginMetrics } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog } from './catalog.js';
 import type { Clock } from './ports/clock.port.js';
 import type { EventSink } from './ports/event-sink.port.js';
@@ -47,7 +47,32 @@ export interface EngineDeps {
   /** plugin-owned durable state, by plugin name */
   pluginState?: (plugin: string) => PluginState;
   credentials?: CredentialsAccessor;
+  /** plugin metrics (ctx.metrics), by plugin name; absent: nodes' metrics go nowhere */
+  metrics?: (plugin: string) => PluginMetrics;
+  /** told how the scheduler keeps up (metrics); absent: nothing measured */
+  observer?: EngineObserver;
   options?: Partial<EngineOptions>;
+}
+
+/** How late the engine's scheduling runs, for metrics. Called synchronously: keep it cheap. */
+export interface EngineObserver {
+  /**
+   * A node attempt started `lagMs` after it could have: `ready` — it waited in the ready queue for a
+   * concurrency slot; `timer` — its retry/wait timer fired that long after its due time.
+   */
+  schedulingLag(kind: 'ready' | 'timer', lagMs: number): void;
+}
+
+/** What the engine holds right now (read on a metrics scrape). */
+export interface EngineStats {
+  /** executions in memory: running, or waiting on a timer due soon */
+  liveExecutions: number;
+  /** node attempts running in this process */
+  runningNodes: number;
+  /** node attempts ready to start, waiting for a concurrency slot */
+  readyNodes: number;
+  /** how long the oldest of them has waited (0 when none) */
+  oldestReadyMs: number;
 }
 
 export interface StartExecutionRequest {

@@ -1,6 +1,7 @@
 import { NodeError } from './errors.js';
 import type { CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
 import { isSuspension, outputPortsOf } from './node.js';
+import { noopMetrics, type PluginMetrics } from './metrics.js';
 import { defaultGuardedFetch, type OutboundFetch } from './outbound.js';
 
 /** Everything about one node attempt that can travel as data (to a worker, over NATS). */
@@ -24,6 +25,8 @@ export interface NodeHost {
   logger: NodeLogger;
   credentials: CredentialsAccessor;
   state: PluginState;
+  /** the plugin's metrics; none kept when absent */
+  metrics?: PluginMetrics;
   evaluate(expression: string, input: unknown): Promise<unknown>;
   progress(data: unknown): void;
   /** the host's clock (the engine's Clock port in the daemon); Date.now when absent */
@@ -52,6 +55,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     logger: host.logger,
     credentials: host.credentials,
     state: host.state,
+    metrics: host.metrics ?? noopMetrics,
     resume: inv.resume,
     sources: inv.sources,
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),

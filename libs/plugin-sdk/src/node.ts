@@ -50,6 +50,8 @@ export interface ResumeInfo {
   suspendedAt: number;
 }
 
+import type { PluginMetrics } from './metrics.js';
+
 export interface NodeContext<P = Record<string, unknown>> {
   /** params with `=expressions` already evaluated against this node's input */
   readonly params: P;
@@ -66,6 +68,8 @@ export interface NodeContext<P = Record<string, unknown>> {
   readonly logger: NodeLogger;
   readonly credentials: CredentialsAccessor;
   readonly state: PluginState;
+  /** the plugin's own Prometheus metrics (see PluginMetrics): `ctx.metrics.counter('deliveries_total', 'help', ['status']).inc({ status: 'sent' })` */
+  readonly metrics: PluginMetrics;
   /** set when this run continues a suspension */
   readonly resume?: ResumeInfo;
   /**

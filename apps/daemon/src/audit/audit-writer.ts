@@ -30,6 +30,8 @@ export interface AuditWriterStats {
   failedBatches: number;
   /** recorded, not committed yet */
   pending: number;
+  /** how long the oldest entry not yet committed has waited (0 when none): the audit lag */
+  oldestPendingMs: number;
   /** refused because maxPending was reached or the writer was closed */
   dropped: number;
   /** entries whose details had to be replaced because the database refused them */
@@ -74,6 +76,8 @@ export class AuditWriter<T> {
   private readonly retryMaxMs: number;
 
   private buffer: T[] = [];
+  /** when each buffered entry was recorded (epoch ms), for the lag metric */
+  private bufferedAt: number[] = [];
   /** fields already computed for the head of the buffer (kept across retries so `at` and details stay fixed) */
   private prepared: AuditFields[] = [];
   private recorded = 0;
@@ -116,6 +120,7 @@ export class AuditWriter<T> {
       return;
     }
     this.buffer.push(item);
+    this.bufferedAt.push(Date.now());
     this.recorded++;
     this.schedule();
   }
@@ -137,7 +142,7 @@ export class AuditWriter<T> {
   }
 
   stats(): AuditWriterStats {
-    return { ...this.counters, pending: this.buffer.length, head: this.lastHead };
+    return { ...this.counters, pending: this.buffer.length, oldestPendingMs: this.bufferedAt.length ? Date.now() - this.bufferedAt[0]! : 0, head: this.lastHead };
   }
 
   private async drain(timeoutMs: number): Promise<void> {
@@ -163,6 +168,7 @@ export class AuditWriter<T> {
       this.counters.dropped += lost;
       this.logger.error({ event: 'audit.lost', lost, timeoutMs }, `${lost} audit entries could not be written before shutdown and are lost`);
       this.buffer = [];
+      this.bufferedAt = [];
       this.prepared = [];
       const error = new Error(`${lost} audit entries were not written`);
       for (const w of this.waiters.splice(0)) w.reject(error);
@@ -228,6 +234,7 @@ export class AuditWriter<T> {
         head = await this.store.append(this.prepared.slice(0, 1));
       }
       this.buffer.splice(0, count);
+      this.bufferedAt.splice(0, count);
       this.prepared.splice(0, count);
       this.committed += count;
       this.counters.written += count;

@@ -100,7 +100,7 @@ describe('operations over HTTP (in-memory ports)', () => {
     for (const series of [
       'anchorflow_executions_started_total',
       'anchorflow_executions_finished_total{status="succeeded"}',
-      'anchorflow_executions_running',
+      'anchorflow_executions{status="running"}',
       'anchorflow_node_duration_seconds_bucket{le="0.001",type="core.set",status="succeeded"}',
       'anchorflow_node_duration_seconds_count{type="core.trigger.manual",status="succeeded"}',
       'anchorflow_node_retries_total',

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { RequirePermission } from './access.decorators.js';
 import { ApiKeys, type ApiKeyInfo } from './api-keys.js';
 import { ApiKeySchema, CreateApiKeyDto, CreatedApiKeySchema } from './keys.dto.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
 
 export interface ApiKeyDto {
   id: string;
@@ -51,6 +52,7 @@ export class KeysController {
   @Delete(':id')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key (idempotent; its editor tokens stop working too); 409 for the last usable admin key' })
+  @ApiErrors({ 409: 'this is the last usable admin key (code LAST_ADMIN_KEY): create another admin key first' })
   @ApiOkResponse({ type: ApiKeySchema })
   async revoke(@Param('id') id: string): Promise<ApiKeyDto> {
     return presentApiKey(await this.keys.revoke(id));

@@ -13,6 +13,10 @@ if (major < 22 || (major === 22 && minor < 17)) {
 const { runCli } = await import('./program.js');
 const outcome = await runCli(process.argv.slice(2));
 // start and worker keep running (their own signal handling ends the process)
-if (outcome !== 'running') process.exit(outcome);
+if (outcome !== 'running') {
+  // process.exit() drops what a pipe has not taken yet (a long `anchorflow openapi | …`): flush first
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+  process.exit(outcome);
+}
 
 export {};

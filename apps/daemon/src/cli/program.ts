@@ -120,6 +120,11 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('--state', 'also print the whole state')
     .action(act(async (id: string, options: { state?: boolean }) => (await import('./commands/observer.command.js')).observerReplay(io, id, options)));
 
+  program.command('openapi')
+    .description('print the OpenAPI document of the REST API (JSON; no database needed); apps/daemon/openapi.json is its committed copy')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action(act(async (options: { out?: string }) => (await import('./commands/openapi.command.js')).openapi(io, options)));
+
   const config = program.command('config').description('configuration');
   config.command('check')
     .description('load the configuration as the daemon would and print every problem (exit 78) or OK')

@@ -7,7 +7,7 @@ import type { SecurityConfig } from '../config/config.schema.js';
 export const RATE_LIMITS = ['auth', 'hooks'] as const;
 export type RateLimitName = (typeof RATE_LIMITS)[number];
 
-const RATE_LIMIT = 'anchorflow:rate-limit';
+export const RATE_LIMIT = 'anchorflow:rate-limit';
 
 /**
  * Counts requests to this route (or controller) against `security.rateLimit.<name>` per client IP; past

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import { DAEMON_ID } from './core.tokens.js';
+import { DAEMON_ID, DAEMON_METRICS } from './core.tokens.js';
+import { DaemonMetrics } from './daemon-metrics.js';
 import { resolveDaemonId } from './daemon-id.js';
 import { DATABASE, DATABASE_PING, EXECUTION_LEASES, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database/database.tokens.js';
 import { persistenceProviders } from './database/persistence.providers.js';
@@ -58,6 +59,7 @@ export class CoreModule {
         { provide: APP_CONFIG, useValue: options.config },
         { provide: ROOT_LOGGER, useValue: options.logger },
         { provide: DATABASE, useValue: options.database },
+        { provide: DAEMON_METRICS, useFactory: () => new DaemonMetrics() },
         ...(options.ports ? portProviders(options.ports) : persistenceProviders),
         {
           provide: DAEMON_ID,
@@ -70,7 +72,7 @@ export class CoreModule {
           },
         },
       ],
-      exports: [APP_CONFIG, ROOT_LOGGER, DATABASE, DAEMON_ID, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE, DATABASE_PING, NAMED_LEASES],
+      exports: [APP_CONFIG, ROOT_LOGGER, DATABASE, DAEMON_ID, DAEMON_METRICS, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, EXECUTION_READER, PLUGIN_STATE, DATABASE_PING, NAMED_LEASES],
     };
   }
 }

@@ -4,6 +4,7 @@ import { RequirePermission } from '../auth/access.decorators.js';
 import type { CredentialMeta } from './credential.store.js';
 import { Credentials } from './credentials.js';
 import { CreateCredentialDto, CredentialSchema, UpdateCredentialDto } from './credentials.dto.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
 
 export interface CredentialDto {
   id: string;
@@ -26,6 +27,7 @@ export class CredentialsController {
   @Post()
   @RequirePermission('credentials:write')
   @ApiOperation({ summary: 'Store a credential: data encrypted with the master key (AES-256-GCM); 409 if the name is taken' })
+  @ApiErrors({ 409: 'a credential with this name exists already' })
   @ApiCreatedResponse({ type: CredentialSchema })
   async create(@Body() body: CreateCredentialDto): Promise<CredentialDto> {
     return presentCredential(await this.credentials.create(body));
@@ -50,6 +52,7 @@ export class CredentialsController {
   @Put(':id')
   @RequirePermission('credentials:write')
   @ApiOperation({ summary: 'Replace a credential\'s data (and optionally its name)' })
+  @ApiErrors({ 409: 'the new name is taken by another credential' })
   @ApiOkResponse({ type: CredentialSchema })
   async update(@Param('id') id: string, @Body() body: UpdateCredentialDto): Promise<CredentialDto> {
     return presentCredential(await this.credentials.update(id, body));

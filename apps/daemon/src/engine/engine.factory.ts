@@ -1,5 +1,5 @@
-import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionLeases, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
-import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
+import { Engine, NodeCatalog, type EngineDeps, type EngineObserver, type EventSink, type ExecutionLeases, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
+import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginMetrics, PluginState } from '@anchorflow/plugin-sdk';
 import { createGuardedFetch, NodeError, type OutboundFetch } from '@anchorflow/plugin-sdk';
 import { InProcessTransport, type NatsTransport, RoutingTransport } from '@anchorflow/transport';
 import type { AnchorflowConfig, EngineConfig } from '../config/config.schema.js';
@@ -47,6 +47,9 @@ export interface EngineParts {
   /** the store's lease (cluster.leaseMs): leases are renewed three times within it */
   leaseMs?: number;
   credentials?: CredentialsAccessor;
+  /** plugin metrics (ctx.metrics) by plugin name, and the scheduler-lag observer (DaemonMetrics) */
+  metrics?: (plugin: string) => PluginMetrics;
+  observer?: EngineObserver;
 }
 
 /** The framework-free engine on the given catalog and transport (in process by default). */
@@ -63,6 +66,8 @@ export function buildEngine(parts: EngineParts): Engine {
     logger: parts.logger,
     pluginState: parts.pluginState,
     credentials: parts.credentials ?? noCredentials,
+    ...(parts.metrics ? { metrics: parts.metrics } : {}),
+    ...(parts.observer ? { observer: parts.observer } : {}),
     options: {
       maxConcurrentNodes, maxConcurrentNodesPerExecution, expressionTimeoutMs, maxNodes, wakeUpHorizonMs,
       ...(parts.leaseMs !== undefined ? { leaseRenewMs: Math.max(100, Math.floor(parts.leaseMs / 3)) } : {}),

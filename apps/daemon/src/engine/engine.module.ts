@@ -13,10 +13,11 @@ import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildOutboundFetch, buildTransport, type OwnListeners } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
+import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
 import { PLUGIN_RUNTIME, type PluginRuntime } from '../plugins/plugins.tokens.js';
 import type { ServiceRpcHandlers } from '@anchorflow/transport';
 import { noCredentials } from './engine.factory.js';
+import type { DaemonMetrics } from '../core/daemon-metrics.js';
 import { EventBusSink } from './event-bus.sink.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
@@ -77,7 +78,7 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -89,6 +90,7 @@ export class EngineModule {
             eventBus: EventBus,
             logger: Logger,
             listeners: OwnListeners,
+            metrics: DaemonMetrics,
             security: EngineSecurity | undefined,
           ): Engine => {
             const engine = buildEngine({
@@ -104,6 +106,8 @@ export class EngineModule {
               logger: toNodeLogger(logger.child({ component: 'engine' })),
               options: config.engine,
               leaseMs: config.cluster.leaseMs,
+              metrics: (plugin) => metrics.pluginMetrics(plugin),
+              observer: metrics.engineObserver,
             });
             // wakes nodes waiting for a worker when one announces their type
             cluster?.transport.attachEngine(engine);

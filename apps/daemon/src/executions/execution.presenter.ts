@@ -37,7 +37,7 @@ export interface NodeRunDto {
   resumedAt?: string;
   retryAt?: string;
   waitUntil?: string;
-  /** while waiting for a signal: POST /api/v1/executions/resume/:token resumes it */
+  /** while waiting for a signal: POST /api/v1/resume/:token resumes it */
   resumeToken?: string;
 }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Page } from '@anchorflow/engine';
 import type { Response } from 'express';
 import { RequirePermission } from '../auth/access.decorators.js';
@@ -11,6 +11,7 @@ import { ResumeExecutionCommand } from './commands/resume-execution/resume-execu
 import { StartExecutionCommand } from './commands/start-execution/start-execution.command.js';
 import {
   CancelExecutionDto,
+  ExecutionResumedSchema,
   ExecutionSchema,
   ExecutionStartedSchema,
   ListEventsQueryDto,
@@ -23,6 +24,8 @@ import { type ExecutionDto, type ExecutionRefDto, type ExecutionSummaryDto, exec
 import { GetExecutionQuery } from './queries/get-execution/get-execution.query.js';
 import { type ExecutionEventsPage, ListExecutionEventsQuery } from './queries/list-execution-events/list-execution-events.query.js';
 import { ListExecutionsQuery } from './queries/list-executions/list-executions.query.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { ExecutionEventPageSchema, ExecutionPageSchema } from '../openapi/response-schemas.js';
 
 @ApiTags('executions')
 @Controller()
@@ -54,17 +57,32 @@ export class ExecutionsController {
   @Get('executions')
   @RequirePermission('executions:read')
   @ApiOperation({ summary: 'List executions, newest first' })
+  @ApiOkResponse({ type: ExecutionPageSchema })
   list(@Query() q: ListExecutionsQueryDto): Promise<Page<ExecutionSummaryDto>> {
     return this.queries.execute(new ListExecutionsQuery({ workflowId: q.workflowId, status: q.status, limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor }));
   }
 
-  @Post('executions/resume/:token')
+  @Post('resume/:token')
   @RequirePermission('approvals:decide')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Resume the node waiting on this token with {data}' })
+  @ApiOperation({ summary: 'Resume the node waiting on this token with {data} (the token is in the waiting node run: resumeToken)' })
+  @ApiAcceptedResponse({ type: ExecutionResumedSchema })
+  @ApiBody({ type: ResumeExecutionDto, required: false, examples: { approve: { value: { data: { approved: true, by: 'alice' } } } } })
   async resume(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
     const { executionId, nodeId } = await this.commands.execute(new ResumeExecutionCommand(token, body?.data));
     return { ...executionRef(executionId, 'running'), nodeId };
+  }
+
+  /**
+   * The first release's path for resume, kept working. Left out of the OpenAPI document: it cannot be told
+   * apart from /executions/{id}/… by path shape (Redocly no-ambiguous-paths); clients use /resume/{token}.
+   */
+  @Post('executions/resume/:token')
+  @RequirePermission('approvals:decide')
+  @HttpCode(202)
+  @ApiExcludeEndpoint()
+  resumeAtFirstReleasePath(@Param('token') token: string, @Body() body: ResumeExecutionDto): Promise<ExecutionRefDto & { nodeId: string }> {
+    return this.resume(token, body);
   }
 
   @Get('executions/:id')
@@ -78,6 +96,7 @@ export class ExecutionsController {
   @Get('executions/:id/events')
   @RequirePermission('executions:read')
   @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq' })
+  @ApiOkResponse({ type: ExecutionEventPageSchema })
   events(@Param('id', new ParseIdPipe('execution')) id: string, @Query() q: ListEventsQueryDto): Promise<ExecutionEventsPage> {
     return this.queries.execute(new ListExecutionEventsQuery(id, q.afterSeq, q.limit ?? 500));
   }
@@ -86,6 +105,9 @@ export class ExecutionsController {
   @RequirePermission('executions:cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a running execution (409 if it already finished)' })
+  @ApiAcceptedResponse({ type: ExecutionStartedSchema, description: 'cancellation requested: status cancelling' })
+  @ApiBody({ type: CancelExecutionDto, required: false, description: 'optional: why (kept in the execution\'s error)' })
+  @ApiErrors({ 409: 'the execution already finished (code EXECUTION_FINISHED)' })
   async cancel(@Param('id', new ParseIdPipe('execution')) id: string, @Body() body: CancelExecutionDto): Promise<ExecutionRefDto> {
     await this.commands.execute(new CancelExecutionCommand(id, body?.reason));
     return executionRef(id, 'cancelling');

@@ -1,11 +1,13 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/access.decorators.js';
 import { DATABASE_PING } from '../core/database/database.tokens.js';
 import { NATS_CLUSTER } from '../engine/engine.tokens.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import { ReadinessRegistry } from './readiness-registry.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { LivenessSchema } from '../openapi/response-schemas.js';
 
 const startedAt = Date.now();
 
@@ -23,6 +25,7 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: LivenessSchema })
   live(): { status: 'ok'; uptimeMs: number } {
     return { status: 'ok', uptimeMs: Date.now() - startedAt };
   }
@@ -30,6 +33,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database answers, NATS is connected in cluster mode, registered chain RPCs answer (503 with details otherwise)' })
+  @ApiErrors({ 503: 'a dependency is not ready (code NOT_READY; details: status, info, error and details of each check), or the daemon is shutting down' })
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
       () =>

@@ -4,6 +4,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { NodeLogger } from '@anchorflow/plugin-sdk';
 import type { LogConfig } from '../config/config.schema.js';
+import { requestContext } from './request-context.js';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -30,6 +31,12 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
       // the daemon passes redactingLogOptions (apps/daemon/src/security/log-redaction.ts): credential values, keys, tokens
       ...extra,
       level: config.level,
+      // the id of the request being served, on every line written while serving it (see request-context.ts);
+      // pino-http's own lines bind it already
+      mixin: (_merge, _level, logger) => {
+        const context = requestContext.getStore();
+        return context && !('reqId' in logger.bindings()) ? { reqId: context.reqId } : {};
+      },
       base: { pid: process.pid },
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-anchorflow-signature"]', 'databaseUrl', 'password', '*.password'],
@@ -47,7 +54,7 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
 export function redactUrl(url: string | undefined): string | undefined {
   if (!url) return url;
   const q = url.indexOf('?');
-  const path = (q < 0 ? url : url.slice(0, q)).replace(/(\/executions\/resume\/)[^/?#]+/, '$1***');
+  const path = (q < 0 ? url : url.slice(0, q)).replace(/(\/(?:executions\/)?resume\/)[^/?#]+/, '$1***');
   if (q < 0) return path;
   const query = url
     .slice(q + 1)
@@ -68,7 +75,10 @@ export function redactUrl(url: string | undefined): string | undefined {
 export function httpLoggingOptions(logger: Logger, config: LogConfig): PinoHttpOptions<IncomingMessage, ServerResponse> {
   return {
     logger,
-    genReqId: (_req, res) => {
+    genReqId: (req, res) => {
+      // requestIdMiddleware gave the request its id already (and runs the request in requestContext)
+      const given = (req as IncomingMessage & { id?: unknown }).id;
+      if (typeof given === 'string') return given;
       const id = randomUUID();
       res.setHeader('X-Request-Id', id);
       return id;

@@ -1,12 +1,15 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
 import { EventBus, UnhandledExceptionBus } from '@nestjs/cqrs';
-import type { Engine, ExecutionEvent } from '@anchorflow/engine';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine, ExecutionEvent, ExecutionReader, ExecutionStatus } from '@anchorflow/engine';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service.js';
-import { EXECUTION_STORE } from '../core/database/database.tokens.js';
-import { ENGINE } from '../engine/engine.tokens.js';
+import { DATABASE, EXECUTION_READER, EXECUTION_STORE } from '../core/database/database.tokens.js';
+import { DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import type { NatsCluster } from '../engine/nats-cluster.js';
+import type { DaemonPlugins } from '../plugins/daemon-plugins.js';
+import { type DaemonMetrics, EXECUTION_BUCKETS } from '../core/daemon-metrics.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 
 /** What PgExecutionStore.stats() reports (other stores may have no stats). */
@@ -19,6 +22,17 @@ interface StoreStats {
   largestFlushEvents: number;
 }
 
+/** pg.Pool's figures (the raw SQL pool the adapters use) */
+interface PoolFigures {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+const UNFINISHED: readonly ExecutionStatus[] = ['queued', 'running', 'waiting'];
+/** cluster-wide counts come from one SQL query; scrapes closer together than this reuse its answer */
+const COUNT_CACHE_MS = 2_000;
+
 const NODE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 /** node-type lookups kept for executions this process has not seen finish (taken over, handed back) */
 const MAX_TRACKED_EXECUTIONS = 100_000;
@@ -26,6 +40,7 @@ const UNKNOWN_TYPE = 'unknown';
 
 type HistogramChild = ReturnType<Histogram<'type' | 'status'>['labels']>;
 type CounterChild = ReturnType<Counter<'type'>['labels']>;
+interface NodeChildren { succeeded: HistogramChild; failed: HistogramChild; retries: CounterChild; runsSucceeded: CounterChild; runsFailed: CounterChild }
 
 /**
  * Prometheus metrics in a registry of their own (never prom-client's global one), served by
@@ -41,18 +56,22 @@ type CounterChild = ReturnType<Counter<'type'>['labels']>;
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnApplicationShutdown {
-  readonly registry = new Registry();
+  readonly registry: Registry;
 
   private readonly executionsStarted: Counter;
   private readonly executionsFinished: Counter<'status'>;
   private readonly nodeDuration: Histogram<'type' | 'status'>;
   private readonly nodeRetries: Counter<'type'>;
+  private readonly nodeRuns: Counter<'type' | 'status'>;
+  private readonly executionDuration: Histogram<'status'>;
+  /** start time of executions in flight (for their duration) */
+  private readonly startedAt = new Map<string, number>();
   private readonly handlerErrors: Counter;
   private readonly socketClients: Gauge;
   readonly retentionPruned: Counter<'reason'>;
 
   private readonly finishedByStatus: Record<'succeeded' | 'failed' | 'cancelled', ReturnType<Counter<'status'>['labels']>>;
-  private readonly durationChildren = new Map<string, { succeeded: HistogramChild; failed: HistogramChild; retries: CounterChild }>();
+  private readonly durationChildren = new Map<string, NodeChildren>();
   /** node id → node type, per workflow version (`<id>@<version>`) */
   private readonly typesByVersion = new Map<string, Map<string, string>>();
   /** the lookup of each execution in flight; null while its graph is being fetched */
@@ -60,15 +79,23 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
-    @Inject(ENGINE) private readonly engine: Pick<Engine, 'liveExecutions' | 'graph' | 'view'>,
+    @Inject(ENGINE) private readonly engine: Pick<Engine, 'liveExecutions' | 'graph' | 'view' | 'stats'>,
     @Inject(EXECUTION_STORE) private readonly store: { stats?: () => StoreStats },
+    @Inject(DAEMON_METRICS) daemonMetrics: DaemonMetrics,
+    @Inject(EXECUTION_READER) private readonly reader: Pick<ExecutionReader, 'countUnfinished'>,
+    @Inject(DATABASE) private readonly database: { pool?: Partial<PoolFigures> },
+    @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
+    @Inject(DAEMON_PLUGINS) private readonly plugins: Pick<DaemonPlugins, 'rows' | 'catalog'>,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly eventBus: EventBus,
     private readonly unhandled: UnhandledExceptionBus,
     @Optional() private readonly audit?: AuditService,
   ) {
+    this.registry = daemonMetrics.registry;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // gauges named like counters (promtool check metrics objects); nodejs_active_handles{type} etc. stay
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.executionsStarted = new Counter({ name: 'anchorflow_executions_started_total', help: 'Executions started by this daemon', registers });
     this.executionsFinished = new Counter({ name: 'anchorflow_executions_finished_total', help: 'Executions finished, by final status', labelNames: ['status'], registers });
     this.finishedByStatus = {
@@ -76,11 +103,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       failed: this.executionsFinished.labels('failed'),
       cancelled: this.executionsFinished.labels('cancelled'),
     };
-    const engineRef = this.engine;
-    new Gauge({
-      name: 'anchorflow_executions_running', help: 'Unfinished executions held by this daemon\'s engine (running or waiting): its queue depth', registers,
-      collect() { this.set(engineRef.liveExecutions); },
-    });
+    this.executionDuration = new Histogram({ name: 'anchorflow_execution_duration_seconds', help: 'Duration of finished executions (start to finish, waits included), by final status', labelNames: ['status'], buckets: EXECUTION_BUCKETS, registers });
+    this.nodeRuns = new Counter({ name: 'anchorflow_node_runs_total', help: 'Finished node attempts, by node type and outcome', labelNames: ['type', 'status'], registers });
+    this.executionGauges(registers);
+    this.databaseMetrics(registers);
+    this.natsMetrics(registers);
+    this.pluginMetrics(registers);
     this.nodeDuration = new Histogram({ name: 'anchorflow_node_duration_seconds', help: 'Duration of node attempts, by node type and outcome', labelNames: ['type', 'status'], buckets: NODE_DURATION_BUCKETS, registers });
     this.nodeRetries = new Counter({ name: 'anchorflow_node_retries_total', help: 'Failed node attempts that were scheduled for a retry, by node type', labelNames: ['type'], registers });
     this.handlerErrors = new Counter({ name: 'anchorflow_event_handler_errors_total', help: 'Errors thrown by event handlers (swallowed by @nestjs/cqrs, logged)', registers });
@@ -127,26 +155,37 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     switch (event?.type) {
       case 'execution.started':
         this.executionsStarted.inc();
+        if (this.startedAt.size < MAX_TRACKED_EXECUTIONS) this.startedAt.set(event.executionId, event.at);
         this.track(event.executionId, event.workflowId, event.workflowVersion);
         return;
       case 'node.succeeded':
-        this.children(event.executionId, event.nodeId).succeeded.observe((event.at - event.startedAt) / 1000);
+      {
+        const children = this.children(event.executionId, event.nodeId);
+        children.succeeded.observe((event.at - event.startedAt) / 1000);
+        children.runsSucceeded.inc();
         return;
+      }
       case 'node.failed': {
         const children = this.children(event.executionId, event.nodeId);
         children.failed.observe((event.at - event.startedAt) / 1000);
+        children.runsFailed.inc();
         if (event.retryAt !== undefined) children.retries.inc();
         return;
       }
-      case 'execution.finished':
+      case 'execution.finished': {
         this.finishedByStatus[event.status]?.inc();
+        // taken over or resumed after a restart: the started event was not seen here, the view knows
+        const startedAt = this.startedAt.get(event.executionId) ?? this.engine.view(event.executionId)?.startedAt;
+        if (startedAt !== undefined) this.executionDuration.labels(event.status).observe(Math.max(0, event.at - startedAt) / 1000);
+        this.startedAt.delete(event.executionId);
         this.typesByExecution.delete(event.executionId);
         return;
+      }
       default:
     }
   }
 
-  private children(executionId: string, nodeId: string): { succeeded: HistogramChild; failed: HistogramChild; retries: CounterChild } {
+  private children(executionId: string, nodeId: string): NodeChildren {
     let types = this.typesByExecution.get(executionId);
     if (types === undefined) {
       // resumed after a restart or taken over: no started event was seen here
@@ -156,7 +195,10 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     const type = types?.get(nodeId) ?? UNKNOWN_TYPE;
     let children = this.durationChildren.get(type);
     if (!children) {
-      children = { succeeded: this.nodeDuration.labels(type, 'succeeded'), failed: this.nodeDuration.labels(type, 'failed'), retries: this.nodeRetries.labels(type) };
+      children = {
+        succeeded: this.nodeDuration.labels(type, 'succeeded'), failed: this.nodeDuration.labels(type, 'failed'), retries: this.nodeRetries.labels(type),
+        runsSucceeded: this.nodeRuns.labels(type, 'succeeded'), runsFailed: this.nodeRuns.labels(type, 'failed'),
+      };
       this.durationChildren.set(type, children);
     }
     return children;
@@ -185,6 +227,100 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     return null;
   }
 
+  /** executions by status (cluster-wide, from the store) and this engine's ready queue */
+  private executionGauges(registers: Registry[]): void {
+    const engine = this.engine;
+    const reader = this.reader;
+    const logger = this.logger;
+    let cached: { at: number; counts: Promise<Partial<Record<ExecutionStatus, number>>> } | undefined;
+    const counts = (): Promise<Partial<Record<ExecutionStatus, number>>> => {
+      if (!cached || Date.now() - cached.at > COUNT_CACHE_MS) {
+        cached = {
+          at: Date.now(),
+          counts: (reader.countUnfinished?.() ?? Promise.resolve({})).catch((err: unknown) => {
+            logger.warn({ err }, 'metrics: could not count unfinished executions');
+            return {};
+          }),
+        };
+      }
+      return cached.counts;
+    };
+    new Gauge({
+      name: 'anchorflow_executions', help: 'Unfinished executions of the whole cluster by status (queued, running, waiting), from the database', labelNames: ['status'], registers,
+      async collect() {
+        const c = await counts();
+        for (const status of UNFINISHED) this.labels(status).set(c[status] ?? 0);
+      },
+    });
+    new Gauge({ name: 'anchorflow_engine_live_executions', help: 'Executions this daemon\'s engine holds in memory (running, or waiting on a timer due soon)', registers, collect() { this.set(engine.liveExecutions); } });
+    new Gauge({ name: 'anchorflow_engine_running_nodes', help: 'Node attempts running in this daemon', registers, collect() { this.set(engine.stats().runningNodes); } });
+    new Gauge({ name: 'anchorflow_ready_queue_depth', help: 'Node attempts ready to start, waiting for a concurrency slot (engine.maxConcurrentNodes)', registers, collect() { this.set(engine.stats().readyNodes); } });
+    new Gauge({ name: 'anchorflow_ready_queue_oldest_seconds', help: 'How long the oldest ready node attempt has waited for a slot', registers, collect() { this.set(engine.stats().oldestReadyMs / 1000); } });
+  }
+
+  /** the raw SQL pool (PostgreSQL adapters); absent with in-memory ports */
+  private databaseMetrics(registers: Registry[]): void {
+    const pool = this.database?.pool;
+    if (!pool || typeof pool.totalCount !== 'number') return;
+    new Gauge({
+      name: 'anchorflow_db_pool_connections', help: 'Connections of the database pool by state (in_use, idle)', labelNames: ['state'], registers,
+      collect() {
+        this.labels('in_use').set(Math.max(0, (pool.totalCount ?? 0) - (pool.idleCount ?? 0)));
+        this.labels('idle').set(pool.idleCount ?? 0);
+      },
+    });
+    new Gauge({ name: 'anchorflow_db_pool_waiting_requests', help: 'Queries waiting for a free pool connection', registers, collect() { this.set(pool.waitingCount ?? 0); } });
+  }
+
+  /** cluster mode: NATS connection, jobs published, JetStream redeliveries, live workers per node type */
+  private natsMetrics(registers: Registry[]): void {
+    const cluster = this.cluster;
+    new Gauge({ name: 'anchorflow_nats_connected', help: '1 while connected to NATS (cluster mode); 0 when disconnected or without nats.url', registers, collect() { this.set(cluster?.isConnected() ? 1 : 0); } });
+    if (!cluster) return;
+    const catalog = this.plugins?.catalog;
+    const dispatchedSeen = new Map<string, number>();
+    new Counter({
+      name: 'anchorflow_nats_jobs_dispatched_total', help: 'Node jobs this daemon published to JetStream for plugin workers, by node type', labelNames: ['type'], registers,
+      collect() {
+        for (const [type, n] of cluster.transport.dispatched) {
+          const last = dispatchedSeen.get(type) ?? 0;
+          if (n > last) this.labels(type).inc(n - last);
+          dispatchedSeen.set(type, Math.max(last, n));
+        }
+      },
+    });
+    const workerTypes = (): string[] => [...new Set([...cluster.liveWorkers().flatMap((w) => w.nodeTypes), ...(catalog?.types().filter((t) => catalog.isRemote(t)) ?? [])])].sort();
+    new Gauge({
+      name: 'anchorflow_nats_live_workers', help: 'Live plugin workers serving each node type (0: jobs of that type wait)', labelNames: ['type'], registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const w of cluster.liveWorkers()) for (const t of w.nodeTypes) counts.set(t, (counts.get(t) ?? 0) + 1);
+        // types announced before whose workers are gone show as 0
+        for (const t of catalog?.types() ?? []) if (catalog!.isRemote(t) && !counts.has(t)) counts.set(t, 0);
+        for (const [t, n] of counts) this.labels(t).set(n);
+      },
+    });
+    new Gauge({
+      name: 'anchorflow_nats_jobs_redelivered', help: 'Jobs JetStream redelivered because a worker did not acknowledge in time (consumer num_redelivered), by node type', labelNames: ['type'], registers,
+      async collect() {
+        for (const s of await cluster.transport.consumerStats(workerTypes())) this.labels(s.nodeType).set(s.redelivered);
+      },
+    });
+  }
+
+  private pluginMetrics(registers: Registry[]): void {
+    const plugins = this.plugins;
+    new Gauge({
+      name: 'anchorflow_plugins', help: 'Plugins of this daemon by load status (loaded, failed: see GET /api/v1/plugins for why)', labelNames: ['status'], registers,
+      collect() {
+        const rows = plugins?.rows ?? [];
+        this.labels('loaded').set(rows.filter((r) => r.status === 'loaded').length);
+        this.labels('failed').set(rows.filter((r) => r.status === 'failed').length);
+      },
+    });
+  }
+
   private storeMetrics(registers: Registry[]): void {
     const store = this.store;
     if (typeof store?.stats !== 'function') return;
@@ -211,6 +347,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     monotonic(registers, 'anchorflow_audit_dropped_total', 'Audit entries that could not be kept (buffer full, shutdown timeout); each is also logged', () => audit.stats().dropped);
     new Gauge({ name: 'anchorflow_audit_pending_entries', help: 'Audit entries buffered, not yet committed', registers, collect() { this.set(audit.stats().pending); } });
     new Gauge({ name: 'anchorflow_audit_head_seq', help: 'seq of the last audit entry this daemon committed', registers, collect() { this.set(audit.stats().head?.seq ?? 0); } });
+    new Gauge({ name: 'anchorflow_audit_lag_seconds', help: 'How long the oldest audit entry not yet committed has waited (0: all committed)', registers, collect() { this.set(audit.stats().oldestPendingMs / 1000); } });
   }
 }
 

@@ -1,9 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { NodeTypeInfo } from '@anchorflow/engine';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { ListNodeTypesQuery } from './queries/list-node-types/list-node-types.query.js';
+import { NodeTypeListSchema } from '../openapi/response-schemas.js';
 
 @ApiTags('node-types')
 @Controller('node-types')
@@ -13,6 +14,7 @@ export class NodeTypesController {
   @Get()
   @RequirePermission('plugins:read')
   @ApiOperation({ summary: 'The node type catalog: type, version, title, category, inputs, outputs, paramsSchema' })
+  @ApiOkResponse({ type: NodeTypeListSchema })
   list(): Promise<{ items: NodeTypeInfo[] }> {
     return this.queries.execute(new ListNodeTypesQuery());
   }

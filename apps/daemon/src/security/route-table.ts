@@ -12,6 +12,9 @@ export interface RouteEntry {
   controller: string;
   handler: string;
   access: RouteAccess | undefined;
+  /** the handler function (its decorators' metadata: OpenAPI error answers, rate limit) */
+  target: object;
+  controllerType: object;
 }
 
 /**
@@ -44,7 +47,7 @@ export function routesOf(discovery: DiscoveryService, scanner: MetadataScanner, 
       const full = paths
         ? paths.create({ ctrlPath: ctrlPath as string, methodPath: methodPath as string, globalPrefix }, requestMethod)
         : [`/${[ctrlPath, methodPath].flat().filter(Boolean).join('/')}`];
-      for (const path of full) routes.push({ method: RequestMethod[requestMethod], path, controller: type.name, handler: name, access });
+      for (const path of full) routes.push({ method: RequestMethod[requestMethod], path, controller: type.name, handler: name, access, target: handler, controllerType: type });
     }
   }
   return routes.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));

@@ -26,4 +26,10 @@ export class MemoryExecutions extends MemoryExecutionStore implements ExecutionR
     const items = all.slice(start, start + query.limit).map(({ nodeRuns: _n, input: _i, output: _o, ...rest }) => rest);
     return { items, ...(start + query.limit < all.length ? { nextCursor: String(start + query.limit) } : {}) };
   }
+
+  async countUnfinished(): Promise<Partial<Record<ExecutionStatus, number>>> {
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const v of this.views.values()) if (!['succeeded', 'failed', 'cancelled'].includes(v.status)) counts[v.status] = (counts[v.status] ?? 0) + 1;
+    return counts;
+  }
 }

@@ -16,6 +16,24 @@ import { GetWorkflowQuery } from './queries/get-workflow/get-workflow.query.js';
 import { type LaidOutGraph, LayoutWorkflowQuery } from './queries/layout-workflow/layout-workflow.query.js';
 import { ListWorkflowsQuery } from './queries/list-workflows/list-workflows.query.js';
 import type { WorkflowDto } from './workflow.presenter.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { WorkflowPageSchema } from '../openapi/response-schemas.js';
+
+const WORKFLOW_EXAMPLES = {
+  examples: {
+    webhookToHttp: {
+      summary: 'a webhook that posts the invoice on',
+      value: {
+        name: 'Invoice approved → notify',
+        nodes: [
+          { id: 'hook', type: 'core.trigger.webhook', params: { path: 'invoices/approved' } },
+          { id: 'notify', type: 'core.http.request', params: { method: 'POST', url: 'https://erp.example.net/notify', body: '=$' } },
+        ],
+        edges: [{ from: 'hook', to: 'notify' }],
+      },
+    },
+  },
+};
 import { assertMayExposeTriggers } from './public-triggers.js';
 
 @ApiTags('workflows')
@@ -29,7 +47,7 @@ export class WorkflowsController {
   @Post()
   @RequirePermission('workflows:write')
   @ApiOperation({ summary: 'Create a workflow (version 1); 400 lists every validation problem' })
-  @ApiBody({ type: WorkflowDefinitionSchema })
+  @ApiBody({ type: WorkflowDefinitionSchema, ...WORKFLOW_EXAMPLES })
   @ApiResponse({ status: 201, type: WorkflowSchema })
   create(@Body() body: Record<string, unknown>): Promise<WorkflowDto> {
     return this.commands.execute(new CreateWorkflowCommand(body));
@@ -38,6 +56,7 @@ export class WorkflowsController {
   @Get()
   @RequirePermission('workflows:read')
   @ApiOperation({ summary: 'List workflows (latest versions)' })
+  @ApiOkResponse({ type: WorkflowPageSchema })
   list(@Query() q: ListWorkflowsQueryDto): Promise<Page<WorkflowSummary>> {
     return this.queries.execute(new ListWorkflowsQuery({ limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor, active: q.active }));
   }
@@ -65,6 +84,7 @@ export class WorkflowsController {
   @Put(':id')
   @RequirePermission('workflows:write')
   @ApiOperation({ summary: 'Save a new version; body.version must be the current version (else 409)' })
+  @ApiErrors({ 409: 'body.version is not the current version (someone saved in between): reload and apply the change again' })
   @ApiBody({ type: UpdateWorkflowSchema })
   @ApiOkResponse({ type: WorkflowSchema })
   async update(@Param('id', new ParseIdPipe('workflow')) id: string, @Body() body: Record<string, unknown>, @Req() req: object): Promise<WorkflowDto> {
@@ -86,6 +106,7 @@ export class WorkflowsController {
   @RequirePermission('workflows:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn the workflow\'s triggers on (409 if a webhook route is taken; a public trigger such as a webhook also needs executions:run, else 403)' })
+  @ApiErrors({ 409: 'a webhook path/method of this workflow is taken by another active workflow' })
   @ApiOkResponse({ type: WorkflowSchema })
   async activate(@Param('id', new ParseIdPipe('workflow')) id: string, @Req() req: object): Promise<WorkflowDto> {
     const current = await this.queries.execute<GetWorkflowQuery, WorkflowDto>(new GetWorkflowQuery(id));

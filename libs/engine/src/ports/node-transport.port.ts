@@ -1,4 +1,4 @@
-import type { CredentialsAccessor, NodeInvocation, NodeInvocationOutcome, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import type { CredentialsAccessor, NodeInvocation, NodeInvocationOutcome, NodeLogger, PluginMetrics, PluginState } from '@anchorflow/plugin-sdk';
 
 /**
  * One node attempt to run, as it travels to wherever the node type lives (in-process or a worker): the
@@ -16,6 +16,8 @@ export interface NodeJobEnvironment {
   logger: NodeLogger;
   credentials: CredentialsAccessor;
   state: (plugin: string) => PluginState;
+  /** the plugin's metrics (ctx.metrics); absent: none kept */
+  metrics?: (plugin: string) => PluginMetrics;
   evaluate(expression: string, input: unknown): Promise<unknown>;
   progress(data: unknown): void;
   /** the engine's clock: nodes compute wake-up times from it, never from Date.now() */

@@ -44,4 +44,6 @@ export interface ExecutionReader {
   get(id: string): Promise<ExecutionView | undefined>;
   events(id: string, options?: { afterSeq?: number; limit?: number }): Promise<ExecutionEvent[]>;
   list(query: { workflowId?: string; status?: ExecutionStatus; limit: number; cursor?: string }): Promise<Page<ExecutionSummary>>;
+  /** unfinished executions of the whole cluster by status (queued, running, waiting): the metrics' queue depth */
+  countUnfinished?(): Promise<Partial<Record<ExecutionStatus, number>>>;
 }

@@ -3,7 +3,7 @@ import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { NodeError, TransientNodeError, defineNode, isExpression } from '@anchorflow/plugin-sdk';
 import { NodeCatalog } from '../catalog.js';
 import { Engine } from '../engine.js';
-import type { EngineOptions } from '../engine.types.js';
+import type { EngineObserver, EngineOptions } from '../engine.types.js';
 import type { ExecutionView } from '../execution/execution.types.js';
 import { MemoryExecutionStore, MemoryWorkflowSource } from '../testing/memory-execution-store.js';
 import { ManualClock } from '../testing/manual-clock.js';
@@ -132,14 +132,14 @@ export interface Harness {
 }
 
 let wf = 0;
-export function harness(opts: { clock?: Clock; options?: Partial<EngineOptions>; store?: MemoryExecutionStore; leases?: ExecutionLeases; calls?: Map<string, number> } = {}): Harness {
+export function harness(opts: { clock?: Clock; options?: Partial<EngineOptions>; store?: MemoryExecutionStore; leases?: ExecutionLeases; calls?: Map<string, number>; observer?: EngineObserver } = {}): Harness {
   const calls = opts.calls ?? new Map<string, number>();
   const log: string[] = [];
   const catalog = testCatalog(calls, log);
   const store = opts.store ?? new MemoryExecutionStore();
   const workflows = new MemoryWorkflowSource();
   const clock = opts.clock ?? { now: () => Date.now(), setTimer: (ms: number, fn: () => void) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } };
-  const engine = new Engine({ store, ...(opts.leases ? { leases: opts.leases } : {}), transport: new InProcessTransport(catalog), catalog, workflows, clock, options: opts.options });
+  const engine = new Engine({ store, ...(opts.leases ? { leases: opts.leases } : {}), transport: new InProcessTransport(catalog), catalog, workflows, clock, options: opts.options, ...(opts.observer ? { observer: opts.observer } : {}) });
   const h: Harness = {
     engine, store, workflows, calls, log, clock,
     async run(def, input = {}, timeoutMs = 10_000) {

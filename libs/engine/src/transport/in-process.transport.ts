@@ -31,7 +31,7 @@ export class InProcessTransport implements NodeTransport {
     const def = this.catalog.get(job.nodeType);
     if (!def) throw new NodeError(`no plugin provides node type ${job.nodeType}`, 'UNKNOWN_NODE_TYPE');
     const plugin = this.catalog.pluginOf(job.nodeType)!;
-    const outcome = await invokeNode(def, job, { ...env, state: env.state(plugin), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    const outcome = await invokeNode(def, job, { ...env, state: env.state(plugin), metrics: env.metrics?.(plugin), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
     if (outcome.kind === 'output') {
       let bytes: number;
       try {

@@ -20,6 +20,15 @@ export class PgExecutionReader implements ExecutionReader {
   }
 
   /** newest first (started_at, then id) */
+  async countUnfinished(): Promise<Partial<Record<ExecutionStatus, number>>> {
+    // execution_unfinished_idx covers this: it only holds unfinished rows
+    const { rows } = await this.pool.query<{ status: ExecutionStatus; n: number }>(
+      `SELECT status, count(*)::int AS n FROM execution WHERE status NOT IN ('succeeded', 'failed', 'cancelled') GROUP BY status`);
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
   async list(query: { workflowId?: string; status?: ExecutionStatus; limit: number; cursor?: string }): Promise<Page<ExecutionSummary>> {
     const limit = clampLimit(query.limit);
     const where: string[] = [];

@@ -22,6 +22,8 @@ export interface PgExecutionStoreOptions {
   owner?: string;
   /** how long a lease lasts without renewal; another daemon takes over after that. Default 15 s. */
   leaseMs?: number;
+  /** told after every committed group-commit flush (metrics: batch size, flush latency); keep it cheap */
+  onFlush?: (flush: { events: number; executions: number; seconds: number }) => void;
 }
 
 export interface ExecutionStoreStats {
@@ -88,6 +90,8 @@ export class PgExecutionStore implements ExecutionStore {
     flushes: 0, failedFlushes: 0, eventsWritten: 0, projectionsWritten: 0, largestFlushEvents: 0, lastFlushMs: 0,
   };
 
+  private readonly onFlush: PgExecutionStoreOptions['onFlush'];
+
   constructor(db: { pool: SqlPool }, options: PgExecutionStoreOptions = {}) {
     this.pool = db.pool;
     this.maxBatchEvents = options.maxBatchEvents ?? 2_000;
@@ -96,6 +100,7 @@ export class PgExecutionStore implements ExecutionStore {
     this.logger = options.logger ?? {};
     this.owner = options.owner ?? 'local';
     this.leaseMs = options.leaseMs ?? 15_000;
+    this.onFlush = options.onFlush;
   }
 
   append(events: readonly ExecutionEvent[], view: () => ExecutionView): void {
@@ -285,6 +290,7 @@ export class PgExecutionStore implements ExecutionStore {
       this.counters.projectionsWritten += group.length;
       this.counters.largestFlushEvents = Math.max(this.counters.largestFlushEvents, statement.eventCount);
       this.counters.lastFlushMs = performance.now() - started;
+      this.onFlush?.({ events: statement.eventCount, executions: group.length, seconds: this.counters.lastFlushMs / 1000 });
       for (const entry of group) this.forgetDedupe(entry);
     }
     this.inflight = undefined;

@@ -1,3 +1,4 @@
 export * from './memory-plugin-state.js';
 export * from './run-node.js';
 export * from './run-service.js';
+export * from './recording-metrics.js';

@@ -3,6 +3,7 @@ import { NodeError } from '../errors.js';
 import { invokeNode } from '../invoke.js';
 import type { NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo, Suspension } from '../node.js';
 import { isExpression, validateParams } from '../params.js';
+import type { PluginMetrics } from '../metrics.js';
 import { MemoryPluginState } from './memory-plugin-state.js';
 import { createGuardedFetch, type OutboundPolicy } from '../outbound.js';
 
@@ -16,6 +17,8 @@ export interface RunNodeOptions {
   /** credentials by reference name */
   credentials?: Record<string, Record<string, unknown>>;
   state?: PluginState;
+  /** what ctx.metrics records to (e.g. a RecordingMetrics); default: nothing kept */
+  metrics?: PluginMetrics;
   resume?: ResumeInfo;
   /** live source node ids (what the engine passes to a join) */
   sources?: string[];
@@ -101,6 +104,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
         },
       },
       state: options.state ?? new MemoryPluginState(),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       evaluate,
       progress: (d) => void progress.push(d),
       now: options.now ?? Date.now,

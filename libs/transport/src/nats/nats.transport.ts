@@ -160,6 +160,8 @@ export class NatsTransport implements NodeTransport {
   private readonly recheckMs: number;
   private readonly sweepMs: number;
   private readonly duplicateWindowMs: number;
+  /** jobs published to JetStream by this daemon (first publication of each job id), by node type */
+  readonly dispatched = new Map<string, number>();
   private jobKey?: Uint8Array;
 
   constructor(private readonly opts: NatsTransportOptions) {
@@ -172,6 +174,25 @@ export class NatsTransport implements NodeTransport {
     this.recheckMs = opts.workerRecheckMs ?? 60_000;
     this.sweepMs = opts.sweepIntervalMs ?? 15_000;
     this.duplicateWindowMs = opts.stream?.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
+  }
+
+  /**
+   * JetStream's figures for the consumer of each node type (shared by all daemons and workers): jobs
+   * redelivered (a worker did not acknowledge in time: crashed, stuck), waiting, delivered and not yet
+   * acknowledged. Types without a consumer yet are left out. For metrics; one request per type.
+   */
+  async consumerStats(nodeTypes: readonly string[]): Promise<Array<{ nodeType: string; redelivered: number; pending: number; ackPending: number }>> {
+    const jsm = this.jsm;
+    if (!jsm) return [];
+    const out = await Promise.all(nodeTypes.map(async (nodeType) => {
+      try {
+        const info = await jsm.consumers.info(this.names.jobsStream, this.names.consumer(nodeType));
+        return { nodeType, redelivered: info.num_redelivered, pending: info.num_pending, ackPending: info.num_ack_pending };
+      } catch {
+        return undefined;
+      }
+    }));
+    return out.filter((x): x is NonNullable<typeof x> => x !== undefined);
   }
 
   /** lets the transport wake nodes waiting for a worker (`engine.signal(token)`) */
@@ -333,6 +354,7 @@ export class NatsTransport implements NodeTransport {
         },
       });
       const now = Date.now();
+      if (p.firstPublishedAt === undefined && !ack.duplicate) this.dispatched.set(p.job.nodeType, (this.dispatched.get(p.job.nodeType) ?? 0) + 1);
       p.firstPublishedAt ??= now;
       p.lastPublishedAt = now;
       if (ack.duplicate) {

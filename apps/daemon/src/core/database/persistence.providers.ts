@@ -10,7 +10,8 @@ import * as persistence from '@anchorflow/persistence';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../../config/config.schema.js';
 import { ROOT_LOGGER } from '../../logging/logging.tokens.js';
-import { DAEMON_ID } from '../core.tokens.js';
+import { DAEMON_ID, DAEMON_METRICS } from '../core.tokens.js';
+import type { DaemonMetrics } from '../daemon-metrics.js';
 import { APP_CONFIG } from '../../config/config.token.js';
 import { DATABASE, DATABASE_PING, EXECUTION_LEASES, EXECUTION_READER, EXECUTION_STORE, NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from './database.tokens.js';
 
@@ -44,10 +45,10 @@ function databaseLogger(logger: Logger): persistence.DatabaseLogger {
 export const persistenceProviders: Provider[] = [
   {
     provide: EXECUTION_STORE,
-    inject: [DATABASE, ROOT_LOGGER, DAEMON_ID, APP_CONFIG],
+    inject: [DATABASE, ROOT_LOGGER, DAEMON_ID, APP_CONFIG, DAEMON_METRICS],
     // executions are leased to this daemon (stable id: a restarted daemon takes its own back at once)
-    useFactory: (db: Database, logger: Logger, daemonId: string, config: AnchorflowConfig): ClosableExecutionStore =>
-      new persistence.PgExecutionStore(db, { logger: databaseLogger(logger), owner: daemonId, leaseMs: config.cluster.leaseMs }),
+    useFactory: (db: Database, logger: Logger, daemonId: string, config: AnchorflowConfig, metrics: DaemonMetrics): ClosableExecutionStore =>
+      new persistence.PgExecutionStore(db, { logger: databaseLogger(logger), owner: daemonId, leaseMs: config.cluster.leaseMs, onFlush: metrics.onFlush }),
   },
   {
     provide: EXECUTION_LEASES,

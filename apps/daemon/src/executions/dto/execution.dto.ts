@@ -3,11 +3,12 @@ import { Type } from 'class-transformer';
 import { Allow, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import type { ExecutionStatus } from '@anchorflow/engine';
 import { PageQueryDto } from '../../common/query-params.js';
+import { ErrorInfoSchema, JSON_OBJECT } from '../../openapi/response-schemas.js';
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting'];
 
 export class StartExecutionDto {
-  @ApiPropertyOptional({ description: 'the execution input (what the trigger node emits); default {}' })
+  @ApiPropertyOptional({ description: 'the execution input (what the trigger node emits); default {}', ...JSON_OBJECT, example: { invoiceId: 'INV-1042', amount: 1200 } })
   @Allow()
   input?: unknown;
 
@@ -49,7 +50,7 @@ export class CancelExecutionDto {
 }
 
 export class ResumeExecutionDto {
-  @ApiPropertyOptional({ description: 'handed to the waiting node' })
+  @ApiPropertyOptional({ description: 'handed to the waiting node', ...JSON_OBJECT, example: { approved: true } })
   @Allow()
   data?: unknown;
 }
@@ -62,13 +63,17 @@ export class ExecutionStartedSchema {
   @ApiProperty({ enum: [...EXECUTION_STATUSES, 'cancelling'] }) status!: ExecutionStatus | 'cancelling';
 }
 
+export class ExecutionResumedSchema extends ExecutionStartedSchema {
+  @ApiProperty({ example: 'approval', description: 'the node that was waiting on the token' }) nodeId!: string;
+}
+
 export class NodeRunSchema {
   @ApiProperty() nodeId!: string;
   @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] }) status!: string;
   @ApiProperty() attempt!: number;
-  @ApiPropertyOptional() input?: unknown;
-  @ApiPropertyOptional({ description: 'payload per output port' }) output?: unknown;
-  @ApiPropertyOptional() error?: unknown;
+  @ApiPropertyOptional({ ...JSON_OBJECT }) input?: unknown;
+  @ApiPropertyOptional({ description: 'payload per output port', ...JSON_OBJECT }) output?: unknown;
+  @ApiPropertyOptional({ type: () => ErrorInfoSchema }) error?: unknown;
   @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
 }
@@ -78,9 +83,9 @@ export class ExecutionSchema {
   @ApiProperty({ format: 'uuid' }) workflowId!: string;
   @ApiProperty() version!: number;
   @ApiProperty({ enum: EXECUTION_STATUSES }) status!: string;
-  @ApiProperty() input!: unknown;
-  @ApiPropertyOptional({ description: 'outputs of the succeeded sink nodes by node id' }) output?: unknown;
-  @ApiPropertyOptional() error?: unknown;
+  @ApiProperty({ ...JSON_OBJECT }) input!: unknown;
+  @ApiPropertyOptional({ description: 'outputs of the succeeded sink nodes by node id', ...JSON_OBJECT }) output?: unknown;
+  @ApiPropertyOptional({ type: () => ErrorInfoSchema }) error?: unknown;
   @ApiProperty({ type: [NodeRunSchema] }) nodeRuns!: NodeRunSchema[];
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;

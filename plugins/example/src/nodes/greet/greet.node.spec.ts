@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TransientNodeError } from '@anchorflow/plugin-sdk';
-import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
+import { MemoryPluginState, RecordingMetrics, runNode } from '@anchorflow/plugin-sdk/testing';
 import plugin from '../../index.js';
 import { greetNode } from './greet.node.js';
 import { nextTickNode } from '../next-tick/next-tick.node.js';
@@ -32,6 +32,16 @@ describe('example.greet', () => {
   it('greets with the default greeting and evaluates =expressions in params', async () => {
     const result = await runNode(greetNode, { params: { name: '=$.customer.name' }, input: { customer: { name: 'Ada' } } });
     expect(result).toMatchObject({ kind: 'output', outputs: { main: { message: 'Hello, Ada!', times: 1 } } });
+  });
+
+  it('reports its greetings through ctx.metrics, by delivery', async () => {
+    const metrics = new RecordingMetrics();
+    await runNode(greetNode, { params: { name: 'Ada' }, metrics });
+    await runNode(greetNode, { outbound: { allowHosts: ['127.0.0.1'] }, params: { name: 'Bob', notifyUrl: url }, metrics });
+    await runNode(greetNode, { params: { name: 'Cy' }, metrics });
+    expect(metrics.value('greetings_total', { delivery: 'none' })).toBe(2);
+    expect(metrics.value('greetings_total', { delivery: 'notified' })).toBe(1);
+    received.length = 0;
   });
 
   it('counts greetings per name in plugin state', async () => {

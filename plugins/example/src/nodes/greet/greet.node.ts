@@ -31,6 +31,8 @@ export const greetNode = defineNode<GreetParams>({
       if (!res.ok) throw new NodeError(`receiver refused the greeting (${res.status})`, 'NOTIFY_REFUSED', { status: res.status });
       ctx.logger.info('greeting delivered', { status: res.status });
     }
+    // the plugin's own metric on the daemon's /metrics: anchorflow_plugin_example_greetings_total{delivery="…"}
+    ctx.metrics.counter('greetings_total', 'Greetings built, by whether a receiver was told', ['delivery']).inc({ delivery: notifyUrl ? 'notified' : 'none' });
     return { main: { message, times } };
   },
 });
