@@ -125,7 +125,8 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
   delete env.NATS_URL;
   for (const key of Object.keys(env)) if (key.startsWith('ANCHORFLOW_') || key.startsWith('AF_E2E_')) delete env[key];
   // every route but health and webhooks needs a key: the run's admin key (`env: { ANCHORFLOW_ADMIN_KEY: undefined }` for a first-start bootstrap)
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', ANCHORFLOW_DATA_DIR: dataDir, ANCHORFLOW_ADMIN_KEY: testAdminKey() });
+  // the test receivers listen on loopback, which ctx.fetch refuses unless allow-listed (SSRF guard)
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', ANCHORFLOW_DATA_DIR: dataDir, ANCHORFLOW_ADMIN_KEY: testAdminKey(), ANCHORFLOW_OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k]; else env[k] = v;

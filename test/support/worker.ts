@@ -75,6 +75,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     ANCHORFLOW_WORKER_HEARTBEAT_MS: '500',
     ANCHORFLOW_NATS_RECONNECT_WAIT_MS: '100',
     ANCHORFLOW_LOG_LEVEL: 'debug',
+    // the test receivers listen on loopback, which ctx.fetch refuses unless allow-listed (SSRF guard)
+    ANCHORFLOW_OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
   });
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k]; else env[k] = v;

@@ -6,6 +6,8 @@ import type { AnchorflowConfig } from './config/config.schema.js';
 import { createApp } from './create-app.js';
 import { openDatabaseFromConfig } from './core/database/persistence.providers.js';
 import { EngineLifecycle } from './engine/engine-lifecycle.service.js';
+import type { OwnListeners } from './engine/engine.factory.js';
+import { OWN_LISTENERS } from './engine/engine.tokens.js';
 import { createRootLogger, printListening } from './logging/logger.js';
 import { SECRET_ENV } from './security/key-material.js';
 import { redactingLogOptions } from './security/log-redaction.js';
@@ -63,6 +65,8 @@ export async function runDaemon(env: Env = process.env): Promise<RunningDaemon> 
     throw err;
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
+  // ctx.fetch refuses the daemon's own port on local addresses (SSRF guard)
+  app.get<OwnListeners>(OWN_LISTENERS).ports.push(port);
   const url = listeningUrl(config.http.host, port);
   printListening(url, { docs: `${url}/api/docs` });
   await app.get(EngineLifecycle).start();

@@ -38,6 +38,7 @@ export const DEFAULT_WORKER_PLUGINS = ['@anchorflow/plugin-core'];
  * | `ANCHORFLOW_WORKER_MAX_DELIVER` | 5 |
  * | `ANCHORFLOW_WORKER_HEARTBEAT_MS` | 5000 |
  * | `ANCHORFLOW_WORKER_SHUTDOWN_TIMEOUT_MS` | 20000 |
+ * | `ANCHORFLOW_OUTBOUND_ALLOW_HOSTS` | none: private/loopback destinations refused by ctx.fetch (comma-separated host names, addresses, CIDR ranges; docs/security.md) |
  * | `ANCHORFLOW_WORKER_RPC_TIMEOUT_MS` | 10000 |
  * | `ANCHORFLOW_NATS_RECONNECT_WAIT_MS` | 1000 |
  * | `ANCHORFLOW_LOG_LEVEL` (or `LOG_LEVEL`) | info |

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from 'nats';
-import { IsInt, IsOptional, type NodeLogger, definePlugin, defineNode } from '@anchorflow/plugin-sdk';
+import { IsInt, IsOptional, IsString, type NodeLogger, definePlugin, defineNode } from '@anchorflow/plugin-sdk';
 import { type WorkflowDefinition, describeNodeType } from '@anchorflow/engine';
 import { connectNats, encodeMessage, ensureJobConsumer, ensureJobsStream, natsNames } from '@anchorflow/transport';
 import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../../transport/src/nats/spec-support/nats-test-server.js';
@@ -16,12 +16,16 @@ class HoldParams {
   @IsOptional() @IsInt() ms?: number;
 }
 const holds = { seen: new Set<string>(), aborts: [] as string[], started: [] as string[] };
-const counterNode = defineNode({
-  type: 'rt.counter', version: 1, title: 'Counter', category: 'action', inputs: ['main'], outputs: ['main'],
+class CounterParams {
+  /** the daemon serves a worker only the credentials its node's params name (issue 17) */
+  @IsOptional() @IsString() credential?: string;
+}
+const counterNode = defineNode<CounterParams>({
+  type: 'rt.counter', version: 1, title: 'Counter', category: 'action', inputs: ['main'], outputs: ['main'], params: CounterParams,
   async execute(ctx, input) {
     ctx.progress({ step: 'counting' });
     const count = await ctx.state.update<number>('count', (n) => (n ?? 0) + 1);
-    const { token } = await ctx.credentials.get<{ token: string }>('api');
+    const { token } = await ctx.credentials.get<{ token: string }>(ctx.params.credential ?? 'api');
     const doubled = await ctx.evaluate('x * 2');
     return { main: { count, token, doubled, trigger: await ctx.evaluate('$trigger.x'), key: ctx.idempotencyKey, input } };
   },
@@ -101,10 +105,10 @@ describeNats('WorkerRuntime with the engine over NATS', () => {
     const w = await worker(prefix);
     await until(() => d.registry.hasLiveWorker('rt.counter'));
     expect(d.catalog.list().find((t) => t.type === 'rt.counter')).toMatchObject({ remote: true, plugin: 'rt-plugin' });
-    const first = await d.finished(await d.start(flow('rt.counter'), { x: 21 }));
+    const first = await d.finished(await d.start(flow('rt.counter', { credential: 'api' }), { x: 21 }));
     expect(first.status).toBe('succeeded');
     expect(first.output).toEqual({ remote: { count: 1, token: 'token-of-api', doubled: 42, trigger: 21, key: expect.stringMatching(/:remote$/), input: { x: 21 } } });
-    const second = await d.finished(await d.start(flow('rt.counter'), { x: 1 }));
+    const second = await d.finished(await d.start(flow('rt.counter', { credential: 'api' }), { x: 1 }));
     expect(second.output).toMatchObject({ remote: { count: 2, doubled: 2 } });
     // the plugin's state lives in the daemon, under the plugin's name
     expect(await d.states.get('rt-plugin')!.get('count')).toBe(2);
@@ -132,7 +136,7 @@ describeNats('WorkerRuntime with the engine over NATS', () => {
     expect(info.num_redelivered).toBe(0);
     expect((await jsm.streams.info(names.jobsStream)).state.messages).toBe(0);
     // still serving
-    expect((await d.finished(await d.start(flow('rt.counter'), { x: 2 }))).status).toBe('succeeded');
+    expect((await d.finished(await d.start(flow('rt.counter', { credential: 'api' }), { x: 2 }))).status).toBe('succeeded');
   });
 
   it('aborts the node on the worker when the execution is cancelled', async () => {

@@ -4,7 +4,11 @@ import {
   type NodeDefinition,
   type NodeLogger,
   NodeError,
+  type OutboundFetch,
+  type OutboundPolicy,
+  createGuardedFetch,
   invokeNode,
+  outboundPolicyFromEnv,
   toErrorInfo,
   validateParams,
   silentLogger,
@@ -60,6 +64,11 @@ export interface WorkerRuntimeOptions {
   shutdownTimeoutMs?: number;
   stream?: JobsStreamOptions;
   logger?: NodeLogger;
+  /**
+   * the outbound policy behind ctx.fetch (SSRF guard); default: ANCHORFLOW_OUTBOUND_ALLOW_HOSTS from the
+   * environment, else nothing allow-listed
+   */
+  outbound?: OutboundPolicy;
 }
 
 interface InFlight {
@@ -138,9 +147,11 @@ export class WorkerRuntime {
   private readonly ackWaitMs: number;
   private readonly maxDeliver: number;
   private readonly heartbeatMs: number;
+  private readonly fetch: OutboundFetch;
   readonly stats = { completed: 0, failed: 0, rejected: 0, redeliveredWithResult: 0, exhausted: 0, cancelled: 0, handedBack: 0 };
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
+    this.fetch = createGuardedFetch(opts.outbound ?? outboundPolicyFromEnv());
     this.workerId = opts.workerId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
     assertSubjectToken(this.workerId, 'worker id');
     this.names = natsNames(opts.prefix ?? DEFAULT_PREFIX);
@@ -400,7 +411,7 @@ export class WorkerRuntime {
       if (checked.problems.length) {
         throw new NodeError(`params are invalid for ${def.type} v${def.version} on this worker: ${checked.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, 'INVALID_PARAMS', checked.problems);
       }
-      const host = remoteJobHost({ nc: this.nc, names: this.names, job, signal: controller.signal, logger, ...(this.opts.rpcTimeoutMs ? { rpcTimeoutMs: this.opts.rpcTimeoutMs } : {}) });
+      const host = remoteJobHost({ fetch: this.fetch, nc: this.nc, names: this.names, job, signal: controller.signal, logger, ...(this.opts.rpcTimeoutMs ? { rpcTimeoutMs: this.opts.rpcTimeoutMs } : {}) });
       const result = await invokeNode(def, { ...job, input: job.input, params: checked.value as Record<string, unknown> }, host);
       outcome = result.kind === 'output' ? { kind: 'output', outputs: result.outputs } : { kind: 'suspend', ...(result.until !== undefined ? { until: result.until } : {}), ...(result.token ? { token: result.token } : {}) };
     } catch (err) {
@@ -443,7 +454,7 @@ export class WorkerRuntime {
   }
 
   private async finish(job: JobMessage, msg: JsMsg, outcome: JobOutcomeWire, durationMs: number): Promise<void> {
-    const make = (o: JobOutcomeWire): ResultMessage => ({ v: WIRE_VERSION, jobId: job.jobId, workerId: this.workerId, outcome: o, delivery: msg.info.deliveryCount, durationMs, finishedAt: Date.now() });
+    const make = (o: JobOutcomeWire): ResultMessage => ({ v: WIRE_VERSION, jobId: job.jobId, secret: job.secret, workerId: this.workerId, outcome: o, delivery: msg.info.deliveryCount, durationMs, finishedAt: Date.now() });
     let data: Uint8Array;
     try {
       data = encodeMessage(make(outcome));

@@ -2,6 +2,7 @@ export * from './credentials.js';
 export * from './errors.js';
 export * from './invoke.js';
 export * from './node.js';
+export * from './outbound.js';
 export * from './params.js';
 export * from './plugin.js';
 export * from './service.js';

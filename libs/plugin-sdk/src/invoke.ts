@@ -1,6 +1,7 @@
 import { NodeError } from './errors.js';
 import type { CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
 import { isSuspension, outputPortsOf } from './node.js';
+import { defaultGuardedFetch, type OutboundFetch } from './outbound.js';
 
 /** Everything about one node attempt that can travel as data (to a worker, over NATS). */
 export interface NodeInvocation {
@@ -27,6 +28,8 @@ export interface NodeHost {
   progress(data: unknown): void;
   /** the host's clock (the engine's Clock port in the daemon); Date.now when absent */
   now?(): number;
+  /** the guarded fetch built from the admin's outbound policy; the default policy (nothing allow-listed) when absent */
+  fetch?: OutboundFetch;
 }
 
 export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
@@ -54,6 +57,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
     progress: host.progress,
     now: host.now ?? Date.now,
+    fetch: host.fetch ?? defaultGuardedFetch(),
     suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
   };
   const result = await def.execute(ctx, inv.input);

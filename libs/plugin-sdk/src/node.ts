@@ -1,3 +1,4 @@
+import type { OutboundFetch } from './outbound.js';
 import type { ParamsClass } from './params.js';
 import type { WebhookCapability } from './webhook.js';
 
@@ -77,6 +78,12 @@ export interface NodeContext<P = Record<string, unknown>> {
    * engine schedules (wake-up times, signature timestamps): tests drive it with a manual clock.
    */
   now(): number;
+  /**
+   * fetch for outbound HTTP: every connection (redirects included) is checked by resolved address; loopback,
+   * private, link-local and ULA ranges and the daemon's own ports are refused unless an admin allow-lists
+   * them (outbound.allowHosts). Use it instead of the global fetch. See docs/security.md.
+   */
+  fetch: OutboundFetch;
   /** evaluates a JSONata expression with the same bindings as params ($trigger, $nodes, $execution) */
   evaluate(expression: string, input?: unknown): Promise<unknown>;
   /** live progress for watchers; not persisted */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { targetOf } from './audit-http.interceptor.js';
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { of } from 'rxjs';
+import { AuditHttpInterceptor, targetOf } from './audit-http.interceptor.js';
+import type { AuditService } from './audit.service.js';
 
 describe('targetOf', () => {
   it.each([
@@ -19,5 +22,29 @@ describe('targetOf', () => {
     ['/api/v1/workflows/layout', {}, { nodes: [] }, '/api/v1/workflows/layout'],
   ])('%s %j %j → %s', (route, params, result, expected) => {
     expect(targetOf(route, params as Record<string, string>, result as Record<string, unknown> | undefined)).toBe(expected);
+  });
+});
+
+describe('AuditHttpInterceptor fails closed (issue 17)', () => {
+  class WorkflowsController {}
+  function create() {}
+  const context = (method: string) => {
+    const headers: Record<string, string> = {};
+    const req = { method, originalUrl: '/api/v1/workflows', url: '/api/v1/workflows', params: {} };
+    const res = { setHeader: (k: string, v: string) => void (headers[k] = v), json: () => undefined, once: () => undefined, statusCode: 200 };
+    return { headers, ctx: { getType: () => 'http', switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }), getHandler: () => create, getClass: () => WorkflowsController } as unknown as ExecutionContext };
+  };
+  const handled: string[] = [];
+  const next: CallHandler = { handle: () => (handled.push('ran'), of({ id: 'w1' })) };
+
+  it('refuses a state-changing request with 503 while the audit buffer is saturated, before the change runs', () => {
+    const interceptor = new AuditHttpInterceptor({ writer: { saturated: true } } as unknown as AuditService);
+    const { headers, ctx } = context('POST');
+    expect(() => interceptor.intercept(ctx, next)).toThrow(expect.objectContaining({ status: 503, code: 'AUDIT_UNAVAILABLE' }));
+    expect(headers['Retry-After']).toBe('5');
+    expect(handled).toEqual([]);
+    // reads are not audited and go through
+    interceptor.intercept(context('GET').ctx, next);
+    expect(handled).toEqual(['ran']);
   });
 });

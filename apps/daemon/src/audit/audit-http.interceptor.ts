@@ -2,6 +2,7 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { actorOf } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
 import { AuditService } from './audit.service.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -54,6 +55,11 @@ export class AuditHttpInterceptor implements NestInterceptor {
     if (!STATE_CHANGING.has(req.method) || !(req.originalUrl ?? req.url).startsWith(API_PREFIX)) return next.handle();
     if (Reflect.getMetadata(CHANGES_NOTHING, context.getHandler()) === true) return next.handle();
     const res = http.getResponse<Response>();
+    // fail closed: a change whose audit entry would be dropped is not made (issue 17)
+    if (this.audit.writer.saturated) {
+      res.setHeader('Retry-After', '5');
+      throw new ApiError(503, 'AUDIT_UNAVAILABLE', 'the audit log is not being written (is the database reachable?): state-changing requests are refused until it catches up');
+    }
     const action = `${resourceOf(context.getClass().name)}.${context.getHandler().name}`;
     // the body a handler returns or sends through @Res(): only its ids are kept
     let result: Record<string, unknown> | undefined;

@@ -111,6 +111,18 @@ describe('AuditWriter', () => {
     expect(logs.filter((l) => l.fields.event === 'audit.dropped')).toHaveLength(1);
   });
 
+  it('says it is saturated before it has to drop, and not once the store caught up', async () => {
+    const { store, writer } = setup({ maxPending: 100 });
+    store.failNext = 1;
+    for (let i = 0; i < 89; i++) writer.record(entry(i));
+    expect(writer.saturated).toBe(false);
+    writer.record(entry(89));
+    expect(writer.saturated).toBe(true);
+    expect(writer.stats().dropped).toBe(0);
+    await writer.flush();
+    expect(writer.saturated).toBe(false);
+  });
+
   it('close() writes what is buffered, then refuses new entries', async () => {
     const { store, writer } = setup();
     for (let i = 0; i < 5; i++) writer.record(entry(i));

@@ -101,6 +101,14 @@ export class AuditWriter<T> {
     this.retryMaxMs = options.retryMaxMs ?? 5000;
   }
 
+  /**
+   * The buffer is (nearly) full: the store has not taken entries for a while. Callers that can refuse
+   * work (the API's state-changing requests) refuse it rather than have its audit entry dropped.
+   */
+  get saturated(): boolean {
+    return this.closed || this.buffer.length >= Math.floor(this.maxPending * 0.9);
+  }
+
   /** Queues one entry. Cheap and synchronous; never throws. */
   record(item: T): void {
     if (this.closed || this.buffer.length >= this.maxPending) {

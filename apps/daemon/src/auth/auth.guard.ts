@@ -20,6 +20,8 @@ import { setPrincipal } from './principal.js';
  * Non-HTTP contexts (NATS message handlers, a future socket gateway that authenticates its handshake)
  * are not this guard's business and pass.
  */
+const routeOf = (context: ExecutionContext): string => `${context.getClass().name}.${context.getHandler().name}`;
+
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly reported = new Set<string>();
@@ -41,7 +43,11 @@ export class AuthGuard implements CanActivate {
     try {
       principal = await this.authenticator.authenticate(request.headers);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="anchorflow"');
+      if (err instanceof ApiError && err.status === 401) {
+        http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="anchorflow"');
+        // who keeps failing, from where (issue 17); the presented secret is never logged
+        this.logger.info({ event: 'auth.failed', code: err.code, client: request.ip, method: request.method, route: routeOf(context) }, 'authentication failed');
+      }
       throw err;
     }
     setPrincipal(request, principal);
@@ -59,6 +65,7 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     if (!can(principal.role, access.permission)) {
+      this.logger.info({ event: 'auth.denied', client: request.ip, keyId: principal.keyId, role: principal.role, permission: access.permission, method: request.method, route: routeOf(context) }, 'call denied');
       throw new ApiError(403, 'FORBIDDEN', `role '${principal.role}' lacks permission '${access.permission}'`, { role: principal.role, permission: access.permission });
     }
     return true;

@@ -58,4 +58,12 @@ describe('Authenticator', () => {
     expect(failures.map((f) => f.reason)).toEqual(['MISSING', 'MALFORMED', 'MALFORMED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'API_KEY_REVOKED', 'API_KEY_REVOKED']);
     expect(JSON.stringify(failures)).not.toContain(editor.secret);
   });
+
+  it("refuses a token whose role claim is not its key's role (issue 17)", async () => {
+    const { auth, tokens, failures, editor } = await setup();
+    // signed with the daemon's own secret, claiming admin for an editor key
+    const { token } = await tokens.issue({ keyId: editor.key.id, role: 'admin' });
+    expect(await status(auth.authenticate({ authorization: `Bearer ${token}` }))).toBe(401);
+    expect(failures.map((f) => f.reason)).toEqual(['TOKEN_INVALID']);
+  });
 });

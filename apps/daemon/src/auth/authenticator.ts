@@ -1,4 +1,4 @@
-import { isSecurityError, parseApiKey, type SecurityErrorCode, type TokenService } from '@anchorflow/security';
+import { isSecurityError, parseApiKey, SecurityError, type SecurityErrorCode, type TokenService } from '@anchorflow/security';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../common/api-error.js';
 import type { ApiKeys } from './api-keys.js';
@@ -68,7 +68,10 @@ export class Authenticator {
       }
       if (JWT_SHAPE.test(credential)) {
         const claims = await this.tokens.verify(credential);
-        await this.keys.usableById(claims.keyId);
+        const key = await this.keys.usableById(claims.keyId);
+        // a token never carries more than its key holds now (issue 17): a role claim that differs from
+        // the key's (a forged claim signed with a leaked secret, or a key changed since) is refused
+        if (key.role !== claims.role) throw new SecurityError('TOKEN_INVALID', "the token's role is not its key's role", { keyId: claims.keyId });
         return { via: 'token', keyId: claims.keyId, role: claims.role, tokenId: claims.tokenId };
       }
       this.onFailure({ reason: 'MALFORMED' });

@@ -86,8 +86,9 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
   audit.command('verify')
     .description('recompute the hash chain from the database and report the first broken link (exit 1)')
     .option('--after <seq:hash>', 'verify only the entries after a trusted (anchored) head')
+    .option('--expect-head <seq:hash>', 'fail unless the chain still holds this head (recorded outside the database)')
     .option('--json', 'print the result as JSON')
-    .action(act(async (options: { after?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
+    .action(act(async (options: { after?: string; expectHead?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
 
   const proof = program.command('proof').description('chain-anchor proofs');
   proof.command('verify <file>')

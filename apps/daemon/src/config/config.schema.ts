@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayNotContains, IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { parseAllowHosts } from '@anchorflow/plugin-sdk';
+import { ArrayNotContains, IsArray, IsBoolean, IsIn, IsObject, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidateNested } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -189,6 +190,38 @@ export class SecurityConfig {
 
   @IsObject() @ValidateNested() @Type(() => RateLimitConfig)
   rateLimit!: RateLimitConfig;
+
+  /**
+   * reverse proxies whose X-Forwarded-For is believed (Express `trust proxy`): addresses, CIDR ranges or
+   * `loopback` / `linklocal` / `uniquelocal`, comma-separated; unset → none, the client is the socket's
+   * peer. Rate limits, audit entries and auth logs use the client address this yields.
+   */
+  @IsOptional() @Matches(/^\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*\s*$/, { message: 'trustProxy must be comma-separated addresses, CIDR ranges or loopback/linklocal/uniquelocal (not "true": that would believe any client)' })
+  trustProxy?: string;
+}
+
+/**
+ * Outbound HTTP of plugins (ctx.fetch, the SSRF guard): loopback, private, link-local and ULA ranges and
+ * the daemon's own ports are refused unless listed here. See docs/security.md.
+ */
+export class OutboundConfig {
+  /** host names (`api.internal`, `*.corp.example`), addresses and CIDR ranges plugins may reach although private */
+  @IsArray()
+  @ValidateBy({
+    name: 'allowHosts',
+    validator: {
+      validate: (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string') && (() => { try { parseAllowHosts(value as string[]); return true; } catch { return false; } })(),
+      defaultMessage: (args) => {
+        try {
+          parseAllowHosts((args?.value ?? []) as string[]);
+          return 'allowHosts must be a list of strings';
+        } catch (err) {
+          return (err as Error).message.replace(/^outbound\.allowHosts: /, 'allowHosts: ');
+        }
+      },
+    },
+  })
+  allowHosts!: string[];
 }
 
 /** The daemon's whole configuration, validated at start-up (see config/default.yaml). */
@@ -253,6 +286,9 @@ export class AnchorflowConfig {
 
   @IsObject() @ValidateNested() @Type(() => SecurityConfig)
   security!: SecurityConfig;
+
+  @IsObject() @ValidateNested() @Type(() => OutboundConfig)
+  outbound!: OutboundConfig;
 }
 
 /** Every known key with the type env strings are coerced to. Env names derive from these paths. */
@@ -301,6 +337,8 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'security.rateLimit.auth.ttlMs', type: 'number' },
   { path: 'security.rateLimit.hooks.limit', type: 'number' },
   { path: 'security.rateLimit.hooks.ttlMs', type: 'number' },
+  { path: 'security.trustProxy', type: 'string' },
+  { path: 'outbound.allowHosts', type: 'list' },
 ];
 
 /** Conventional variables (12-factor style) and the key each one sets. */
@@ -315,4 +353,4 @@ export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['database.url', 'nats.url', 'metrics.token']);
 
 /** Secrets read from the environment only, never part of the (logged) configuration: see apps/daemon/src/security/key-material.ts. */
-export const SECRET_ENV_VARS: readonly string[] = ['ANCHORFLOW_ADMIN_KEY', 'ANCHORFLOW_JWT_SECRET', 'ANCHORFLOW_MASTER_KEY'];
+export const SECRET_ENV_VARS: readonly string[] = ['ANCHORFLOW_ADMIN_KEY', 'ANCHORFLOW_JWT_SECRET', 'ANCHORFLOW_MASTER_KEY', 'ANCHORFLOW_AUDIT_KEY'];

@@ -108,4 +108,12 @@ describe('secrets', () => {
   it('names ANCHORFLOW_* variables that set nothing', () => {
     expect(unknownEnvVars({ ANCHORFLOW_HTTP_PROT: '1', ANCHORFLOW_HTTP_PORT: '1', ANCHORFLOW_CONFIG: 'x', PATH: '/bin' })).toEqual(['ANCHORFLOW_HTTP_PROT']);
   });
+
+  it('reads the outbound allow-list (SSRF guard) from the file or ANCHORFLOW_OUTBOUND_ALLOW_HOSTS, naming a bad entry', () => {
+    expect(loadConfig({}, [defaults]).outbound).toEqual({ allowHosts: [] });
+    expect(loadConfig({ ANCHORFLOW_OUTBOUND_ALLOW_HOSTS: 'api.internal, 10.1.0.0/16,*.corp.example,fd00::1' }, [defaults]).outbound.allowHosts).toEqual(['api.internal', '10.1.0.0/16', '*.corp.example', 'fd00::1']);
+    const problems = problemsOf(() => loadConfig({ ANCHORFLOW_OUTBOUND_ALLOW_HOSTS: '10.0.0.0/99' }, [defaults]));
+    expect(problems.join('\n')).toMatch(/outbound\.allowHosts .*"10\.0\.0\.0\/99" is not a valid CIDR range/);
+    expect(problemsOf(() => loadConfig({}, [defaults, { name: 'x.yaml', text: 'outbound:\n  allowHosts: ["http://x/"]\n' }])).join('\n')).toMatch(/"http:\/\/x\/" is neither a host name/);
+  });
 });

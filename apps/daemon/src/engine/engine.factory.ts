@@ -1,8 +1,8 @@
 import { Engine, NodeCatalog, type EngineDeps, type EventSink, type ExecutionLeases, type ExecutionStore, type NodeTransport, type WorkflowSource } from '@anchorflow/engine';
 import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
-import { NodeError } from '@anchorflow/plugin-sdk';
+import { createGuardedFetch, NodeError, type OutboundFetch } from '@anchorflow/plugin-sdk';
 import { InProcessTransport, type NatsTransport, RoutingTransport } from '@anchorflow/transport';
-import type { EngineConfig } from '../config/config.schema.js';
+import type { AnchorflowConfig, EngineConfig } from '../config/config.schema.js';
 
 /** Until a credentials store exists, a node asking for one gets a clear, non-retryable error. */
 export const noCredentials: CredentialsAccessor = {
@@ -24,8 +24,8 @@ export function buildCatalog(plugins: readonly PluginDefinition[]): NodeCatalog 
  * In-process only (embedded mode), or — with the NATS transport — types announced by workers go over
  * NATS and every type this daemon loads itself runs here.
  */
-export function buildTransport(catalog: NodeCatalog, nats?: NatsTransport): NodeTransport {
-  const local = new InProcessTransport(catalog);
+export function buildTransport(catalog: NodeCatalog, nats?: NatsTransport, fetch?: OutboundFetch): NodeTransport {
+  const local = new InProcessTransport(catalog, fetch ? { fetch } : {});
   return nats ? new RoutingTransport(catalog, local, nats) : local;
 }
 
@@ -69,4 +69,27 @@ export function buildEngine(parts: EngineParts): Engine {
     },
   };
   return new Engine(deps);
+}
+
+/** The daemon's listening ports, filled in after listen(): ctx.fetch refuses them on local addresses. */
+export interface OwnListeners {
+  ports: number[];
+}
+
+/** The database's port when it runs on this machine (embedded, or a URL naming a local host). */
+function databasePort(config: Pick<AnchorflowConfig, 'database'>): number | undefined {
+  if (config.database.embeddedPort) return config.database.embeddedPort;
+  if (!config.database.url) return undefined;
+  try {
+    const url = new URL(config.database.url);
+    return /^(localhost|127\.|\[?::1\]?$|0\.0\.0\.0)/.test(url.hostname) || url.hostname === '' ? Number(url.port || 5432) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ctx.fetch for nodes run by this daemon: config outbound.allowHosts; the daemon's own ports refused. */
+export function buildOutboundFetch(config: Pick<AnchorflowConfig, 'outbound' | 'database'>, listeners: OwnListeners): OutboundFetch {
+  const db = databasePort(config);
+  return createGuardedFetch({ allowHosts: config.outbound.allowHosts, ownPorts: () => (db ? [...listeners.ports, db] : listeners.ports) });
 }

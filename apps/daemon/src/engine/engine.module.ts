@@ -12,8 +12,8 @@ import { toNodeLogger } from '../logging/logger.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
-import { buildEngine, buildTransport } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
+import { buildEngine, buildOutboundFetch, buildTransport, type OwnListeners } from './engine.factory.js';
+import { DAEMON_ID, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
 import { PLUGIN_RUNTIME, type PluginRuntime } from '../plugins/plugins.tokens.js';
 import type { ServiceRpcHandlers } from '@anchorflow/transport';
 import { noCredentials } from './engine.factory.js';
@@ -48,6 +48,7 @@ export class EngineModule {
       imports: [CoreModule.forRoot(options)],
       providers: [
         { provide: PLUGINS, useValue: options.plugins ?? builtInPlugins() },
+        { provide: OWN_LISTENERS, useValue: { ports: [] } satisfies OwnListeners },
         {
           provide: DAEMON_PLUGINS,
           inject: [APP_CONFIG, PLUGINS, ROOT_LOGGER],
@@ -76,7 +77,7 @@ export class EngineModule {
         },
         {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -87,12 +88,13 @@ export class EngineModule {
             pluginState: (plugin: string) => PluginState,
             eventBus: EventBus,
             logger: Logger,
+            listeners: OwnListeners,
             security: EngineSecurity | undefined,
           ): Engine => {
             const engine = buildEngine({
               catalog: plugins.catalog,
               // credential values are redacted from node outputs and errors (SecurityModule)
-              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport)),
+              transport: (security?.wrapTransport ?? ((t) => t))(buildTransport(plugins.catalog, cluster?.transport, buildOutboundFetch(config, listeners))),
               credentials: security?.credentials,
               store,
               leases,
@@ -151,7 +153,7 @@ export class EngineModule {
         EngineLifecycle,
       ],
       exports: [
-        PLUGINS, DAEMON_PLUGINS, NATS_CLUSTER, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, PLUGIN_RUNTIME, EngineLifecycle,
+        PLUGINS, DAEMON_PLUGINS, NATS_CLUSTER, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, PLUGIN_RUNTIME, OWN_LISTENERS, EngineLifecycle,
       ],
     };
   }

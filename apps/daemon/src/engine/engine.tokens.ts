@@ -12,3 +12,5 @@ export const SERVICE_PORTS = Symbol('SERVICE_PORTS');
 export { DAEMON_ID } from '../core/core.tokens.js';
 /** DI token of the NATS side of cluster mode (NatsCluster), or null without nats.url. */
 export const NATS_CLUSTER = Symbol('NATS_CLUSTER');
+/** DI token of the daemon's listening ports (OwnListeners), filled in after listen(): ctx.fetch refuses them. */
+export const OWN_LISTENERS = Symbol('OWN_LISTENERS');

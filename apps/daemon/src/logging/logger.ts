@@ -40,21 +40,48 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
   );
 }
 
-/** pino-http options: a request id per request (honouring X-Request-Id), health checks never logged. */
+/**
+ * A request URL fit for logs (issue 17): query values and path segments that are secrets (resume tokens)
+ * become `***`; parameter names and the route stay readable.
+ */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (!url) return url;
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).replace(/(\/executions\/resume\/)[^/?#]+/, '$1***');
+  if (q < 0) return path;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=***`;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/**
+ * pino-http options: a request id generated here for every request (a client's X-Request-Id is logged
+ * as `clientRequestId`, never used as the id: it could collide or forge correlation), health checks
+ * never logged, URLs redacted.
+ */
 export function httpLoggingOptions(logger: Logger, config: LogConfig): PinoHttpOptions<IncomingMessage, ServerResponse> {
   return {
     logger,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+    genReqId: (_req, res) => {
+      const id = randomUUID();
       res.setHeader('X-Request-Id', id);
       return id;
+    },
+    customProps: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && given.length > 0 ? { clientRequestId: given.slice(0, 200) } : {};
     },
     autoLogging: config.requests ? { ignore: (req) => (req.url ?? '').startsWith('/api/v1/health') } : false,
     quietReqLogger: true,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     serializers: {
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url) }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };

@@ -9,6 +9,8 @@ import type { SecurityConfig } from '../config/config.schema.js';
  * JSON depth limits are set with the body parsers (http.bodyLimit, http.maxJsonDepth).
  */
 export function applyHttpSecurity(app: INestApplication, config: SecurityConfig): void {
+  // which X-Forwarded-For hops to believe (security.trustProxy); none by default
+  if (config.trustProxy) (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', config.trustProxy.split(',').map((s) => s.trim()));
   app.use(helmet());
   if (config.corsOrigins.length > 0) {
     app.enableCors({

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Page, WorkflowSummary } from '@anchorflow/engine';
 import { ChangesNothing } from '../audit/audit-http.interceptor.js';
 import { RequirePermission } from '../auth/access.decorators.js';
+import { principalOf } from '../auth/principal.js';
 import { DEFAULT_PAGE_SIZE } from '../common/query-params.js';
 import { ParseIdPipe } from '../common/validation.js';
 import { CreateWorkflowCommand } from './commands/create-workflow/create-workflow.command.js';
@@ -15,6 +16,7 @@ import { GetWorkflowQuery } from './queries/get-workflow/get-workflow.query.js';
 import { type LaidOutGraph, LayoutWorkflowQuery } from './queries/layout-workflow/layout-workflow.query.js';
 import { ListWorkflowsQuery } from './queries/list-workflows/list-workflows.query.js';
 import type { WorkflowDto } from './workflow.presenter.js';
+import { assertMayExposeTriggers } from './public-triggers.js';
 
 @ApiTags('workflows')
 @Controller('workflows')
@@ -65,7 +67,10 @@ export class WorkflowsController {
   @ApiOperation({ summary: 'Save a new version; body.version must be the current version (else 409)' })
   @ApiBody({ type: UpdateWorkflowSchema })
   @ApiOkResponse({ type: WorkflowSchema })
-  update(@Param('id', new ParseIdPipe('workflow')) id: string, @Body() body: Record<string, unknown>): Promise<WorkflowDto> {
+  async update(@Param('id', new ParseIdPipe('workflow')) id: string, @Body() body: Record<string, unknown>, @Req() req: object): Promise<WorkflowDto> {
+    // saving into an active workflow turns the new graph's triggers on at once
+    const current = await this.queries.execute<GetWorkflowQuery, WorkflowDto>(new GetWorkflowQuery(id));
+    if (current.active) assertMayExposeTriggers(principalOf(req), (body as Record<string, unknown> | undefined)?.nodes);
     return this.commands.execute(new UpdateWorkflowCommand(id, body));
   }
 
@@ -80,9 +85,11 @@ export class WorkflowsController {
   @Post(':id/activate')
   @RequirePermission('workflows:write')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Turn the workflow\'s triggers on (409 if a webhook route is taken)' })
+  @ApiOperation({ summary: 'Turn the workflow\'s triggers on (409 if a webhook route is taken; a public trigger such as a webhook also needs executions:run, else 403)' })
   @ApiOkResponse({ type: WorkflowSchema })
-  activate(@Param('id', new ParseIdPipe('workflow')) id: string): Promise<WorkflowDto> {
+  async activate(@Param('id', new ParseIdPipe('workflow')) id: string, @Req() req: object): Promise<WorkflowDto> {
+    const current = await this.queries.execute<GetWorkflowQuery, WorkflowDto>(new GetWorkflowQuery(id));
+    assertMayExposeTriggers(principalOf(req), current.nodes);
     return this.commands.execute(new SetWorkflowActiveCommand(id, true));
   }
 

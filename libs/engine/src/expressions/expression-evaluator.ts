@@ -1,5 +1,12 @@
 import jsonata from 'jsonata';
 import { NodeError, isExpression } from '@anchorflow/plugin-sdk';
+import { LinearRegExp } from './linear-regex.js';
+
+/**
+ * Largest sequence (array) an expression may build: `[1..3000000]`, `$reverse` of a huge range and the
+ * like fail with D2015 instead of blocking the event loop for seconds between two time checks.
+ */
+export const MAX_EXPRESSION_SEQUENCE = 100_000;
 
 export interface ExpressionBindings {
   trigger: unknown;
@@ -11,6 +18,8 @@ export interface ExpressionBindings {
 /**
  * JSONata with a compile cache and a time bound (jsonata's own guardrails: the evaluation is
  * checked at every step, so a runaway expression fails with D1012 instead of hanging the daemon).
+ * The time bound is checked between steps only, so a single step must stay short: regular expressions
+ * run on a linear-time engine (RE2, LinearRegExp) and sequences are capped (MAX_EXPRESSION_SEQUENCE).
  */
 export class ExpressionEvaluator {
   private readonly cache = new Map<string, jsonata.Expression>();
@@ -19,12 +28,13 @@ export class ExpressionEvaluator {
     private readonly timeoutMs: number,
     private readonly maxCached = 5000,
     private readonly maxDepth = 500,
+    private readonly maxSequence = MAX_EXPRESSION_SEQUENCE,
   ) {}
 
   private compile(expression: string): jsonata.Expression {
     let compiled = this.cache.get(expression);
     if (!compiled) {
-      compiled = jsonata(expression, { timeout: this.timeoutMs, stack: this.maxDepth } as never);
+      compiled = jsonata(expression, { timeout: this.timeoutMs, stack: this.maxDepth, sequence: this.maxSequence, RegexEngine: LinearRegExp } as never);
       if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(expression, compiled);
     }
@@ -37,7 +47,11 @@ export class ExpressionEvaluator {
       return normalise(result);
     } catch (err) {
       const e = err as { code?: string; message?: string; position?: number; token?: string };
-      const message = e.code === 'D1012' ? `expression ran longer than ${this.timeoutMs} ms` : e.code === 'D1011' ? `expression recursed deeper than ${this.maxDepth}` : (e.message ?? String(err));
+      const message =
+        e.code === 'D1012' ? `expression ran longer than ${this.timeoutMs} ms`
+        : e.code === 'D1011' ? `expression recursed deeper than ${this.maxDepth}`
+        : e.code === 'D2015' || e.code === 'D2014' ? `expression built a sequence larger than ${this.maxSequence} items`
+        : (e.message ?? String(err));
       throw new NodeError(`expression at ${path} failed: ${message}`, 'EXPRESSION_ERROR', { path, expression, jsonataCode: e.code, position: e.position }, { cause: err });
     }
   }

@@ -1,15 +1,49 @@
-import { NodeError, invokeNode } from '@anchorflow/plugin-sdk';
+import { NodeError, invokeNode, type OutboundFetch } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog } from '../catalog.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '../ports/node-transport.port.js';
 
+/**
+ * Largest serialized output (all ports, JSON) one node attempt may emit in process: outputs are stored
+ * with the execution, so a node emitting hundreds of megabytes fails with OUTPUT_TOO_LARGE instead
+ * (issue 17). Remote outputs are bounded by the NATS max_payload already.
+ */
+export const DEFAULT_MAX_NODE_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+export interface InProcessTransportOptions {
+  /** the guarded ctx.fetch built from the admin's outbound policy (default: nothing allow-listed) */
+  fetch?: OutboundFetch;
+  /** default DEFAULT_MAX_NODE_OUTPUT_BYTES */
+  maxOutputBytes?: number;
+}
+
 /** Runs node jobs in this process: a direct call into the plugin's execute(). */
 export class InProcessTransport implements NodeTransport {
-  constructor(private readonly catalog: NodeCatalog) {}
+  private readonly maxOutputBytes: number;
 
-  run(job: NodeJob, env: NodeJobEnvironment): Promise<NodeJobOutcome> {
+  constructor(
+    private readonly catalog: NodeCatalog,
+    private readonly options: InProcessTransportOptions = {},
+  ) {
+    this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_NODE_OUTPUT_BYTES;
+  }
+
+  async run(job: NodeJob, env: NodeJobEnvironment): Promise<NodeJobOutcome> {
     const def = this.catalog.get(job.nodeType);
-    if (!def) return Promise.reject(new NodeError(`no plugin provides node type ${job.nodeType}`, 'UNKNOWN_NODE_TYPE'));
+    if (!def) throw new NodeError(`no plugin provides node type ${job.nodeType}`, 'UNKNOWN_NODE_TYPE');
     const plugin = this.catalog.pluginOf(job.nodeType)!;
-    return invokeNode(def, job, { ...env, state: env.state(plugin) });
+    const outcome = await invokeNode(def, job, { ...env, state: env.state(plugin), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    if (outcome.kind === 'output') {
+      let bytes: number;
+      try {
+        bytes = Buffer.byteLength(JSON.stringify(outcome.outputs) ?? '');
+      } catch {
+        // not JSON (a cycle, a BigInt): the engine reports that when it stores the output
+        return outcome;
+      }
+      if (bytes > this.maxOutputBytes) {
+        throw new NodeError(`${job.nodeType} emitted ${bytes} bytes of output; a node may emit at most ${this.maxOutputBytes} (outputs are stored with the execution)`, 'OUTPUT_TOO_LARGE', { bytes, limit: this.maxOutputBytes });
+      }
+    }
+    return outcome;
   }
 }

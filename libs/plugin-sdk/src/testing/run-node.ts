@@ -4,6 +4,7 @@ import { invokeNode } from '../invoke.js';
 import type { NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo, Suspension } from '../node.js';
 import { isExpression, validateParams } from '../params.js';
 import { MemoryPluginState } from './memory-plugin-state.js';
+import { createGuardedFetch, type OutboundPolicy } from '../outbound.js';
 
 export interface RunNodeOptions {
   params?: Record<string, unknown>;
@@ -24,11 +25,25 @@ export interface RunNodeOptions {
   nodes?: Record<string, unknown>;
   /** the clock ctx.now() reads (default Date.now) */
   now?: () => number;
+  /**
+   * the outbound policy behind ctx.fetch (default: nothing allow-listed, so loopback is refused). A test
+   * calling a receiver on loopback passes `{ allowHosts: ['127.0.0.1'] }`.
+   */
+  outbound?: OutboundPolicy;
 }
 
 export type RunNodeResult =
   | { kind: 'output'; outputs: NodeOutputs; progress: unknown[]; logs: Array<{ level: string; msg: string }> }
   | { kind: 'suspend'; suspension: Suspension; progress: unknown[]; logs: Array<{ level: string; msg: string }> };
+
+const fetches = new Map<string, ReturnType<typeof createGuardedFetch>>();
+/** one guarded fetch (one connection pool) per policy, however many runNode calls use it */
+function fetchFor(policy: OutboundPolicy) {
+  const key = JSON.stringify(policy);
+  let f = fetches.get(key);
+  if (!f) fetches.set(key, (f = createGuardedFetch(policy)));
+  return f;
+}
 
 async function evaluateParams(value: unknown, evaluate: (e: string) => Promise<unknown>): Promise<unknown> {
   if (isExpression(value)) return evaluate(value.slice(1));
@@ -89,6 +104,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
       evaluate,
       progress: (d) => void progress.push(d),
       now: options.now ?? Date.now,
+      ...(options.outbound ? { fetch: fetchFor(options.outbound) } : {}),
     },
   );
   if (outcome.kind === 'suspend') return { kind: 'suspend', suspension: { kind: 'suspend', ...(outcome.until !== undefined ? { until: outcome.until } : {}), ...(outcome.token ? { token: outcome.token } : {}) }, progress, logs };

@@ -9,3 +9,4 @@ export * from './wire-errors.js';
 export * from './worker-host.js';
 export * from './workflow-events.js';
 export * from './editor-events.js';
+export * from './permissions.js';

@@ -7,7 +7,7 @@ import { natsNames } from './subjects.js';
 const bytes = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const job = {
   v: 1, jobId: 'e1:n1:1:-', daemonId: 'd1', executionId: 'e1', workflowId: 'w1', nodeId: 'n1', nodeType: 'demo.echo',
-  attempt: 1, idempotencyKey: 'e1:n1', params: { a: 1 }, input: { x: 1 }, publishedAt: 1,
+  attempt: 1, idempotencyKey: 'e1:n1', params: { a: 1 }, input: { x: 1 }, publishedAt: 1, secret: 'sssssssssssssssssssssssssssssssssssssssssss',
 };
 
 describe('NATS wire format v1', () => {
@@ -46,7 +46,10 @@ describe('NATS wire format v1', () => {
   });
 
   it('validates results, including the error shape', () => {
-    const base = { v: 1, jobId: 'j', workerId: 'w', delivery: 1, durationMs: 3, finishedAt: 4 };
+    const base = { v: 1, jobId: 'j', secret: 'sssssssssssssssssssssssssssssssssssssssssss', workerId: 'w', delivery: 1, durationMs: 3, finishedAt: 4 };
+    // a result without the job secret is not a result (issue 17)
+    const { secret: _s, ...unsigned } = base;
+    expect(decodeResult(bytes({ ...unsigned, outcome: { kind: 'output', outputs: {} } }))).toMatchObject({ ok: false, reason: expect.stringContaining('$.secret is missing') });
     expect(decodeResult(bytes({ ...base, outcome: { kind: 'output', outputs: { main: 1 } } })).ok).toBe(true);
     expect(decodeResult(bytes({ ...base, outcome: { kind: 'suspend', until: 5 } })).ok).toBe(true);
     expect(decodeResult(bytes({ ...base, outcome: { kind: 'error', error: { message: 'm', code: 'C', retryable: true } } })).ok).toBe(true);
@@ -62,8 +65,8 @@ describe('NATS wire format v1', () => {
   });
 
   it('validates state requests per operation', () => {
-    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', op: 'cas', key: 'k', expect: 'f', value: 1 })).ok).toBe(true);
-    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', op: 'drop', key: 'k' }))).toMatchObject({ ok: false, reason: expect.stringContaining('op must be') });
-    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', op: 'get' }))).toMatchObject({ ok: false, reason: expect.stringContaining('$.key is missing') });
+    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', secret: 'sssssssssssssssssssssssssssssssssssssssssss', op: 'cas', key: 'k', expect: 'f', value: 1 })).ok).toBe(true);
+    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', secret: 'sssssssssssssssssssssssssssssssssssssssssss', op: 'drop', key: 'k' }))).toMatchObject({ ok: false, reason: expect.stringContaining('op must be') });
+    expect(decodeStateRequest(bytes({ v: 1, jobId: 'j', secret: 'sssssssssssssssssssssssssssssssssssssssssss', op: 'get' }))).toMatchObject({ ok: false, reason: expect.stringContaining('$.key is missing') });
   });
 });

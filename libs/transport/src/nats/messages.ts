@@ -21,6 +21,11 @@ export interface JobMessage extends Omit<NodeJob, 'input' | 'sources'> {
   input?: unknown;
   sources?: string[];
   publishedAt: number;
+  /**
+   * the job's secret (HMAC of the jobId under the daemon's job key): only a worker that pulled the job
+   * knows it, and the daemon answers RPCs and accepts the result only with it (docs/security.md)
+   */
+  secret: string;
 }
 
 export type JobOutcomeWire =
@@ -32,6 +37,8 @@ export type JobOutcomeWire =
 export interface ResultMessage {
   v: typeof WIRE_VERSION;
   jobId: string;
+  /** the job's secret, from the job message */
+  secret: string;
   workerId: string;
   outcome: JobOutcomeWire;
   /** JetStream delivery number that produced it (1 unless a worker died before) */
@@ -43,6 +50,7 @@ export interface ResultMessage {
 export interface ProgressMessage {
   v: typeof WIRE_VERSION;
   jobId: string;
+  secret: string;
   data: unknown;
 }
 
@@ -75,25 +83,27 @@ export interface QueryMessage {
 }
 
 export type StateRequest =
-  | { v: typeof WIRE_VERSION; jobId: string; op: 'get'; key: string }
-  | { v: typeof WIRE_VERSION; jobId: string; op: 'set'; key: string; value: unknown }
-  | { v: typeof WIRE_VERSION; jobId: string; op: 'delete'; key: string }
-  | { v: typeof WIRE_VERSION; jobId: string; op: 'list'; prefix: string; limit?: number; after?: string }
+  | { v: typeof WIRE_VERSION; jobId: string; secret: string; op: 'get'; key: string }
+  | { v: typeof WIRE_VERSION; jobId: string; secret: string; op: 'set'; key: string; value: unknown }
+  | { v: typeof WIRE_VERSION; jobId: string; secret: string; op: 'delete'; key: string }
+  | { v: typeof WIRE_VERSION; jobId: string; secret: string; op: 'list'; prefix: string; limit?: number; after?: string }
   /**
    * compare-and-set, so `state.update(key, fn)` stays atomic although fn runs in the worker: applied
    * only when the stored value's fingerprint still equals `expect`; `value` absent deletes the key
    */
-  | { v: typeof WIRE_VERSION; jobId: string; op: 'cas'; key: string; expect: string; value?: unknown };
+  | { v: typeof WIRE_VERSION; jobId: string; secret: string; op: 'cas'; key: string; expect: string; value?: unknown };
 
 export interface CredentialsRequest {
   v: typeof WIRE_VERSION;
   jobId: string;
+  secret: string;
   ref: string;
 }
 
 export interface EvaluateRequest {
   v: typeof WIRE_VERSION;
   jobId: string;
+  secret: string;
   expression: string;
   /** absent when evaluating against undefined */
   input?: unknown;
@@ -133,6 +143,8 @@ const str = (opts: { min?: number; max?: number; pattern?: RegExp; what?: string
   else if (v.length > (opts.max ?? 4096)) problems.push(`${path} is longer than ${opts.max ?? 4096} characters`);
   else if (opts.pattern && !opts.pattern.test(v)) problems.push(`${path} must be ${opts.what ?? `like ${opts.pattern}`}`);
 };
+/** a job secret: 43 base64url characters (32 bytes) */
+const secretCheck = str({ min: 43, max: 43, pattern: /^[A-Za-z0-9_-]+$/, what: 'a job secret (43 base64url characters)' });
 /** ids used as subject tokens */
 const token = str({ max: 256, pattern: /^[A-Za-z0-9_-]+$/, what: 'letters, digits, _ and - only' });
 const nodeTypeName = str({ max: 256, pattern: /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/, what: 'a node type name like "<plugin>.<name>"' });
@@ -191,6 +203,7 @@ const jobCheck = shape(
     idempotencyKey: str({ max: 1024 }),
     params: obj,
     publishedAt: num,
+    secret: secretCheck,
   },
   { input: any, resume: resumeInfo, sources: arrayOf(str({ max: 256 })), deadline: num },
 );
@@ -202,8 +215,8 @@ const outcomeCheck: Check = (v, path, problems) => {
   else if (v.kind === 'error') shape({ kind: any, error: errorInfo })(v, path, problems);
   else problems.push(`${path}.kind must be "output", "suspend" or "error"`);
 };
-const resultCheck = shape({ v: version, jobId: str({ max: 1024 }), workerId: token, outcome: outcomeCheck, delivery: int(1), durationMs: num, finishedAt: num });
-const progressCheck = shape({ v: version, jobId: str({ max: 1024 }) }, { data: any });
+const resultCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: secretCheck, workerId: token, outcome: outcomeCheck, delivery: int(1), durationMs: num, finishedAt: num });
+const progressCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: secretCheck }, { data: any });
 const cancelCheck = shape({ v: version, jobId: str({ max: 1024 }), reason: str({ min: 0, max: 10_000 }) });
 const queryCheck = shape({ v: version, daemonId: str({ max: 256 }) });
 
@@ -227,7 +240,7 @@ const announceCheck = shape(
 
 const stateCheck: Check = (v, path, problems) => {
   if (!isObject(v)) return void problems.push(`${path} must be an object`);
-  const base = { v: version, jobId: str({ max: 1024 }), op: any };
+  const base = { v: version, jobId: str({ max: 1024 }), secret: secretCheck, op: any };
   const key = str({ max: 1024 });
   switch (v.op) {
     case 'get':
@@ -243,8 +256,8 @@ const stateCheck: Check = (v, path, problems) => {
       problems.push(`${path}.op must be get, set, delete, list or cas`);
   }
 };
-const credentialsCheck = shape({ v: version, jobId: str({ max: 1024 }), ref: str({ max: 1024 }) });
-const evaluateCheck = shape({ v: version, jobId: str({ max: 1024 }), expression: str({ max: 100_000 }) }, { input: any });
+const credentialsCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: secretCheck, ref: str({ max: 1024 }) });
+const evaluateCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: secretCheck, expression: str({ max: 100_000 }) }, { input: any });
 const replyCheck: Check = (v, path, problems) => {
   if (!isObject(v)) return void problems.push(`${path} must be an object`);
   if (v.ok === true) shape({ v: version, ok: any }, { value: any })(v, path, problems);

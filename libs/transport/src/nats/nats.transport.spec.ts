@@ -18,6 +18,7 @@ const describeNats = 'skip' in server ? describe.skip : describe;
 const TYPE = 'demo.echo';
 const echo = defineNode({ type: TYPE, version: 1, title: 'Echo', category: 'action', inputs: ['main'], outputs: ['main'], execute: (_c, i) => ({ main: i }) });
 let seq = 0;
+const JOB_KEY = new Uint8Array(32).fill(7);
 
 /** A minimal worker speaking the wire format directly: runs `handle` for each job, stores and notifies the result. */
 async function fakeWorker(nc: NatsConnection, names: NatsNames, handle: (job: JobMessage, msg: JsMsg) => Promise<JobOutcomeWire | 'no-result'>, opts: { notify?: boolean } = {}) {
@@ -37,7 +38,7 @@ async function fakeWorker(nc: NatsConnection, names: NatsNames, handle: (job: Jo
       jobs.push(decoded.value);
       void handle(decoded.value, msg).then(async (outcome) => {
         if (outcome === 'no-result') return msg.term();
-        const data = encodeMessage({ v: 1, jobId: decoded.value.jobId, workerId: 'fake', outcome, delivery: msg.info.deliveryCount, durationMs: 1, finishedAt: Date.now() } satisfies ResultMessage);
+        const data = encodeMessage({ v: 1, jobId: decoded.value.jobId, secret: decoded.value.secret, workerId: 'fake', outcome, delivery: msg.info.deliveryCount, durationMs: 1, finishedAt: Date.now() } satisfies ResultMessage);
         await kv.put(names.resultKey(decoded.value.jobId), data);
         if (opts.notify !== false) nc.publish(names.results(decoded.value.daemonId), data);
         msg.ack();
@@ -85,7 +86,8 @@ describeNats('NatsTransport (real NATS)', () => {
   const stops: Array<() => Promise<unknown> | unknown> = [];
 
   async function transport(over: Partial<ConstructorParameters<typeof NatsTransport>[0]> = {}) {
-    const t = new NatsTransport({ nc, daemonId: 'daemon-1', registry, catalog, prefix: s.prefix, ...over });
+    // one job key for every "process" of daemon-1 (a real daemon keeps it in its plugin state)
+    const t = new NatsTransport({ nc, daemonId: 'daemon-1', registry, catalog, prefix: s.prefix, jobKey: JOB_KEY, ...over });
     await t.start();
     stops.push(() => t.stop());
     return t;
@@ -129,8 +131,8 @@ describeNats('NatsTransport (real NATS)', () => {
     stops.push(worker.stop);
     const t = await transport();
     const { env: e, progress, states } = env();
-    const outcome = await t.run(job(), e);
-    expect(outcome).toEqual({ kind: 'output', outputs: { main: { counted: 2, list: [{ key: 'seen', value: 2 }], secret: 's3cret', evaluated: { expression: '$.hello', input: { hello: 'world' } }, params: { p: 1 }, attempt: 1 } } });
+    const outcome = await t.run(job({ params: { p: 1, auth: { credential: 'api' } } }), e);
+    expect(outcome).toEqual({ kind: 'output', outputs: { main: { counted: 2, list: [{ key: 'seen', value: 2 }], secret: 's3cret', evaluated: { expression: '$.hello', input: { hello: 'world' } }, params: { p: 1, auth: { credential: 'api' } }, attempt: 1 } } });
     expect(progress).toEqual([{ pct: 50 }]);
     // state is scoped to the plugin that provides the type
     expect(await states.get('demo')!.get('seen')).toBe(2);
@@ -230,7 +232,7 @@ describeNats('NatsTransport (real NATS)', () => {
         const d = decodeJob(m.data);
         if (!d.ok) continue;
         seen.push(d.value);
-        const data = encodeMessage({ v: 1, jobId: d.value.jobId, workerId: 'w', outcome: { kind: 'output', outputs: { main: 'done' } }, delivery: 1, durationMs: 1, finishedAt: 1 } satisfies ResultMessage);
+        const data = encodeMessage({ v: 1, jobId: d.value.jobId, secret: d.value.secret, workerId: 'w', outcome: { kind: 'output', outputs: { main: 'done' } }, delivery: 1, durationMs: 1, finishedAt: 1 } satisfies ResultMessage);
         await kv.put(names.resultKey(d.value.jobId), data);
         nc.publish(names.results(d.value.daemonId), data);
         m.ack();
@@ -260,11 +262,69 @@ describeNats('NatsTransport (real NATS)', () => {
     expect(await state.list('await:')).toEqual([]);
   });
 
+  /**
+   * A running job whose worker holds it (no result until `release`), plus what an attacker on the bus
+   * sees: the job ids (they travel on the jobs subjects), never the secret.
+   */
+  async function heldJob(params: Record<string, unknown>) {
+    announce(nc, names);
+    await until(() => registry.hasLiveWorker(TYPE));
+    // a daemon id of its own: the transports of earlier tests still answer on daemon-1's RPC subjects
+    const daemonId = `daemon-bus-${++seq}`;
+    const t = await transport({ daemonId });
+    const release = defer<JobOutcomeWire>();
+    const pulled = defer<JobMessage>();
+    const worker = await fakeWorker(nc, names, async (j) => {
+      pulled.resolve(j);
+      return release.promise;
+    });
+    stops.push(worker.stop);
+    const running = t.run(job({ params }), env().env);
+    const j = await pulled.promise;
+    const ask = async (op: 'state' | 'credentials' | 'evaluate', body: object) =>
+      decodeRpcReply((await nc.request(names.rpc(daemonId, op), encodeMessage({ v: 1, jobId: j.jobId, ...body }), { timeout: 2000 })).data);
+    return { t, j, running, release, ask, worker };
+  }
+
+  it('worker bus (issue 17): serves no credential, state or expression to a client that knows the job id but not its secret', async () => {
+    const { j, running, release, ask, worker } = await heldJob({ credential: 'api' });
+    const guessed = 'A'.repeat(43);
+    for (const [op, body] of [['credentials', { ref: 'api' }], ['state', { op: 'get', key: 'k' }], ['evaluate', { expression: '1' }]] as const) {
+      expect(await ask(op, { secret: guessed, ...body })).toMatchObject({ ok: true, value: { ok: false, error: { code: 'JOB_NOT_ACTIVE' } } });
+    }
+    // the worker that pulled the job has the secret
+    expect(await ask('credentials', { secret: j.secret, ref: 'api' })).toMatchObject({ ok: true, value: { ok: true, value: { ref: 'api', secret: 's3cret' } } });
+    release.resolve({ kind: 'output', outputs: { main: 'ok' } });
+    await running;
+    await worker.stop();
+  });
+
+  it('worker bus (issue 17): serves only the credentials the node references, even to the worker holding the job', async () => {
+    const { j, running, release, ask, worker } = await heldJob({ credential: 'api' });
+    expect(await ask('credentials', { secret: j.secret, ref: 'payroll-db' })).toMatchObject({ ok: true, value: { ok: false, error: { code: 'CREDENTIAL_NOT_REFERENCED', message: expect.stringContaining('"payroll-db" is not referenced') } } });
+    release.resolve({ kind: 'output', outputs: { main: 'ok' } });
+    await running;
+    await worker.stop();
+  });
+
+  it('worker bus (issue 17): ignores a result injected without the job secret; the real result still lands', async () => {
+    const { j, running, release, worker } = await heldJob({});
+    const forged = { v: 1, jobId: j.jobId, secret: 'B'.repeat(43), workerId: 'evil', outcome: { kind: 'output', outputs: { main: 'forged' } }, delivery: 1, durationMs: 1, finishedAt: Date.now() } satisfies ResultMessage;
+    nc.publish(names.results(j.daemonId), encodeMessage(forged));
+    // and without any secret at all (the old wire format)
+    const { secret: _dropped, ...unsigned } = forged;
+    nc.publish(names.results(j.daemonId), encodeMessage(unsigned));
+    await nc.flush();
+    release.resolve({ kind: 'output', outputs: { main: 'real' } });
+    expect(await running).toEqual({ kind: 'output', outputs: { main: 'real' } });
+    await worker.stop();
+  });
+
   it('refuses worker requests for jobs not in flight and malformed requests', async () => {
     await transport();
     const ask = async (op: string, body: unknown) => decodeRpcReply((await nc.request(names.rpc('daemon-1', op as 'state'), typeof body === 'string' ? new TextEncoder().encode(body) : encodeMessage(body as object), { timeout: 2000 })).data);
-    expect(await ask('credentials', { v: 1, jobId: 'nope', ref: 'api' })).toMatchObject({ ok: true, value: { ok: false, error: { code: 'JOB_NOT_ACTIVE' } } });
-    expect(await ask('state', '{"v":1,"jobId":"x","op":"explode"}')).toMatchObject({ ok: true, value: { ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('op must be') } } });
+    expect(await ask('credentials', { v: 1, jobId: 'nope', secret: 'x'.repeat(43), ref: 'api' })).toMatchObject({ ok: true, value: { ok: false, error: { code: 'JOB_NOT_ACTIVE' } } });
+    expect(await ask('state', `{"v":1,"jobId":"x","secret":"${'x'.repeat(43)}","op":"explode"}`)).toMatchObject({ ok: true, value: { ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('op must be') } } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, KV, Msg, NatsConnection, Subscription } from 'nats';
 import {
   type ErrorInfo,
@@ -71,6 +71,23 @@ export interface NatsTransportOptions {
   stream?: JobsStreamOptions;
   /** results stay in the bucket this long (default 15 minutes; must exceed the duplicate window) */
   resultTtlMs?: number;
+  /**
+   * key of the per-job secrets (HMAC of the jobId); default: created once and kept in `state` (so a
+   * restarted daemon still accepts results of jobs it published before), random per process without it
+   */
+  jobKey?: Uint8Array;
+}
+
+/** key under which the job-secret key is kept in the transport's plugin state */
+const JOB_KEY_STATE = 'job-key';
+
+/** every string in the params (credential references are strings somewhere in them) */
+function stringsIn(value: unknown, out = new Set<string>(), depth = 0): Set<string> {
+  if (depth > 64) return out;
+  if (typeof value === 'string') out.add(value);
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out, depth + 1);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsIn(v, out, depth + 1);
+  return out;
 }
 
 interface PendingJob {
@@ -143,6 +160,7 @@ export class NatsTransport implements NodeTransport {
   private readonly recheckMs: number;
   private readonly sweepMs: number;
   private readonly duplicateWindowMs: number;
+  private jobKey?: Uint8Array;
 
   constructor(private readonly opts: NatsTransportOptions) {
     assertSubjectToken(opts.daemonId, 'daemon id');
@@ -170,6 +188,7 @@ export class NatsTransport implements NodeTransport {
     this.jsm = await retryUntil(() => this.nc.jetstreamManager(), { signal, onError: onError('JetStream') });
     await retryUntil(() => ensureJobsStream(this.jsm!, this.names, this.opts.stream), { signal, onError: onError('jobs stream') });
     this.kv = await retryUntil(() => openResultsBucket(this.nc, this.names, this.opts.resultTtlMs), { signal, onError: onError('results bucket') });
+    this.jobKey = await this.loadJobKey();
     const sub = (subject: string, handler: (msg: Msg) => void | Promise<void>) => {
       this.subs.push(
         this.nc.subscribe(subject, {
@@ -202,6 +221,25 @@ export class NatsTransport implements NodeTransport {
     this.started = true;
     // nodes that were waiting before a restart and whose worker is already there
     for (const w of this.opts.registry.liveWorkers()) for (const t of w.nodeTypes) void this.wake(t);
+  }
+
+  private async loadJobKey(): Promise<Uint8Array> {
+    if (this.opts.jobKey) return this.opts.jobKey;
+    const state = this.opts.state;
+    if (!state) return randomBytes(32);
+    const stored = await state.update<string>(JOB_KEY_STATE, (current) => current ?? randomBytes(32).toString('base64url'));
+    return Buffer.from(stored!, 'base64url');
+  }
+
+  /** the secret of a job: only the job message carries it, so only a worker that pulled the job knows it */
+  secretOf(jobId: string): string {
+    return createHmac('sha256', this.jobKey!).update(jobId).digest('base64url');
+  }
+
+  private secretMatches(jobId: string, secret: string): boolean {
+    const expected = Buffer.from(this.secretOf(jobId));
+    const given = Buffer.from(secret);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /** stops listening; jobs still pending are left to the worker (their results stay in the bucket) */
@@ -249,6 +287,7 @@ export class NatsTransport implements NodeTransport {
       ...(job.sources?.length ? { sources: [...job.sources] } : {}),
       ...(job.deadline !== undefined ? { deadline: job.deadline } : {}),
       publishedAt: Date.now(),
+      secret: this.secretOf(jobId),
     };
     let data: Uint8Array;
     try {
@@ -343,6 +382,8 @@ export class NatsTransport implements NodeTransport {
     const decoded = decodeResult(data);
     if (!decoded.ok) return this.logger.warn('rejected a malformed job result', { via, reason: decoded.reason });
     const r: ResultMessage = decoded.value;
+    // a result is bound to the job's secret: a client that only saw the job id cannot inject one
+    if (!this.secretMatches(r.jobId, r.secret)) return this.logger.warn('rejected a job result with a wrong job secret', { via, jobId: r.jobId, workerId: r.workerId });
     const p = this.pending.get(r.jobId);
     if (!p) return this.logger.debug('result for a job not in flight here (late or duplicate)', { jobId: r.jobId, via });
     if (r.outcome.kind === 'error') this.settle(p, { error: errorFromInfo(r.outcome.error) });
@@ -372,7 +413,7 @@ export class NatsTransport implements NodeTransport {
     const decoded = decodeProgress(msg.data);
     if (!decoded.ok) return this.logger.warn('rejected a malformed progress message', { reason: decoded.reason });
     const p = this.pending.get(decoded.value.jobId);
-    if (!p) return;
+    if (!p || !this.secretMatches(decoded.value.jobId, decoded.value.secret)) return;
     try {
       p.env.progress(decoded.value.data);
     } catch (err) {
@@ -401,8 +442,9 @@ export class NatsTransport implements NodeTransport {
       return fail({ message: decoded.reason, code: 'BAD_REQUEST', retryable: false });
     }
     const p = this.pending.get(decoded.value.jobId);
-    // only jobs in flight here may read state or credentials
-    if (!p) return fail({ message: `job ${decoded.value.jobId} is not in flight on daemon ${this.opts.daemonId}`, code: 'JOB_NOT_ACTIVE', retryable: true });
+    // only jobs in flight here may read state or credentials, and only with the job's secret (the same
+    // answer either way: a caller without the secret learns nothing about which jobs run)
+    if (!p || !this.secretMatches(decoded.value.jobId, decoded.value.secret)) return fail({ message: `job ${decoded.value.jobId} is not in flight on daemon ${this.opts.daemonId}`, code: 'JOB_NOT_ACTIVE', retryable: true });
     try {
       const value = await this.serve(p, op, decoded.value);
       reply({ v: WIRE_VERSION, ok: true, ...(value !== undefined ? { value } : {}) });
@@ -412,7 +454,15 @@ export class NatsTransport implements NodeTransport {
   }
 
   private async serve(p: PendingJob, op: string, req: unknown): Promise<unknown> {
-    if (op === 'credentials') return p.env.credentials.get((req as { ref: string }).ref);
+    if (op === 'credentials') {
+      const ref = (req as { ref: string }).ref;
+      // a worker gets the credentials its node's params name, nothing else
+      if (!stringsIn(p.job.params).has(ref)) {
+        this.logger.warn('refused a credential the node does not reference', { jobId: p.jobId, nodeType: p.job.nodeType, ref });
+        throw new NodeError(`credential "${ref}" is not referenced by the params of node ${p.job.nodeId} (${p.job.nodeType})`, 'CREDENTIAL_NOT_REFERENCED', { ref });
+      }
+      return p.env.credentials.get(ref);
+    }
     if (op === 'evaluate') {
       const r = req as { expression: string; input?: unknown };
       return p.env.evaluate(r.expression, r.input);

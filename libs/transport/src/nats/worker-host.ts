@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type PluginState, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError } from '@anchorflow/plugin-sdk';
 import { isNoResponders } from './connection.js';
 import { type CredentialsRequest, type EvaluateRequest, type JobMessage, type ProgressMessage, type StateRequest, decodeRpcReply, encodeMessage } from './messages.js';
 import { type NatsNames, type RpcOperation, WIRE_VERSION } from './subjects.js';
@@ -21,6 +21,8 @@ export interface RemoteJobHostOptions {
   rpcTimeoutMs?: number;
   /** attempts of state.update before giving up under contention (default 20) */
   maxUpdateAttempts?: number;
+  /** ctx.fetch (the worker's outbound policy); the SDK's default guarded fetch when absent */
+  fetch?: OutboundFetch;
 }
 
 /**
@@ -35,7 +37,7 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
     if (opts.signal.aborted) throw opts.signal.reason;
     let reply;
     try {
-      reply = await nc.request(names.rpc(job.daemonId, op), encodeMessage({ v: WIRE_VERSION, jobId: job.jobId, ...body }), { timeout });
+      reply = await nc.request(names.rpc(job.daemonId, op), encodeMessage({ v: WIRE_VERSION, jobId: job.jobId, secret: job.secret, ...body }), { timeout });
     } catch (err) {
       if (isNoResponders(err)) throw new TransientNodeError(`daemon ${job.daemonId} is not reachable over NATS (${op})`, 'DAEMON_UNREACHABLE', undefined, { cause: err });
       throw new TransientNodeError(`daemon ${job.daemonId} did not answer a ${op} request within ${timeout} ms`, 'RPC_TIMEOUT', undefined, { cause: err });
@@ -47,10 +49,10 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
   };
 
   const credentials: CredentialsAccessor = {
-    get: async <T extends object>(ref: string) => (await call('credentials', { ref } satisfies Omit<CredentialsRequest, 'v' | 'jobId'>)) as T,
+    get: async <T extends object>(ref: string) => (await call('credentials', { ref } satisfies Omit<CredentialsRequest, 'v' | 'jobId' | 'secret'>)) as T,
   };
 
-  const stateCall = (body: StateRequest extends infer R ? (R extends StateRequest ? Omit<R, 'v' | 'jobId'> : never) : never) => call('state', body);
+  const stateCall = (body: StateRequest extends infer R ? (R extends StateRequest ? Omit<R, 'v' | 'jobId' | 'secret'> : never) : never) => call('state', body);
   const state: PluginState = {
     get: async <T>(key: string) => (await stateCall({ op: 'get', key })) as T | undefined,
     set: async (key, value) => void (await stateCall({ op: 'set', key, value })),
@@ -78,10 +80,11 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
     logger: opts.logger,
     credentials,
     state,
-    evaluate: async (expression, input) => call('evaluate', { expression, ...(input !== undefined ? { input } : {}) } satisfies Omit<EvaluateRequest, 'v' | 'jobId'>),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    evaluate: async (expression, input) => call('evaluate', { expression, ...(input !== undefined ? { input } : {}) } satisfies Omit<EvaluateRequest, 'v' | 'jobId' | 'secret'>),
     progress: (data) => {
       try {
-        nc.publish(names.progress(job.daemonId), encodeMessage({ v: WIRE_VERSION, jobId: job.jobId, data } satisfies ProgressMessage));
+        nc.publish(names.progress(job.daemonId), encodeMessage({ v: WIRE_VERSION, jobId: job.jobId, secret: job.secret, data } satisfies ProgressMessage));
       } catch (err) {
         opts.logger.warn('progress not sent', { jobId: job.jobId, err: String(err) });
       }

@@ -5,6 +5,9 @@ import { startHttpSink, type HttpSink } from '../spec-support/http-sink.js';
 import { runWithRetries } from '../spec-support/retrying.js';
 import { discordNode } from './discord/discord.node.js';
 import { slackNode } from './slack/slack.node.js';
+
+/** the receivers of these tests listen on loopback, which ctx.fetch refuses unless allow-listed */
+const LOOPBACK = { allowHosts: ['127.0.0.1'] };
 import { telegramNode } from './telegram/telegram.node.js';
 
 let sink: HttpSink;
@@ -21,7 +24,7 @@ describe('notify.slack (incoming webhook)', () => {
     const path = '/services/T000/B000/slack-secret-token';
     sink.on(path, [{ status: 200, body: 'ok' }]);
     const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*Order paid*' } }];
-    const r = await runNode(slackNode, { credentials: { slack: { url: `${sink.url}${path}` } }, input: { who: 'Tom & <Jerry>' }, params: { credential: 'slack', text: 'Paid by {{who}}', blocks } });
+    const r = await runNode(slackNode, { outbound: LOOPBACK,  credentials: { slack: { url: `${sink.url}${path}` } }, input: { who: 'Tom & <Jerry>' }, params: { credential: 'slack', text: 'Paid by {{who}}', blocks } });
     expect(sink.requests.at(-1)).toMatchObject({ method: 'POST', path, headers: expect.objectContaining({ 'content-type': 'application/json' }), json: { text: 'Paid by Tom &amp; &lt;Jerry&gt;', blocks } });
     expect(r.kind === 'output' && r.outputs.main).toEqual({ channel: 'slack', status: 'sent', attempts: 1, httpStatus: 200, durationMs: expect.any(Number) });
   });
@@ -59,7 +62,7 @@ describe('notify.telegram (Bot API)', () => {
   const TOKEN = '123456:AAE-telegram-bot-token-secret';
   it('calls sendMessage with chat_id, text and parse_mode, HTML-escaping input for parseMode HTML', async () => {
     sink.on(`/bot${TOKEN}/sendMessage`, [{ status: 200, body: { ok: true, result: { message_id: 77, chat: { id: -100123 }, text: 'x' } } }]);
-    const r = await runNode(telegramNode, {
+    const r = await runNode(telegramNode, { outbound: LOOPBACK, 
       credentials: { tg: { token: TOKEN, apiBase: `${sink.url}/` } },
       input: { who: '<b>Eve</b>' },
       params: { credential: 'tg', chatId: '-100123', text: '<b>Alert</b> from {{who}}', parseMode: 'HTML' },
@@ -85,6 +88,6 @@ describe('notify.telegram (Bot API)', () => {
   });
 
   it('refuses a malformed chat id at validation', async () => {
-    await expect(runNode(telegramNode, { params: { credential: 'tg', chatId: 'not a chat', text: 'x' } })).rejects.toThrow(/chatId must be a numeric chat id or @channelusername/);
+    await expect(runNode(telegramNode, { outbound: LOOPBACK,  params: { credential: 'tg', chatId: 'not a chat', text: 'x' } })).rejects.toThrow(/chatId must be a numeric chat id or @channelusername/);
   });
 });

@@ -1,4 +1,4 @@
-import { NodeError, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { NodeError, type OutboundFetch, TransientNodeError } from '@anchorflow/plugin-sdk';
 
 /** Error details carry this much of a refusal's body: enough to diagnose, small enough to store. */
 export const EXCERPT_CHARS = 300;
@@ -24,6 +24,8 @@ function retryAfterFromBody(text: string): number | undefined {
 }
 
 function networkCode(err: unknown): string {
+  // the guarded fetch says no more on purpose (which ports are open is not for workflow authors to learn)
+  if ((err as { code?: unknown } | null)?.code === 'OUTBOUND_FAILED') return 'no response';
   // undici reports "fetch failed" with the socket error as the cause
   const cause = (err as { cause?: { code?: unknown; name?: unknown } } | null)?.cause;
   if (typeof cause?.code === 'string') return cause.code;
@@ -43,6 +45,8 @@ export interface PostOptions {
   now: number;
   /** error code prefix, e.g. SLACK */
   code: string;
+  /** ctx.fetch: the SDK's guarded client (every hop checked against the admin's outbound policy) */
+  fetch: OutboundFetch;
 }
 
 /**
@@ -55,10 +59,12 @@ export async function postJson(o: PostOptions): Promise<{ status: number; text: 
   let res: Response;
   let text: string;
   try {
-    res = await fetch(o.url, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: o.body, signal: AbortSignal.any([o.signal, timeout]), redirect: 'manual' });
+    res = await o.fetch(o.url, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: o.body, signal: AbortSignal.any([o.signal, timeout]), redirect: 'manual' });
     text = await res.text();
   } catch (err) {
     if (o.signal.aborted) throw o.signal.reason ?? err;
+    // refused by the outbound policy (a private address, the daemon itself): not retried
+    if (err instanceof NodeError && !err.retryable) throw err;
     if (timeout.aborted) throw new TransientNodeError(`${o.target} did not answer within ${o.timeoutMs} ms`, `${o.code}_TIMEOUT`, { timeoutMs: o.timeoutMs });
     const code = networkCode(err);
     throw new TransientNodeError(`${o.target} could not be reached: ${code}`, `${o.code}_NETWORK`, { cause: code });

@@ -19,7 +19,8 @@ export async function runWithRetries(def: NodeDefinition, options: RunNodeOption
   const errors: NodeError[] = [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     try {
-      const r = await runNode(def, { ...options, state, attempt });
+      // the receivers of these specs listen on loopback, which ctx.fetch refuses unless allow-listed
+      const r = await runNode(def, { outbound: { allowHosts: ['127.0.0.1'] }, ...options, state, attempt });
       if (r.kind !== 'output') throw new Error('unexpected suspension');
       return { output: r.outputs.main as Record<string, unknown>, errors, state };
     } catch (err) {

@@ -75,6 +75,9 @@ async function startReceiver(): Promise<{ server: Server; base: string; received
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, arrivals };
 }
 
+/** the receivers of these tests listen on loopback, which ctx.fetch refuses unless allow-listed */
+const LOOPBACK = { allowHosts: ['127.0.0.1'] };
+
 async function failure(promise: Promise<unknown>): Promise<NodeError> {
   const err = await promise.then(
     () => undefined,
@@ -103,7 +106,7 @@ describe('core.http against a real HTTP receiver', () => {
   });
 
   it('emits status, headers and the parsed JSON body of a 2xx', async () => {
-    const result = await runNode(httpNode, { params: { url: url('/json') } });
+    const result = await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/json') } });
     expect(result).toMatchObject({
       kind: 'output',
       outputs: { main: { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'x-trace': 'abc' }, body: { ok: true, items: [1, 2] } } },
@@ -112,18 +115,19 @@ describe('core.http against a real HTTP receiver', () => {
   });
 
   it('emits a text body as a string', async () => {
-    expect(await runNode(httpNode, { params: { url: url('/text') } })).toMatchObject({ outputs: { main: { status: 200, body: 'hello' } } });
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/text') } })).toMatchObject({ outputs: { main: { status: 200, body: 'hello' } } });
   });
 
   it('sends the idempotency key of the node run, unless the user set one', async () => {
-    await runNode(httpNode, { params: { url: url('/json') }, idempotencyKey: 'exec-7:notify' });
+    await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/json') }, idempotencyKey: 'exec-7:notify' });
     expect(lastReceived().headers['idempotency-key']).toBe('exec-7:notify');
-    await runNode(httpNode, { params: { url: url('/json'), headers: { 'Idempotency-Key': 'mine' } }, idempotencyKey: 'exec-7:notify' });
+    await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/json'), headers: { 'Idempotency-Key': 'mine' } }, idempotencyKey: 'exec-7:notify' });
     expect(lastReceived().headers['idempotency-key']).toBe('mine');
   });
 
   it('sends an object body as JSON with a JSON content type, and custom headers', async () => {
     const result = await runNode(httpNode, {
+      outbound: LOOPBACK,
       params: { method: 'POST', url: url('/echo'), headers: { 'X-Api-Key': 'k1' }, body: { order: 5, tags: ['a'] } },
     });
     expect(result).toMatchObject({ outputs: { main: { status: 201 } } });
@@ -131,14 +135,15 @@ describe('core.http against a real HTTP receiver', () => {
   });
 
   it('sends a string body as is and keeps a content type the user set', async () => {
-    await runNode(httpNode, { params: { method: 'PUT', url: url('/echo'), body: 'a,b\n1,2', headers: { 'content-type': 'text/csv' } } });
+    await runNode(httpNode, { outbound: LOOPBACK, params: { method: 'PUT', url: url('/echo'), body: 'a,b\n1,2', headers: { 'content-type': 'text/csv' } } });
     expect(lastReceived()).toMatchObject({ method: 'PUT', body: 'a,b\n1,2', headers: { 'content-type': 'text/csv' } });
-    await runNode(httpNode, { params: { method: 'PATCH', url: url('/echo'), body: [1], headers: { 'Content-Type': 'application/merge-patch+json' } } });
+    await runNode(httpNode, { outbound: LOOPBACK, params: { method: 'PATCH', url: url('/echo'), body: [1], headers: { 'Content-Type': 'application/merge-patch+json' } } });
     expect(lastReceived()).toMatchObject({ body: '[1]', headers: { 'content-type': 'application/merge-patch+json' } });
   });
 
   it('evaluates =expressions in the url, headers and body against the input', async () => {
     await runNode(httpNode, {
+      outbound: LOOPBACK,
       params: { method: 'POST', url: `=${JSON.stringify(url('/echo'))} & "?id=" & id`, headers: { 'X-Id': '=$string(id)' }, body: { id: '=id' } },
       input: { id: 12 },
     });
@@ -146,23 +151,23 @@ describe('core.http against a real HTTP receiver', () => {
   });
 
   it('follows responseType', async () => {
-    expect(await runNode(httpNode, { params: { url: url('/json'), responseType: 'text' } })).toMatchObject({ outputs: { main: { body: '{"ok":true,"items":[1,2]}' } } });
-    expect(await runNode(httpNode, { params: { url: url('/untyped') } })).toMatchObject({ outputs: { main: { body: { sniffed: true } } } });
-    expect(await runNode(httpNode, { params: { url: url('/untyped'), responseType: 'json' } })).toMatchObject({ outputs: { main: { body: { sniffed: true } } } });
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/json'), responseType: 'text' } })).toMatchObject({ outputs: { main: { body: '{"ok":true,"items":[1,2]}' } } });
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/untyped') } })).toMatchObject({ outputs: { main: { body: { sniffed: true } } } });
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/untyped'), responseType: 'json' } })).toMatchObject({ outputs: { main: { body: { sniffed: true } } } });
     // auto never fails on a body that does not parse; json does, and for good
-    expect(await runNode(httpNode, { params: { url: url('/bad-json') } })).toMatchObject({ outputs: { main: { body: '{oops' } } });
-    const err = await failure(runNode(httpNode, { params: { url: url('/bad-json'), responseType: 'json' } }));
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/bad-json') } })).toMatchObject({ outputs: { main: { body: '{oops' } } });
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/bad-json'), responseType: 'json' } }));
     expect(err).toMatchObject({ code: 'HTTP_INVALID_JSON', retryable: false });
-    expect(await runNode(httpNode, { params: { url: url('/empty'), responseType: 'json' } })).toMatchObject({ outputs: { main: { status: 204, body: null } } });
+    expect(await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/empty'), responseType: 'json' } })).toMatchObject({ outputs: { main: { status: 204, body: null } } });
   });
 
   it('keeps every set-cookie header', async () => {
-    const result = await runNode(httpNode, { params: { url: url('/cookies') } });
+    const result = await runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/cookies') } });
     expect(result).toMatchObject({ outputs: { main: { headers: { 'set-cookie': ['a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT', 'b=2'] } } } });
   });
 
   it('fails for good on a 4xx, with the status and a bounded body excerpt', async () => {
-    const err = await failure(runNode(httpNode, { params: { url: url('/status/404') + '?token=secret' } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/status/404') + '?token=secret' } }));
     expect(err).not.toBeInstanceOf(TransientNodeError);
     expect(err).toMatchObject({ code: 'HTTP_4XX', retryable: false, details: { status: 404, method: 'GET' } });
     const body = (err.details as { body: string }).body;
@@ -172,32 +177,34 @@ describe('core.http against a real HTTP receiver', () => {
   });
 
   it.each([500, 502, 503])('fails transiently (retryable) on %i', async (status) => {
-    const err = await failure(runNode(httpNode, { params: { url: url(`/status/${status}`) } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: url(`/status/${status}`) } }));
     expect(err).toBeInstanceOf(TransientNodeError);
     expect(err).toMatchObject({ code: 'HTTP_5XX', retryable: true, details: { status } });
   });
 
   it('fails transiently on 429, passing Retry-After on', async () => {
-    const err = await failure(runNode(httpNode, { params: { method: 'POST', url: url('/status/429'), body: {} } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { method: 'POST', url: url('/status/429'), body: {} } }));
     expect(err).toBeInstanceOf(TransientNodeError);
     expect(err).toMatchObject({ code: 'HTTP_429', retryable: true, details: { status: 429, retryAfter: '2' } });
   });
 
-  it('fails transiently when nobody listens', async () => {
+  it('fails transiently when nobody listens, without saying why (no port scanning through error texts)', async () => {
     const closed = createServer();
     closed.listen(0, '127.0.0.1');
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     closed.close();
     await once(closed, 'close');
-    const err = await failure(runNode(httpNode, { params: { url: `http://127.0.0.1:${port}/` } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: `http://127.0.0.1:${port}/` } }));
     expect(err).toBeInstanceOf(TransientNodeError);
-    expect(err).toMatchObject({ code: 'HTTP_NETWORK', retryable: true, details: { cause: 'ECONNREFUSED' } });
+    expect(err).toMatchObject({ code: 'HTTP_NETWORK', retryable: true });
+    expect(err.message).toBe(`GET http://127.0.0.1:${port}/ failed: no response`);
+    expect(JSON.stringify(err.details) + err.message).not.toMatch(/ECONN|refused/i);
   });
 
   it('fails transiently with HTTP_TIMEOUT when the receiver does not answer in time', async () => {
     const started = Date.now();
-    const err = await failure(runNode(httpNode, { params: { url: url('/hang'), timeoutMs: 50 } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/hang'), timeoutMs: 50 } }));
     expect(err).toBeInstanceOf(TransientNodeError);
     expect(err).toMatchObject({ code: 'HTTP_TIMEOUT', retryable: true, details: { timeoutMs: 50 } });
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -206,7 +213,7 @@ describe('core.http against a real HTTP receiver', () => {
   it('stops at once when the run is aborted, handing the abort reason back to the engine', async () => {
     const controller = new AbortController();
     const arrived = once(receiver.arrivals, 'hang');
-    const run = runNode(httpNode, { params: { url: url('/hang'), timeoutMs: 60_000 }, signal: controller.signal });
+    const run = runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/hang'), timeoutMs: 60_000 }, signal: controller.signal });
     await arrived;
     const reason = new Error('execution cancelled');
     controller.abort(reason);
@@ -215,13 +222,78 @@ describe('core.http against a real HTTP receiver', () => {
 
   it('does not send anything when already aborted', async () => {
     const before = receiver.received.length;
-    await expect(runNode(httpNode, { params: { url: url('/json') }, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/json') }, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
     expect(receiver.received.length).toBe(before);
   });
 
   it('refuses a response too large to keep as output', async () => {
-    const err = await failure(runNode(httpNode, { params: { url: url('/huge') } }));
+    const err = await failure(runNode(httpNode, { outbound: LOOPBACK, params: { url: url('/huge') } }));
     expect(err).toMatchObject({ code: 'HTTP_RESPONSE_TOO_LARGE', retryable: false });
+  });
+});
+
+describe('core.http outbound guard (SSRF)', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let redirector: Server;
+  let redirectBase: string;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    // a "public" service (allow-listed by name below) that redirects into loopback
+    redirector = createServer((req, res) => {
+      res.writeHead(302, { location: `${receiver.base}/json` });
+      res.end();
+    });
+    redirector.listen(0, '127.0.0.2');
+    await once(redirector, 'listening');
+    redirectBase = `http://127.0.0.2:${(redirector.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of [receiver.server, redirector]) {
+      s.closeAllConnections();
+      s.close();
+      await once(s, 'close');
+    }
+  });
+
+  it.each([
+    ['loopback', () => `${receiver.base}/json`],
+    ['localhost by name', () => receiver.base.replace('127.0.0.1', 'localhost') + '/json'],
+    ['IPv6 loopback', () => `http://[::1]:${new URL(receiver.base).port}/json`],
+    ['IPv4-mapped IPv6 loopback', () => `http://[::ffff:127.0.0.1]:${new URL(receiver.base).port}/json`],
+    ['cloud metadata (link-local)', () => 'http://169.254.169.254/latest/meta-data/'],
+    ['RFC 1918', () => 'http://10.0.0.1/'],
+    ['RFC 1918 (192.168)', () => 'http://192.168.1.1/'],
+    ['ULA', () => 'http://[fd00::1]/'],
+    ['0.0.0.0', () => `http://0.0.0.0:${new URL(receiver.base).port}/json`],
+  ])('refuses %s by default, before any byte is sent', async (_what, target) => {
+    const before = receiver.received.length;
+    const err = await failure(runNode(httpNode, { params: { url: target() } }));
+    expect(err).toMatchObject({ code: 'OUTBOUND_BLOCKED', retryable: false });
+    expect(err.message).toMatch(/blocked: it (is|resolves to) an? .*; an admin can allow it with outbound.allowHosts/);
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('checks every redirect hop: an allow-listed host cannot bounce the request into loopback', async () => {
+    const before = receiver.received.length;
+    const err = await failure(runNode(httpNode, { params: { url: `${redirectBase}/go` }, outbound: { allowHosts: ['127.0.0.2'] } }));
+    expect(err).toMatchObject({ code: 'OUTBOUND_BLOCKED' });
+    expect(err.message).toContain('"127.0.0.1"');
+    expect(receiver.received.length).toBe(before);
+    // with both allowed, the redirect is followed
+    expect(await runNode(httpNode, { params: { url: `${redirectBase}/go` }, outbound: { allowHosts: ['127.0.0.2', '127.0.0.1/32'] } })).toMatchObject({ outputs: { main: { status: 200 } } });
+  });
+
+  it("refuses the daemon's own ports on local addresses even when loopback is allowed", async () => {
+    const port = Number(new URL(receiver.base).port);
+    const err = await failure(runNode(httpNode, { params: { url: `${receiver.base}/json` }, outbound: { allowHosts: ['127.0.0.0/8'], ownPorts: [port] } }));
+    expect(err).toMatchObject({ code: 'OUTBOUND_BLOCKED' });
+    expect(err.message).toContain("daemon's own listeners");
+  });
+
+  it('allows by address or CIDR range', async () => {
+    for (const allowHosts of [['127.0.0.1'], ['127.0.0.0/8'], ['::ffff:127.0.0.1']]) {
+      expect(await runNode(httpNode, { params: { url: `${receiver.base}/json` }, outbound: { allowHosts } })).toMatchObject({ outputs: { main: { status: 200 } } });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { defineNode, NodeError, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { defineNode, NodeError, OutboundBlockedError, TransientNodeError } from '@anchorflow/plugin-sdk';
 import { HttpParams } from './http.params.js';
 
 /** Error details carry this much of a failed response's body: enough to diagnose, small enough to store. */
@@ -78,12 +78,6 @@ function encodeBody(body: unknown, headers: Headers): string | undefined {
   return JSON.stringify(body);
 }
 
-function networkErrorCode(err: unknown): string | undefined {
-  // undici reports "fetch failed" with the socket error (ECONNREFUSED, ENOTFOUND, ...) as the cause
-  const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
-}
-
 export const httpNode = defineNode<HttpParams>({
   type: 'core.http',
   version: 1,
@@ -109,7 +103,7 @@ export const httpNode = defineNode<HttpParams>({
     let res: Response;
     let text: string | undefined;
     try {
-      res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
+      res = await ctx.fetch(url, { method, headers, body, signal, redirect: 'follow' });
       if (res.status < 400) text = await readText(res, MAX_RESPONSE_BYTES, 'throw');
     } catch (err) {
       // cancellation, the node's timeout or shutdown: the engine decides what happens next
@@ -120,13 +114,10 @@ export const httpNode = defineNode<HttpParams>({
       if (err instanceof ResponseTooLarge) {
         throw new NodeError(`response body exceeds ${MAX_RESPONSE_BYTES} bytes`, 'HTTP_RESPONSE_TOO_LARGE', { ...target, limit: MAX_RESPONSE_BYTES });
       }
-      const code = networkErrorCode(err);
-      throw new TransientNodeError(
-        `${method} ${target.url} failed: ${code ?? (err instanceof Error ? err.message : String(err))}`,
-        'HTTP_NETWORK',
-        { ...target, ...(code ? { cause: code } : {}) },
-        { cause: err },
-      );
+      // a refused destination (loopback, private ranges...) fails for good, with the policy's explanation
+      if (err instanceof OutboundBlockedError) throw err;
+      // one message whatever the socket said (refused, reset, DNS): error texts must not map open ports
+      throw new TransientNodeError(`${method} ${target.url} failed: no response`, 'HTTP_NETWORK', target);
     }
 
     if (text === undefined) {

@@ -53,11 +53,11 @@ describe('example.greet', () => {
   });
 
   it('tells the receiver with the idempotency key, and reports a 5xx as transient (retried)', async () => {
-    const ok = await runNode(greetNode, { params: { name: 'Bob', notifyUrl: url }, input: { id: 1 }, idempotencyKey: 'exec-1:greet' });
+    const ok = await runNode(greetNode, { outbound: { allowHosts: ['127.0.0.1'] }, params: { name: 'Bob', notifyUrl: url }, input: { id: 1 }, idempotencyKey: 'exec-1:greet' });
     expect(ok).toMatchObject({ outputs: { main: { message: 'Hello, Bob!' } }, logs: [{ level: 'info', msg: 'greeting delivered' }] });
     expect(received).toEqual([{ key: 'exec-1:greet', body: { message: 'Hello, Bob!', input: { id: 1 } } }]);
     status = 503;
-    await expect(runNode(greetNode, { params: { name: 'Bob', notifyUrl: url } })).rejects.toBeInstanceOf(TransientNodeError);
+    await expect(runNode(greetNode, { outbound: { allowHosts: ['127.0.0.1'] }, params: { name: 'Bob', notifyUrl: url } })).rejects.toBeInstanceOf(TransientNodeError);
     status = 200;
   });
 

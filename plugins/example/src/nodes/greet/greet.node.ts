@@ -21,7 +21,7 @@ export const greetNode = defineNode<GreetParams>({
     const times = (await ctx.state.update<number>(`greeted:${name}`, (n) => (n ?? 0) + 1)) ?? 1;
     if (notifyUrl) {
       // a retry or a crash re-runs this with the same idempotency key: the receiver must apply it once
-      const res = await fetch(notifyUrl, {
+      const res = await ctx.fetch(notifyUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey },
         body: JSON.stringify({ message, input }),

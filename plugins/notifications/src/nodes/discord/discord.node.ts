@@ -31,7 +31,7 @@ export const discordNode = defineNode<DiscordParams>({
         channel: 'discord',
         refuseUnknown: true,
         async send() {
-          const res = await postJson({ url: target.href, target: 'Discord webhook', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, now: nowOf(ctx), code: 'DISCORD' });
+          const res = await postJson({ url: target.href, target: 'Discord webhook', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, fetch: ctx.fetch, now: nowOf(ctx), code: 'DISCORD' });
           let id: unknown;
           try {
             id = (JSON.parse(res.text) as { id?: unknown }).id;

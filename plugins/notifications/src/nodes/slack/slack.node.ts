@@ -27,7 +27,7 @@ export const slackNode = defineNode<SlackParams>({
         refuseUnknown: true,
         async send() {
           // the webhook URL is the secret: errors name the channel, never the URL
-          const res = await postJson({ url, target: 'Slack webhook', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, now: nowOf(ctx), code: 'SLACK' });
+          const res = await postJson({ url, target: 'Slack webhook', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, fetch: ctx.fetch, now: nowOf(ctx), code: 'SLACK' });
           return { httpStatus: res.status };
         },
       }),

@@ -32,7 +32,7 @@ export const telegramNode = defineNode<TelegramParams>({
         channel: 'telegram',
         refuseUnknown: true,
         async send() {
-          const res = await postJson({ url, target: 'Telegram Bot API', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, now: nowOf(ctx), code: 'TELEGRAM' });
+          const res = await postJson({ url, target: 'Telegram Bot API', body, headers: {}, timeoutMs: 30_000, signal: ctx.signal, fetch: ctx.fetch, now: nowOf(ctx), code: 'TELEGRAM' });
           let messageId: unknown;
           try {
             messageId = (JSON.parse(res.text) as { result?: { message_id?: unknown } }).result?.message_id;

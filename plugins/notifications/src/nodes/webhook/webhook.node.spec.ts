@@ -4,6 +4,9 @@ import { runNode } from '@anchorflow/plugin-sdk/testing';
 import { startHttpSink, type HttpSink } from '../../spec-support/http-sink.js';
 import { runWithRetries } from '../../spec-support/retrying.js';
 import { webhookNode } from './webhook.node.js';
+
+/** the receivers of these tests listen on loopback, which ctx.fetch refuses unless allow-listed */
+const LOOPBACK = { allowHosts: ['127.0.0.1'] };
 import { WebhookParams } from './webhook.params.js';
 
 const SECRET = 'whsec-0123456789abcdef-never-logged';
@@ -44,9 +47,15 @@ describe('notify.webhook against a real receiver', () => {
       expect(r.headers).toMatchObject({ 'content-type': 'application/json', 'idempotency-key': 'exec-9:notify', 'x-tenant': 'acme', 'x-anchorflow-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/) });
     }
     // a re-run after success does not post again (the record answers)
-    const again = await runNode(webhookNode, { credentials: { signer: { secret: SECRET } }, idempotencyKey: 'exec-9:notify', state: run.state, params: { url: `${sink.url}/hook`, credential: 'signer' } });
+    const again = await runNode(webhookNode, { outbound: LOOPBACK,  credentials: { signer: { secret: SECRET } }, idempotencyKey: 'exec-9:notify', state: run.state, params: { url: `${sink.url}/hook`, credential: 'signer' } });
     expect(again.kind === 'output' && again.outputs.main).toMatchObject({ status: 'sent', replayed: true, attempts: 3 });
     expect(sink.requests.length).toBe(before + 3);
+  });
+
+  it('goes out through ctx.fetch: a loopback receiver not allow-listed by the admin is refused, not retried, nothing sent', async () => {
+    const before = sink.requests.length;
+    await expect(runNode(webhookNode, { params: { url: `${sink.url}/private` } })).rejects.toMatchObject({ code: 'OUTBOUND_BLOCKED', retryable: false });
+    expect(sink.requests.length).toBe(before);
   });
 
   it('does not retry another 4xx: the error carries the status and a short excerpt, not the query string', async () => {
@@ -71,20 +80,20 @@ describe('notify.webhook against a real receiver', () => {
     await closed.close();
     const run = await runWithRetries(webhookNode, { params: { url } }, 2);
     expect(run.errors.map((e) => [e.code, e.retryable, e.message])).toEqual([
-      ['WEBHOOK_NETWORK', true, `webhook ${url} could not be reached: ECONNREFUSED`],
-      ['WEBHOOK_NETWORK', true, `webhook ${url} could not be reached: ECONNREFUSED`],
+      ['WEBHOOK_NETWORK', true, `webhook ${url} could not be reached: no response`],
+      ['WEBHOOK_NETWORK', true, `webhook ${url} could not be reached: no response`],
     ]);
     sink.on('/body', [{ status: 204 }]);
-    const r = await runNode(webhookNode, { input: { ignored: true }, params: { url: `${sink.url}/body`, body: '=$.missing ? 1 : {"fixed": [1, 2]}' } });
+    const r = await runNode(webhookNode, { outbound: LOOPBACK,  input: { ignored: true }, params: { url: `${sink.url}/body`, body: '=$.missing ? 1 : {"fixed": [1, 2]}' } });
     expect(r.kind === 'output' && r.outputs.main).toMatchObject({ status: 'sent', httpStatus: 204 });
     expect(sink.requests.at(-1)!.json).toEqual({ fixed: [1, 2] });
   });
 
   it('rejects a bad URL, header or credential type before sending', async () => {
     expect(credentialParamsOf(paramsJsonSchema(WebhookParams))).toEqual({ credential: 'hmac-secret' });
-    await expect(runNode(webhookNode, { params: { url: 'ftp://x.test/' } })).rejects.toThrow(/\$\.url url must use http or https, not ftp/);
-    await expect(runNode(webhookNode, { params: { url: 'http://x.test/', headers: { 'x-a': 'b\r\nInjected: 1' } } })).rejects.toThrow(/must not contain CR, LF or NUL/);
-    await expect(runNode(webhookNode, { credentials: { smtp: { host: 'h', port: 25, security: 'none', from: 'a@b.co' } }, params: { url: 'http://x.test/', credential: 'smtp' } })).rejects.toMatchObject({
+    await expect(runNode(webhookNode, { outbound: LOOPBACK,  params: { url: 'ftp://x.test/' } })).rejects.toThrow(/\$\.url url must use http or https, not ftp/);
+    await expect(runNode(webhookNode, { outbound: LOOPBACK,  params: { url: 'http://x.test/', headers: { 'x-a': 'b\r\nInjected: 1' } } })).rejects.toThrow(/must not contain CR, LF or NUL/);
+    await expect(runNode(webhookNode, { outbound: LOOPBACK,  credentials: { smtp: { host: 'h', port: 25, security: 'none', from: 'a@b.co' } }, params: { url: 'http://x.test/', credential: 'smtp' } })).rejects.toMatchObject({
       code: 'CREDENTIAL_INVALID',
       message: expect.stringContaining('is not a valid hmac-secret credential: unknown field "host"'),
     });

@@ -36,7 +36,7 @@ export const webhookNode = defineNode<WebhookParams>({
           const headers: Record<string, string> = { ...userHeaders, 'idempotency-key': ctx.idempotencyKey };
           // signed per attempt: a retry an hour later carries a fresh timestamp inside the tolerance window
           if (secret !== undefined) headers[WEBHOOK_SIGNATURE_HEADER] = signWebhookPayload(secret, body, Math.floor(now / 1000));
-          const res = await postJson({ url: p.url, target, body, headers, timeoutMs: p.timeoutMs ?? 10_000, signal: ctx.signal, now, code: 'WEBHOOK' });
+          const res = await postJson({ url: p.url, target, body, headers, timeoutMs: p.timeoutMs ?? 10_000, signal: ctx.signal, fetch: ctx.fetch, now, code: 'WEBHOOK' });
           return { httpStatus: res.status };
         },
       }),

@@ -39,6 +39,15 @@ describe('HandleWebhookHandler', () => {
     expect(engine.start.mock.calls[0]![0].input).toEqual({ body: { id: 1 }, headers: { 'content-type': 'application/json' }, query: { a: '1' }, method: 'POST', path: 'orders' });
   });
 
+  it('include request: the caller\'s authorization, cookie and API-key headers are not stored (issue 17)', async () => {
+    const { engine, handler } = setup({ path: 'orders', include: 'request' });
+    const secret = { authorization: 'Bearer afk_secret', cookie: 'session=s3cret', 'x-api-key': 'k-123', 'X-Auth-Token': 't-1', 'proxy-authorization': 'Basic eA==' };
+    await handler.execute(req({ headers: { 'content-type': 'application/json', 'x-request-id': 'r1', ...secret } }));
+    const input = engine.start.mock.calls[0]![0].input as { headers: Record<string, unknown> };
+    expect(input.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r1' });
+    expect(JSON.stringify(input)).not.toMatch(/afk_secret|s3cret|k-123|t-1|eA==/);
+  });
+
   it('lastNode: waits up to hooks.responseTimeoutMs and answers with the only output value', async () => {
     const { engine, handler } = setup({ path: 'orders', respond: 'lastNode' });
     expect(await handler.execute(req())).toEqual({ status: 200, body: { ok: true }, executionId: EXEC_ID });

@@ -18,6 +18,19 @@ import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.com
 import { executionRef } from '../../../executions/execution.presenter.js';
 
 /**
+ * Request headers that carry the caller's credentials: never stored with the execution's input (which
+ * viewers can read) when a webhook has `include: "request"` (issue 17).
+ */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-auth-token', 'x-access-token', 'x-amz-security-token']);
+
+/** the headers without the caller's credentials (names compared case-insensitively) */
+export function withoutCredentialHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) out[name] = value;
+  return out;
+}
+
+/**
  * The webhook hot path: the route comes from the in-memory index (no database read), the body is taken
  * as parsed (no DTO validation: it is the workflow's input, whatever its shape). Generic: the trigger's
  * node type declares its route, request check and request → input mapping (its `webhook` capability).
@@ -58,7 +71,9 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
         throw err;
       }
     }
-    const input = capability.input ? capability.input(request, params) : (request.body ?? {});
+    // what the workflow gets never carries the caller's credentials (the check above has seen them)
+    const forWorkflow = { ...request, headers: withoutCredentialHeaders(request.headers) };
+    const input = capability.input ? capability.input(forWorkflow, params) : (request.body ?? {});
     const lastNode = route.respond === 'lastNode';
     const { executionId } = await this.engine.start({
       workflowId: route.workflowId,

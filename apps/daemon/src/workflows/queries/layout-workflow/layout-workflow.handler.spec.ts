@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../../../common/api-error.js';
-import { layoutGraph, LayoutWorkflowHandler } from './layout-workflow.handler.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LAYOUT_CONCURRENCY, layoutGraph, layoutInWorker, LayoutWorkflowHandler } from './layout-workflow.handler.js';
 import { LayoutWorkflowQuery } from './layout-workflow.query.js';
 
 describe('layoutGraph', () => {
@@ -56,5 +57,43 @@ describe('layoutGraph', () => {
   it('refuses graphs above the configured size', async () => {
     const handler = new LayoutWorkflowHandler({ engine: { maxNodes: 2 } } as never);
     await expect(handler.execute(new LayoutWorkflowQuery({ nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], edges: [] }))).rejects.toBeInstanceOf(ApiError);
+  });
+});
+
+/** n nodes, 2n pseudo-random edges (cycles, crossings): dagre needs seconds for 200 of them */
+function dense(n: number) {
+  let seed = 1;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  return { nodes: Array.from({ length: n }, (_, i) => ({ id: `n${i}` })), edges: Array.from({ length: n * 2 }, () => ({ from: `n${Math.floor(rnd() * n)}`, to: `n${Math.floor(rnd() * n)}` })) };
+}
+
+describe('layout cannot freeze the daemon (issue 17)', () => {
+  it('lays out in a worker thread with the same result', async () => {
+    const graph = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }] };
+    expect(await layoutInWorker(graph, { maxNodes: 10, timeoutMs: 10_000 })).toEqual(layoutGraph(graph));
+  });
+
+  it('stops a layout past its time limit while the event loop keeps turning (< 100 ms lag)', async () => {
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const started = Date.now();
+    const err = await layoutInWorker(dense(200), { maxNodes: 2000, timeoutMs: 500 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    lag.disable();
+    expect(err).toMatchObject({ status: 422, code: 'LAYOUT_TOO_COMPLEX' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(lag.max / 1e6).toBeLessThan(100);
+  });
+
+  it(`runs at most ${LAYOUT_CONCURRENCY} layouts at once; more get 429`, async () => {
+    const handler = new LayoutWorkflowHandler({ engine: { maxNodes: 20_000 } } as never);
+    const runs = Array.from({ length: LAYOUT_CONCURRENCY + 1 }, () => handler.execute(new LayoutWorkflowQuery(dense(150))).catch((e: unknown) => e));
+    const outcomes = await Promise.all(runs);
+    expect(outcomes.filter((o) => (o as ApiError).status === 429)).toHaveLength(1);
+  }, 30_000);
+
+  it('refuses more edges than it lays out', async () => {
+    const nodes = [{ id: 'a' }, { id: 'b' }];
+    await expect(layoutInWorker({ nodes, edges: Array.from({ length: 10_001 }, () => ({ from: 'a', to: 'b' })) }, { maxNodes: 10, timeoutMs: 1000 })).rejects.toMatchObject({ status: 400 });
   });
 });

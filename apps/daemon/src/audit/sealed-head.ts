@@ -1,0 +1,117 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditFields, AuditHead } from '@anchorflow/security';
+import type { AuditLogStore } from './audit-log.port.js';
+
+/**
+ * The audit log's head, authenticated with a key kept outside the database and written outside it
+ * (issue 17): whoever can rewrite or truncate the audit_entry table (a database superuser, the daemon's
+ * own role) cannot also move this file's head or forge its MAC without the key, so `anchorflow audit
+ * verify` notices a cut tail or a rewritten chain.
+ *
+ * - key: env ANCHORFLOW_AUDIT_KEY (32 bytes, hex or base64), else `<dataDir>/audit.key` (generated, 0600)
+ * - head: `<dataDir>/audit-head.json` = { seq, hash, at, mac }, mac = HMAC-SHA256(key, "<seq>:<hash>"),
+ *   rewritten (atomically) after every committed append of this daemon
+ */
+export const AUDIT_KEY_ENV = 'ANCHORFLOW_AUDIT_KEY';
+export const AUDIT_KEY_FILE = 'audit.key';
+export const AUDIT_HEAD_FILE = 'audit-head.json';
+
+export interface SealedHead extends AuditHead {
+  /** ISO 8601 time of sealing */
+  at: string;
+  /** HMAC-SHA256(key, "<seq>:<hash>") in hex */
+  mac: string;
+}
+
+function decodeKey(text: string, where: string): Buffer {
+  const t = text.trim();
+  const key = /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+  if (key.length !== 32) throw new Error(`${where} must hold 32 bytes (64 hex characters or base64), got ${key.length} bytes`);
+  return key;
+}
+
+/** The audit key: env, else the data dir's key file; `create` generates the file when missing. */
+export function loadAuditKey(env: Readonly<Record<string, string | undefined>>, dataDir: string, options: { create: boolean }): Buffer | undefined {
+  const fromEnv = env[AUDIT_KEY_ENV];
+  if (fromEnv && fromEnv.trim() !== '') return decodeKey(fromEnv, AUDIT_KEY_ENV);
+  const file = join(dataDir, AUDIT_KEY_FILE);
+  try {
+    return decodeKey(readFileSync(file, 'utf8'), file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !options.create) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+export function macOf(key: Buffer, head: AuditHead): string {
+  return createHmac('sha256', key).update(`${head.seq}:${head.hash}`).digest('hex');
+}
+
+export function sealHead(key: Buffer, head: AuditHead, at = new Date()): SealedHead {
+  return { seq: head.seq, hash: head.hash, at: at.toISOString(), mac: macOf(key, head) };
+}
+
+/** Writes the sealed head atomically (temp file + rename), so a crash never leaves half a file. */
+export function writeSealedHead(dataDir: string, sealed: SealedHead): void {
+  const file = join(dataDir, AUDIT_HEAD_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(sealed) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** The sealed head file, checked against the key; undefined when there is none. Throws when it is forged or broken. */
+export function readSealedHead(dataDir: string, key: Buffer): SealedHead | undefined {
+  const file = join(dataDir, AUDIT_HEAD_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const h = JSON.parse(text) as Partial<SealedHead>;
+  if (!Number.isSafeInteger(h.seq) || typeof h.hash !== 'string' || typeof h.mac !== 'string') throw new Error(`${file} is not a sealed audit head`);
+  const expected = Buffer.from(macOf(key, { seq: h.seq!, hash: h.hash }), 'hex');
+  const given = Buffer.from(h.mac, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error(`${file}: its MAC does not match (altered, or sealed with another audit key)`);
+  return h as SealedHead;
+}
+
+/**
+ * An AuditLogStore that seals the head after every committed append. Sealing is best effort after the
+ * commit (a failure is reported through `onError`, the append stands); a later append seals again.
+ */
+export class SealingAuditLogStore implements AuditLogStore {
+  constructor(
+    private readonly inner: AuditLogStore,
+    private readonly key: Buffer,
+    private readonly dataDir: string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async append(fields: readonly AuditFields[]): Promise<AuditHead> {
+    const head = await this.inner.append(fields);
+    try {
+      writeSealedHead(this.dataDir, sealHead(this.key, head));
+    } catch (err) {
+      this.onError(err);
+    }
+    return head;
+  }
+
+  head(): Promise<AuditHead | null> {
+    return this.inner.head();
+  }
+
+  page(afterSeq: number, limit: number) {
+    return this.inner.page(afterSeq, limit);
+  }
+}
