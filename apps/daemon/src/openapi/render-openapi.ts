@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryPluginState, type PluginState } from '@anchorflow/plugin-sdk';
+import type { PluginState } from '@anchorflow/plugin-sdk';
+// the document is rendered from an in-memory app (no database): the SDK's in-memory plugin state
+import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { generateApiKey } from '@anchorflow/security';
 import { pino } from 'pino';
 import { loadConfig, readConfigFiles } from '../config/load-config.js';
