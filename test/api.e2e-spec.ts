@@ -57,7 +57,7 @@ describe('OpenAPI', () => {
       ['post', '/api/v1/workflows', '201'], ['get', '/api/v1/workflows', '200'], ['get', '/api/v1/workflows/{id}', '200'],
       ['put', '/api/v1/workflows/{id}', '200'], ['post', '/api/v1/workflows/{id}/executions', '202'],
       ['get', '/api/v1/executions', '200'], ['get', '/api/v1/executions/{id}', '200'], ['get', '/api/v1/executions/{id}/events', '200'],
-      ['post', '/api/v1/executions/{id}/cancel', '202'], ['post', '/api/v1/executions/resume/{token}', '202'], ['get', '/api/v1/node-types', '200'],
+      ['post', '/api/v1/executions/{id}/cancel', '202'], ['post', '/api/v1/resume/{token}', '202'], ['get', '/api/v1/node-types', '200'],
     ];
     const paths = doc.body.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>;
     const documented = contract.map(([method, route, status]) => [method, route, paths[route]?.[method]?.responses?.[status] ? status : `missing (${Object.keys(paths[route]?.[method]?.responses ?? {}).join(',') || 'no operation'})`]);

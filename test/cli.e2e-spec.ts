@@ -54,12 +54,13 @@ describe('help and usage', () => {
     expect(sub.stdout).toContain('--wait <ms>');
   });
 
-  it('exits 2 on usage errors and on `proof verify` (not available until the chain-anchor plugin)', async () => {
+  it('exits 2 on usage errors, also for a proof file that cannot be read', async () => {
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect((await runCli(['keys', 'create', '--role', 'admin'])).code).toBe(2);
+    // a proof file that cannot be read is a usage error, named
     const proof = await runCli(['proof', 'verify', 'some.proof.json']);
     expect(proof.code).toBe(2);
-    expect(proof.stderr).toContain('proofs arrive with the chain-anchor plugin');
+    expect(proof.stderr).toContain('cannot read proof file some.proof.json');
   });
 });
 

@@ -220,9 +220,9 @@ describeNats('cluster mode over NATS', () => {
     const wf = await api.createWorkflow(greetFlow(`restart ${tag}`, receiver.url + path));
     const before = [await api.startExecution(wf.id, { name: 'a' })];
     await receiver.waitFor((r) => r.path === path, { what: 'the in-flight greeting' });
+    // b and c may reach the worker before NATS dies or only after it is back (the worker runs jobs
+    // concurrently): either way each must end with exactly its one key at the receiver (asserted below)
     before.push(await api.startExecution(wf.id, { name: 'b' }), await api.startExecution(wf.id, { name: 'c' }));
-
-    expect(receiver.count(path)).toBe(1);
     await server.kill();
     // the daemon notices: not ready while NATS is away
     await until('readiness 503', async () => ((await api.get('/api/v1/health/ready')).status === 503 ? true : undefined));

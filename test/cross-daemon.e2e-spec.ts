@@ -80,6 +80,7 @@ itShared('a resume token sent to daemon B wakes the node that parked on daemon A
   const token = `approve_${id}_approve`;
   expect(nodeRun(waiting, 'approve').resumeToken).toBe(token);
 
+  // the first release's path (still served, left out of the OpenAPI document)
   const res = await apiB.post(`/api/v1/executions/resume/${token}`, { data: { by: 'b' } });
   expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { id, executionId: id, status: 'running', nodeId: 'approve' } });
   const done = await apiA.waitForStatus(id, 'succeeded', { timeoutMs: LEASE_MS * 3 });

@@ -3,7 +3,7 @@
  * "request"`, a wrong method (405), two workflows wanting one route (409 on activation); a long-lived
  * trigger (test/fixtures/plugins/ticker) registered on activation and again on every daemon start, whose
  * re-fired events are suppressed by their dedupe key; and a node parked on a resume token, resumed by
- * `POST /api/v1/executions/resume/:token` exactly once.
+ * `POST /api/v1/resume/:token` exactly once.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -133,21 +133,21 @@ describe('long-lived triggers', () => {
 });
 
 describe('resume by token over HTTP', () => {
-  it('POST /api/v1/executions/resume/:token wakes the parked node once, with the data', async () => {
+  it('POST /api/v1/resume/:token wakes the parked node once, with the data', async () => {
     const created = await api.createWorkflow(workflow(`approval ${uid()}`, [manual(), node('approve', 'ticker.approval'), node('after', 'core.set', { fields: { done: true } })], chain('start', 'approve', 'after')));
     const id = await api.startExecution(created.id, { order: 9 });
     const waiting = await api.waitForStatus(id, 'waiting');
     const token = `approve_${id}_approve`;
     expect(nodeRun(waiting, 'approve')).toMatchObject({ status: 'waiting', resumeToken: token });
 
-    const wrong = await api.post(`/api/v1/executions/resume/${token}x`, { data: {} });
+    const wrong = await api.post(`/api/v1/resume/${token}x`, { data: {} });
     expect({ status: wrong.status, code: wrong.body?.error?.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
-    const res = await api.post(`/api/v1/executions/resume/${token}`, { data: { approvedBy: 'ada' } });
+    const res = await api.post(`/api/v1/resume/${token}`, { data: { approvedBy: 'ada' } });
     expect({ status: res.status, body: res.body }).toEqual({ status: 202, body: { id, executionId: id, status: 'running', nodeId: 'approve' } });
     const done = await api.waitForStatus(id, 'succeeded');
     expect(nodeRun(done, 'after').output).toEqual({ main: { input: { order: 9 }, resumed: 'signal', data: { approvedBy: 'ada' }, done: true } });
     // the token is spent
-    const again = await api.post(`/api/v1/executions/resume/${token}`, { data: { approvedBy: 'eve' } });
+    const again = await api.post(`/api/v1/resume/${token}`, { data: { approvedBy: 'eve' } });
     expect({ status: again.status, code: again.body?.error?.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
     const events = await api.events(id);
     expect(events.filter((e) => e.type === 'node.resumed')).toHaveLength(1);

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JSON_OBJECT } from '../openapi/response-schemas.js';
+import { ObserverEventsSchema, ObserverListSchema, ObserverSchema, ObserverStateSchema } from './observer.schemas.js';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 import paymentObserver, { LogReader, type LogEntry, type ObserverStatus, REG_PREFIX, type Registration, regKey, replay, stateHash, statusKey } from '@anchorflow/plugin-payment-observer';
 import { RequirePermission } from '../auth/access.decorators.js';
@@ -31,6 +33,7 @@ export class ObserversController {
 
   @Get()
   @ApiOperation({ summary: 'Payment observers with their progress: head, ingested block, blocks behind, events/s, RPC URL in use, last error' })
+  @ApiOkResponse({ type: ObserverListSchema })
   async list(): Promise<{ observers: Array<Registration & { status: ObserverStatus | null }> }> {
     const regs = await this.state.list<Registration>(REG_PREFIX);
     const observers = await Promise.all(regs.map(async ({ value }) => ({ ...value, status: (await this.state.get<ObserverStatus>(statusKey(value.id))) ?? null })));
@@ -39,6 +42,7 @@ export class ObserversController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One payment observer and its progress' })
+  @ApiOkResponse({ type: ObserverSchema })
   async one(@Param('id') id: string): Promise<Registration & { status: ObserverStatus | null }> {
     const reg = await this.registration(id);
     return { ...reg, status: (await this.state.get<ObserverStatus>(statusKey(id))) ?? null };
@@ -46,6 +50,7 @@ export class ObserversController {
 
   @Get(':id/events')
   @ApiOperation({ summary: 'The observer log from a position on (events, retractions, alerts), in log order; pass nextCursor back as cursor' })
+  @ApiOkResponse({ type: ObserverEventsSchema })
   async events(@Param('id') id: string, @Query('cursor') cursor?: string, @Query('limit') limit?: string): Promise<{ entries: LogEntry[]; nextCursor: number }> {
     await this.registration(id);
     const from = cursor === undefined || cursor === '' ? 0 : Number(cursor);
@@ -58,6 +63,7 @@ export class ObserversController {
 
   @Get(':id/state')
   @ApiOperation({ summary: 'The state folded from the whole log by the pure reducer (per-flow state, per-address totals) and its sha256' })
+  @ApiOkResponse({ type: ObserverStateSchema })
   async foldedState(@Param('id') id: string): Promise<{ hash: string; state: ReturnType<typeof replay> }> {
     await this.registration(id);
     const state = replay(await new LogReader(this.state, id).entries());
@@ -66,6 +72,7 @@ export class ObserversController {
 
   @Get(':id/stats')
   @ApiOperation({ summary: 'Counts: events, retractions, alerts, flows by status, addresses; and the follower progress' })
+  @ApiOkResponse({ schema: JSON_OBJECT })
   async stats(@Param('id') id: string): Promise<Record<string, unknown>> {
     await this.registration(id);
     const state = replay(await new LogReader(this.state, id).entries());

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ProofFileSchema, VerdictSchema } from './proof.schemas.js';
 import type { Response } from 'express';
 import { ChainAnchorConfigError, ProofFormatError, onlineCheckerFor, parseChainAnchorConfig, parseProof, publishedNetworks, verifyProof, type PublishedNetworks, type Verdict } from '@anchorflow/plugin-chain-anchor';
 import { RequirePermission } from '../auth/access.decorators.js';
@@ -38,6 +39,7 @@ export class ProofsController {
   @Get(':executionId/:nodeId')
   @RequirePermission('proofs:read')
   @ApiOperation({ summary: 'Download the proof file a chain.anchor node produced' })
+  @ApiOkResponse({ type: ProofFileSchema })
   async download(@Param('executionId', new ParseIdPipe('execution')) executionId: string, @Param('nodeId') nodeId: string, @Res() res: Response): Promise<void> {
     const execution: ExecutionDto = await this.queries.execute(new GetExecutionQuery(executionId));
     const run = execution.nodeRuns.find((n) => n.nodeId === nodeId);
@@ -60,6 +62,7 @@ export class ProofsController {
   @HttpCode(200)
   @RequirePermission('proofs:read')
   @ApiOperation({ summary: 'Verify a proof: {proof, data?, online?} → {valid, checks:[{name, ok, detail}]} (the chain.verify verdict)' })
+  @ApiOkResponse({ type: VerdictSchema })
   async verify(@Body() body: VerifyProofDto): Promise<Verdict> {
     try {
       return await verifyProof(body.proof, {
