@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import type { PluginMetrics } from './metrics.js';
 import type { CredentialsAccessor, NodeLogger, PluginState } from './node.js';
 import type { ParamProblem } from './params.js';
 
@@ -21,6 +22,11 @@ export interface ServiceContext<C = Record<string, unknown>> {
   readonly signal: AbortSignal;
   /** epoch ms from the engine's clock */
   now(): number;
+  /**
+   * the plugin's own Prometheus metrics (named `anchorflow_plugin_<plugin>_<name>` by the daemon), the same
+   * registry its nodes' ctx.metrics reach: a follower's blocks behind head, a batcher's fallbacks
+   */
+  readonly metrics: PluginMetrics;
   /** wakes the node suspended with this token, delivering data; false when no node waits on it */
   resume(token: string, data?: unknown): Promise<boolean>;
 }

@@ -38,6 +38,10 @@ export const followerService = defineService<PaymentObserverConfig>({
       return rpc;
     };
 
+    // what operators graph and alert on (config/prometheus/alerts.yml: AnchorflowObserverBehindHead)
+    const behindHead = ctx.metrics.gauge('blocks_behind_head', 'Blocks between the chain head and the last block an observer ingested', ['chain', 'observer']);
+    const ingested = ctx.metrics.counter('events_ingested_total', 'Contract events appended to the observer log', ['chain', 'observer']);
+    const stepErrors = ctx.metrics.counter('rpc_errors_total', 'Observer steps that failed on an RPC error (retried on the next poll)', ['chain', 'observer']);
     const follow = async (reg: Registration): Promise<void> => {
       const key = JSON.stringify([reg.network, reg.contract, reg.event, reg.startBlock, reg.confirmations]);
       let entry = followers.get(reg.id);
@@ -64,6 +68,8 @@ export const followerService = defineService<PaymentObserverConfig>({
           status.head = r.head;
           status.block = r.block;
           status.behind = Math.max(0, r.head - r.block);
+          behindHead.set(status.behind, { chain: reg.network, observer: reg.id });
+          if (r.events > 0) ingested.inc({ chain: reg.network, observer: reg.id }, r.events);
           const p = progress.get(reg.id) ?? { at: started, events: 0 };
           p.events += r.events;
           if (Date.now() - p.at >= PROGRESS_LOG_MS) {
@@ -80,6 +86,7 @@ export const followerService = defineService<PaymentObserverConfig>({
         delete status.lastError;
       } catch (err) {
         status.lastError = (err as Error).message;
+        stepErrors.inc({ chain: reg.network, observer: reg.id });
         if (!ctx.signal.aborted) ctx.logger.warn('observer step failed; retrying on the next poll', { observer: reg.id, error: status.lastError });
       }
       const elapsed = Date.now() - started;

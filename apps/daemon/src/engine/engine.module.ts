@@ -134,12 +134,14 @@ export class EngineModule {
         },
         {
           provide: PLUGIN_SERVICES,
-          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, ENGINE, SERVICE_PORTS, ROOT_LOGGER],
-          useFactory: (config: AnchorflowConfig, daemonId: string, plugins: DaemonPlugins, engine: Engine, ports: ServiceRpcHandlers, logger: Logger): ServiceHost =>
+          inject: [APP_CONFIG, DAEMON_ID, DAEMON_PLUGINS, ENGINE, SERVICE_PORTS, ROOT_LOGGER, DAEMON_METRICS],
+          useFactory: (config: AnchorflowConfig, daemonId: string, plugins: DaemonPlugins, engine: Engine, ports: ServiceRpcHandlers, logger: Logger, metrics: DaemonMetrics): ServiceHost =>
             new ServiceHost({
               ...ports,
               plugins: plugins.hosted,
               now: () => engine.now(),
+              metrics: (plugin) => metrics.pluginMetrics(plugin),
+              onRestart: (plugin, service) => metrics.serviceRestarted(plugin, service),
               logger: toNodeLogger(logger.child({ component: 'services' })),
               holder: daemonId,
               leaseMs: config.cluster.leaseMs,

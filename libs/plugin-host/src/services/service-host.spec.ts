@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MemoryNamedLeases } from '@anchorflow/engine';
 import { type NodeLogger, type ServiceContext, definePlugin, defineService } from '@anchorflow/plugin-sdk';
-import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
+import { MemoryPluginState, RecordingMetrics } from '@anchorflow/plugin-sdk/testing';
 import { ServiceHost, type ServiceHostOptions } from './service-host.js';
 
 const silent: NodeLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -55,12 +55,29 @@ describe('ServiceHost', () => {
       name: 'p', version: '1.0.0', nodes: [],
       services: [defineService({ name: 'flaky', scope: 'every-daemon', start: () => { if (++attempts < 3) throw new Error(`rpc down (${attempts})`); return () => {}; } })],
     });
-    const h = host(plugin);
+    const restarted: string[] = [];
+    const metrics = new RecordingMetrics();
+    const h = host(plugin, { onRestart: (p, s) => void restarted.push(`${p}/${s}`), metrics: (p) => (p === 'p' ? metrics : new RecordingMetrics()) });
     h.start();
     await until('failed', () => h.statuses()[0]!.status === 'failed');
     expect(h.statuses()[0]).toMatchObject({ status: 'failed', lastError: { message: 'rpc down (1)' }, retryAt: expect.any(String) });
     await until('running after restarts', () => h.statuses()[0]!.status === 'running');
     expect(h.statuses()[0]).toMatchObject({ restarts: 2, lastError: { message: 'rpc down (2)' } });
+    // the daemon counts restarts (anchorflow_plugin_service_restarts_total) from this hook
+    expect(restarted).toEqual(['p/flaky', 'p/flaky']);
+    await h.stop();
+  });
+
+  it("gives a service its plugin's metrics (the registry its nodes report to)", async () => {
+    const metrics = new RecordingMetrics();
+    const plugin = definePlugin({
+      name: 'p', version: '1.0.0', nodes: [],
+      services: [defineService({ name: 'follower', scope: 'every-daemon', start: (ctx) => { ctx.metrics.gauge('blocks_behind_head', 'lag', ['chain']).set(12, { chain: 'local' }); return () => {}; } })],
+    });
+    const h = host(plugin, { metrics: () => metrics });
+    h.start();
+    await until('running', () => h.statuses()[0]!.status === 'running');
+    expect(metrics.value('blocks_behind_head', { chain: 'local' })).toBe(12);
     await h.stop();
   });
 

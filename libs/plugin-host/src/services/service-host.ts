@@ -1,5 +1,5 @@
 import type { NamedLeases } from '@anchorflow/engine';
-import type { CredentialsAccessor, NodeLogger, PluginDefinition, PluginState, ServiceContext, ServiceDefinition, ServiceScope, ServiceStop } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, type NodeLogger, noopMetrics, type PluginDefinition, type PluginMetrics, type PluginState, type ServiceContext, type ServiceDefinition, type ServiceScope, type ServiceStop } from '@anchorflow/plugin-sdk';
 import { LeaseHolder } from './lease-holder.js';
 
 /**
@@ -45,6 +45,10 @@ export interface ServiceHostOptions {
   leaseMs: number;
   /** restart delays after a failure: initialMs doubling up to maxMs (defaults 1 s and 60 s) */
   backoff?: { initialMs?: number; maxMs?: number };
+  /** the plugin's metrics (ctx.metrics); none recorded when absent (e.g. a worker) */
+  metrics?: (plugin: string) => PluginMetrics;
+  /** told of every restart after a failure (the daemon counts them) */
+  onRestart?: (plugin: string, service: string) => void;
 }
 
 /**
@@ -158,6 +162,7 @@ class ServiceRunner {
       state: this.opts.state(this.plugin.name),
       signal: abort.signal,
       now: () => this.opts.now(),
+      metrics: this.opts.metrics?.(this.plugin.name) ?? noopMetrics,
       resume: (token, data) => this.opts.resume(token, data),
     };
     this.stopFn = Promise.resolve()
@@ -198,6 +203,7 @@ class ServiceRunner {
       // one-per-cluster: only while the lease is still ours
       if (!this.active || (this.lease && !this.lease.holding)) return;
       this.restarts++;
+      this.opts.onRestart?.(this.plugin.name, this.def.name);
       this.launch();
     }, delay);
     this.retryTimer.unref();

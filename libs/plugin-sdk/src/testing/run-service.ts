@@ -1,4 +1,5 @@
 import { NodeError } from '../errors.js';
+import { noopMetrics, type PluginMetrics } from '../metrics.js';
 import type { NodeLogger, PluginState } from '../node.js';
 import type { ParamProblem } from '../params.js';
 import { type ConfigClass, type ServiceContext, type ServiceDefinition, validatePluginConfig } from '../service.js';
@@ -15,6 +16,8 @@ export interface RunServiceOptions<C> {
   credentials?: Record<string, Record<string, unknown>>;
   /** the engine's clock; default Date.now */
   clock?: { now(): number };
+  /** what ctx.metrics reports into (a RecordingMetrics to assert on); default: nothing recorded */
+  metrics?: PluginMetrics;
   /** what ctx.resume answers (is a node waiting on this token?); default: true */
   isWaiting?: (token: string) => boolean;
 }
@@ -58,6 +61,7 @@ export async function runService<C>(service: ServiceDefinition<C>, options: RunS
     state: options.state ?? new MemoryPluginState(),
     signal: abort.signal,
     now: () => clock.now(),
+    metrics: options.metrics ?? noopMetrics,
     resume: async (token, data) => {
       resumed.push({ token, data });
       return options.isWaiting ? options.isWaiting(token) : true;

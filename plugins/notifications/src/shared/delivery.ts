@@ -60,14 +60,18 @@ export interface DeliverOptions {
  * (the channel told us it did not take the message) so the retry sends again.
  */
 export async function deliver(ctx: NodeContext<object>, opts: DeliverOptions): Promise<DeliveryOutput> {
+  // every attempt's outcome, for dashboards: sent | failed | unknown | replayed (a recorded one returned)
+  const outcomes = ctx.metrics.counter('deliveries_total', 'Notification delivery attempts by channel and outcome', ['channel', 'outcome']);
   const key = deliveryKey(ctx.idempotencyKey);
   const previous = await ctx.state.get<DeliveryRecord>(key);
   if (previous?.status === 'sent' && previous.output) {
     ctx.logger.info('already delivered; returning the recorded outcome', { channel: opts.channel, attempts: previous.attempts });
+    outcomes.inc({ channel: opts.channel, outcome: 'replayed' });
     return { ...previous.output, replayed: true };
   }
   if (previous?.status === 'sending' && opts.refuseUnknown) {
     ctx.logger.warn('an earlier attempt stopped between sending and recording; not sending again', { channel: opts.channel, attempts: previous.attempts, startedAt: new Date(previous.startedAt).toISOString() });
+    outcomes.inc({ channel: opts.channel, outcome: 'unknown' });
     return { channel: opts.channel, status: 'unknown', attempts: previous.attempts, durationMs: 0 };
   }
   const attempts = (previous?.attempts ?? 0) + 1;
@@ -79,6 +83,7 @@ export async function deliver(ctx: NodeContext<object>, opts: DeliverOptions): P
   } catch (err) {
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'UNEXPECTED';
     await ctx.state.set(key, { channel: opts.channel, status: 'failed', attempts, startedAt, lastError: code } satisfies DeliveryRecord);
+    outcomes.inc({ channel: opts.channel, outcome: 'failed' });
     throw err;
   }
   const output: DeliveryOutput = {
@@ -91,5 +96,6 @@ export async function deliver(ctx: NodeContext<object>, opts: DeliverOptions): P
     ...result.extra,
   };
   await ctx.state.set(key, { channel: opts.channel, status: 'sent', attempts, startedAt, output } satisfies DeliveryRecord);
+  outcomes.inc({ channel: opts.channel, outcome: 'sent' });
   return output;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { credentialParamsOf, NodeError, paramsJsonSchema, TransientNodeError, verifyWebhookSignature } from '@anchorflow/plugin-sdk';
-import { runNode } from '@anchorflow/plugin-sdk/testing';
+import { RecordingMetrics, runNode } from '@anchorflow/plugin-sdk/testing';
 import { startHttpSink, type HttpSink } from '../../spec-support/http-sink.js';
 import { runWithRetries } from '../../spec-support/retrying.js';
 import { webhookNode } from './webhook.node.js';
@@ -27,7 +27,9 @@ describe('notify.webhook against a real receiver', () => {
       return nth === 1 ? { status: 500, body: 'boom' } : nth === 2 ? { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' } : { status: 200, body: 'ok' };
     });
     const before = sink.requests.length;
+    const metrics = new RecordingMetrics();
     const run = await runWithRetries(webhookNode, {
+      metrics,
       credentials: { signer: { secret: SECRET } },
       idempotencyKey: 'exec-9:notify',
       input: { event: 'order.paid', id: 7 },
@@ -47,9 +49,11 @@ describe('notify.webhook against a real receiver', () => {
       expect(r.headers).toMatchObject({ 'content-type': 'application/json', 'idempotency-key': 'exec-9:notify', 'x-tenant': 'acme', 'x-anchorflow-signature': expect.stringMatching(/^t=\d+,v1=[0-9a-f]{64}$/) });
     }
     // a re-run after success does not post again (the record answers)
-    const again = await runNode(webhookNode, { outbound: LOOPBACK,  credentials: { signer: { secret: SECRET } }, idempotencyKey: 'exec-9:notify', state: run.state, params: { url: `${sink.url}/hook`, credential: 'signer' } });
+    const again = await runNode(webhookNode, { outbound: LOOPBACK, metrics, credentials: { signer: { secret: SECRET } }, idempotencyKey: 'exec-9:notify', state: run.state, params: { url: `${sink.url}/hook`, credential: 'signer' } });
     expect(again.kind === 'output' && again.outputs.main).toMatchObject({ status: 'sent', replayed: true, attempts: 3 });
     expect(sink.requests.length).toBe(before + 3);
+    // every attempt is visible to operators: anchorflow_plugin_notifications_deliveries_total{channel, outcome}
+    expect(['failed', 'sent', 'replayed'].map((outcome) => metrics.value('deliveries_total', { channel: 'webhook', outcome }))).toEqual([2, 1, 1]);
   });
 
   it('goes out through ctx.fetch: a loopback receiver not allow-listed by the admin is refused, not retried, nothing sent', async () => {
