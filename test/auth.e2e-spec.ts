@@ -393,7 +393,7 @@ describe('headers', () => {
     // the OpenAPI document needs no credentials (it describes the auth schemes)
     const docs = await call(base, 'GET', '/api/docs/openapi.json');
     expect(docs.status).toBe(200);
-    expect(Object.keys(docs.json.components.securitySchemes).sort()).toEqual(['api-key', 'bearer']);
+    expect(Object.keys(docs.json.components.securitySchemes).sort()).toEqual(['api-key', 'bearer', 'metrics-token']);
     const allowed = await call(base, 'OPTIONS', '/api/v1/workflows', { headers: { origin: 'https://editor.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://editor.example.test');
     const other = await call(base, 'OPTIONS', '/api/v1/workflows', { headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'POST' } });
