@@ -18,6 +18,7 @@ import { currentRun } from './support/e2e-env.js';
 import { chain, manual, node, uid, workflow } from './support/graph.js';
 import { startFakeCasper } from './support/fake-casper/index.js';
 import casper from 'casper-js-sdk';
+import { until } from './support/until.js';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugins/chain-anchor');
 let anvil: Anvil;
@@ -54,15 +55,6 @@ async function anchoredLogs(): Promise<Array<{ transactionHash: string; topics: 
   return anvil.rpc('eth_getLogs', [{ address: registry, topics: [ANCHORED_TOPIC], fromBlock: '0x0', toBlock: 'latest' }]);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const proofOf = (e: Execution) => (nodeRun(e, 'anchor').output as { main: { proof: { root: string; anchor: { txHash: string; block: number } } } }).main.proof;
 

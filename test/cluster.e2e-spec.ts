@@ -25,6 +25,7 @@ import { gate, startHttpReceiver, type HttpReceiver, type RecordedRequest } from
 import { isAlive } from './support/processes.js';
 import { startWorker, type Worker, type StartWorkerOptions } from './support/worker.js';
 import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
+import { until } from './support/until.js';
 
 const nats = await natsForTests('cluster');
 if ('skip' in nats) reportSkip('cluster mode (daemon + workers over NATS)', nats.skip);
@@ -63,15 +64,6 @@ async function worker(prefix: string, options: Partial<StartWorkerOptions> = {})
   return w;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** the daemon lists example.greet as a remote type served by these workers */
 function servedBy(api: Api, ...ws: Worker[]): Promise<Record<string, unknown>> {

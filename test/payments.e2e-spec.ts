@@ -18,6 +18,7 @@ import { sharedDatabase, startDaemon, type Daemon } from './support/daemon.js';
 import { currentRun } from './support/e2e-env.js';
 import { chain, node, uid, workflow } from './support/graph.js';
 import { type Anvil, deploy, KEYS, type RpcProxy, send, startAnvil, startRpcProxy } from '../plugins/payment-observer/src/spec-support/anvil.js';
+import { until } from './support/until.js';
 
 const ALICE = new Wallet(KEYS[1]!).address;
 const BOB = '0x000000000000000000000000000000000000b0b0';
@@ -43,15 +44,6 @@ async function daemonFor(name: string, options: { databaseUrl?: string; dataDir?
   return { daemon, api: new Api(daemon.url) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function allEntries(api: Api, id: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];

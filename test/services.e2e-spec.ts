@@ -18,6 +18,7 @@ import { currentRun } from './support/e2e-env.js';
 import { chain, manual, node, uid, workflow } from './support/graph.js';
 import { startWorker, type Worker } from './support/worker.js';
 import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
+import { until } from './support/until.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'plugins/example');
 const daemons: Daemon[] = [];
@@ -56,15 +57,6 @@ async function daemonWith(name: string, section: string, options: { dataDir?: st
   return { daemon, api: new Api(daemon.url) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function ticker(api: Api): Promise<ServiceRow> {
   const res = await api.get<PluginsBody>('/api/v1/plugins');
