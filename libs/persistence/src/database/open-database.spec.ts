@@ -30,6 +30,21 @@ const testDb = await createTestDatabase();
     }
   });
 
+  it('lets daemons started at the same moment on one empty database migrate it once, without failing', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const both = await Promise.all([0, 1, 2].map(() => openDatabase({ databaseUrl: fresh!.url, dataDir: '/nonexistent' })));
+      try {
+        const applied = await both[0]!.pool.query<{ name: string }>('SELECT name FROM mikro_orm_migrations');
+        expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+      } finally {
+        await Promise.all(both.map((db) => db.close()));
+      }
+    } finally {
+      await fresh?.drop();
+    }
+  });
+
   it('leaves nothing for the entities to change in the migrated schema', async () => {
     const db = await openDatabase({ databaseUrl: testDb!.url, dataDir: '/nonexistent' });
     try {

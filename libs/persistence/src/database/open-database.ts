@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { DatabaseLogger } from './database-logger.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
@@ -25,6 +26,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** any constant shared by every Anchorflow process: the advisory lock serialising migrations */
+const MIGRATION_LOCK = 0x616e6368; // "anch"
+
+/**
+ * Applies pending migrations while holding a session advisory lock, so daemons started at the same moment
+ * on one empty database migrate one after the other (the second finds nothing to do) instead of both
+ * creating the same tables and failing on a duplicate type.
+ */
+async function migrateOnce(url: string, orm: MikroORM): Promise<void> {
+  const lock = new pg.Client({ connectionString: url });
+  lock.on('error', () => undefined);
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await orm.migrator.up();
+  } finally {
+    await lock.end().catch(() => undefined); // ending the session releases the lock
+  }
+}
+
 /** Connects (starting the embedded server when no URL is given) and applies pending migrations. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const logger = options.logger;
@@ -38,7 +59,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let orm: MikroORM | undefined;
   try {
     orm = await MikroORM.init(ormConfig(url, logger));
-    await orm.migrator.up();
+    await migrateOnce(url, orm);
   } catch (error) {
     await orm?.close().catch(() => undefined);
     await server?.stop();
