@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
-import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { buildOpenApiDocument } from './openapi-document.js';
 import { DAEMON_METRICS } from './engine/engine.tokens.js';
 import type { DaemonMetrics } from './core/daemon-metrics.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';

@@ -17,7 +17,7 @@ import { DECORATORS } from '@nestjs/swagger';
 import request from 'supertest';
 import { collectRoutes } from '../security/route-table.js';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
-import { renderOpenApiDocument } from './render-openapi.js';
+import { renderOpenApiDocument } from '../cli/render-openapi.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const COMMITTED_DOCUMENT = join(ROOT, 'apps/daemon/openapi.json');

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { renderOpenApiDocument } from '../../openapi/render-openapi.js';
+import { renderOpenApiDocument } from '../render-openapi.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 

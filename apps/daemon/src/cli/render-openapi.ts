@@ -8,7 +8,7 @@ import { loadConfig, readConfigFiles } from '../config/load-config.js';
 import { createApp } from '../create-app.js';
 import { MemoryExecutions } from '../testing/memory-executions.js';
 import { MemoryWorkflowRepository } from '../testing/memory-workflow-repository.js';
-import { buildOpenApiDocument } from './openapi-document.js';
+import { buildOpenApiDocument } from '../openapi-document.js';
 
 /**
  * The daemon's OpenAPI document as `anchorflow openapi` prints it and apps/daemon/openapi.json holds it:

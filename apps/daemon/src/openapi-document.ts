@@ -1,10 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { RATE_LIMIT } from '../common/rate-limit.js';
-import { collectRoutes, type RouteEntry } from '../security/route-table.js';
-import { API_ERRORS } from './api-errors.decorator.js';
-import { ErrorDetailSchema, ErrorEnvelopeSchema } from './response-schemas.js';
+import { RATE_LIMIT } from './common/rate-limit.js';
+import { collectRoutes, type RouteEntry } from './security/route-table.js';
+import { API_ERRORS } from './openapi/api-errors.decorator.js';
+import { ErrorDetailSchema, ErrorEnvelopeSchema } from './openapi/response-schemas.js';
 
 export const OPENAPI_VERSION_TAG = '1';
 
