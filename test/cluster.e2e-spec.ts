@@ -100,7 +100,8 @@ describeNats('cluster mode over NATS', () => {
   it('runs a remote node in a separate worker process: listed as remote, state and side effect through the daemon', async () => {
     const prefix = uniquePrefix('remote');
     const { daemon, api } = await clusterDaemon(prefix);
-    const w = await worker(prefix);
+    const w = await worker(prefix, { env: { ANCHORFLOW_WORKER_METRICS_PORT: '0' } });
+    const metricsUrl = String((await w.waitForLog((l) => l.msg === 'metrics listening', { what: 'the worker metrics endpoint' })).url);
     const type = await servedBy(api, w);
     expect(type).toMatchObject({
       type: 'example.greet', remote: true, plugin: '@anchorflow/plugin-example', workers: [w.workerId],
@@ -123,6 +124,10 @@ describeNats('cluster mode over NATS', () => {
     // it ran in the worker process
     for (const e of [first, second]) await w.waitForLog((l) => l.msg === 'job started' && l.executionId === e.id, { what: `job started for ${e.id}` });
     expect(daemon.logs()).not.toContain('"level":50');
+    // what the plugin counted with ctx.metrics in the worker is on the worker's own /metrics
+    const exposition = await (await fetch(metricsUrl)).text();
+    expect(exposition).toMatch(/^anchorflow_plugin_example_greetings_total\{delivery="notified"\} 2$/m);
+    expect(exposition).toContain('process_cpu_seconds_total');
   });
 
   it('terminates a malformed job with a logged reason and keeps serving', async () => {

@@ -1,8 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type NodeLogger, pluginShortName, validatePluginConfig } from '@anchorflow/plugin-sdk';
-import { type HostedPlugin, loadPlugins, ServiceHost, WorkerRuntime } from '@anchorflow/plugin-host';
+import { type HostedPlugin, loadPlugins, pluginMetricsOn, ServiceHost, WorkerRuntime } from '@anchorflow/plugin-host';
 import { connectNats, natsNames, remoteServicePorts } from '@anchorflow/transport';
 import { DEFAULT_SERVICE_LEASE_MS, type WorkerConfig, workerConfigFromEnv } from './worker-config.js';
 
@@ -46,9 +49,15 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     }
   })().catch(() => undefined);
 
+  // the plugins' ctx.metrics of this process, served on its own /metrics when a port is configured
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const pluginMetrics = pluginMetricsOn(registry);
+
   const runtime = new WorkerRuntime({
     nc,
     plugins,
+    metrics: pluginMetrics,
     ...(config.workerId ? { workerId: config.workerId } : {}),
     prefix: config.natsPrefix,
     concurrency: config.concurrency,
@@ -76,6 +85,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     ...remoteServicePorts({ nc, names: natsNames(config.natsPrefix), timeoutMs: config.rpcTimeoutMs }),
     plugins: hosted,
     now: () => Date.now(),
+    metrics: pluginMetrics,
     logger,
     holder: runtime.workerId,
     leaseMs: config.serviceLeaseMs ?? DEFAULT_SERVICE_LEASE_MS,
@@ -92,6 +102,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     try {
       await services.stop();
       await runtime.stop();
+      metricsServer?.close();
       await nc.drain();
     } catch (err) {
       log.error({ err: String(err) }, 'error while stopping');
@@ -100,6 +111,24 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const metricsServer = config.metrics
+    ? createServer((req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+          return;
+        }
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
+        );
+      })
+    : undefined;
+  if (metricsServer && config.metrics) {
+    await new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.metrics!.port, config.metrics!.host, resolve));
+    const { address, port } = metricsServer.address() as AddressInfo;
+    log.info({ url: `http://${address}:${port}/metrics` }, 'metrics listening');
+  }
 
   await runtime.start();
   services.start();

@@ -19,6 +19,8 @@ export interface WorkerConfig {
   pluginConfig?: Record<string, unknown>;
   /** lease of the one-per-cluster services this worker runs (ANCHORFLOW_WORKER_SERVICE_LEASE_MS); absent: 15000 */
   serviceLeaseMs?: number;
+  /** where GET /metrics answers (ANCHORFLOW_WORKER_METRICS_PORT, 0 = any free port); absent: no endpoint */
+  metrics?: { port: number; host: string };
 }
 
 export const DEFAULT_SERVICE_LEASE_MS = 15_000;
@@ -44,6 +46,8 @@ export const DEFAULT_WORKER_PLUGINS = ['@anchorflow/plugin-core'];
  * | `ANCHORFLOW_LOG_LEVEL` (or `LOG_LEVEL`) | info |
  * | `ANCHORFLOW_WORKER_PLUGIN_CONFIG` | none: a JSON object of plugin config sections by short name, e.g. `{"example":{"tickIntervalMs":1000}}` |
  * | `ANCHORFLOW_WORKER_SERVICE_LEASE_MS` | 15000 (lease of one-per-cluster plugin services run here) |
+ * | `ANCHORFLOW_WORKER_METRICS_PORT` | none: no endpoint. Set, `GET /metrics` answers there (Prometheus: the plugins' ctx.metrics and process metrics) |
+ * | `ANCHORFLOW_WORKER_METRICS_HOST` | 127.0.0.1 |
  * Throws once, listing every bad variable.
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): WorkerConfig {
@@ -79,6 +83,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd())
     }
   }
   const serviceLeaseMs = env.ANCHORFLOW_WORKER_SERVICE_LEASE_MS?.trim() ? int('ANCHORFLOW_WORKER_SERVICE_LEASE_MS', DEFAULT_SERVICE_LEASE_MS, 1000, 3_600_000) : undefined;
+  const metricsPort = env.ANCHORFLOW_WORKER_METRICS_PORT?.trim() ? int('ANCHORFLOW_WORKER_METRICS_PORT', 0, 0, 65_535) : undefined;
   const config: WorkerConfig = {
     natsUrl,
     plugins: plugins.length ? plugins : DEFAULT_WORKER_PLUGINS,
@@ -95,6 +100,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd())
     logLevel,
     ...(pluginConfig ? { pluginConfig } : {}),
     ...(serviceLeaseMs !== undefined ? { serviceLeaseMs } : {}),
+    ...(metricsPort !== undefined ? { metrics: { port: metricsPort, host: env.ANCHORFLOW_WORKER_METRICS_HOST?.trim() || '127.0.0.1' } } : {}),
   };
   if (problems.length) throw new Error(`invalid worker configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

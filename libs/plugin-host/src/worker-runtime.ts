@@ -6,6 +6,7 @@ import {
   NodeError,
   type OutboundFetch,
   type OutboundPolicy,
+  type PluginMetrics,
   createGuardedFetch,
   invokeNode,
   outboundPolicyFromEnv,
@@ -69,6 +70,8 @@ export interface WorkerRuntimeOptions {
    * environment, else nothing allow-listed
    */
   outbound?: OutboundPolicy;
+  /** each plugin's ctx.metrics (the worker exposes them on its own /metrics); none recorded when absent */
+  metrics?: (plugin: string) => PluginMetrics;
 }
 
 interface InFlight {
@@ -412,7 +415,9 @@ export class WorkerRuntime {
         throw new NodeError(`params are invalid for ${def.type} v${def.version} on this worker: ${checked.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, 'INVALID_PARAMS', checked.problems);
       }
       const host = remoteJobHost({ fetch: this.fetch, nc: this.nc, names: this.names, job, signal: controller.signal, logger, ...(this.opts.rpcTimeoutMs ? { rpcTimeoutMs: this.opts.rpcTimeoutMs } : {}) });
-      const result = await invokeNode(def, { ...job, input: job.input, params: checked.value as Record<string, unknown> }, host);
+      const plugin = this.defs.get(def.type)?.plugin.packageName;
+      const metrics = plugin ? this.opts.metrics?.(plugin) : undefined;
+      const result = await invokeNode(def, { ...job, input: job.input, params: checked.value as Record<string, unknown> }, { ...host, ...(metrics ? { metrics } : {}) });
       outcome = result.kind === 'output' ? { kind: 'output', outputs: result.outputs } : { kind: 'suspend', ...(result.until !== undefined ? { until: result.until } : {}), ...(result.token ? { token: result.token } : {}) };
     } catch (err) {
       outcome = { kind: 'error', error: toErrorInfo(err) };

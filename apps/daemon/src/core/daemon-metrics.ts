@@ -1,6 +1,7 @@
 import type { EngineObserver } from '@anchorflow/engine';
-import type { MetricLabels, PluginCounter, PluginGauge, PluginHistogram, PluginMetrics } from '@anchorflow/plugin-sdk';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { pluginMetricsOn } from '@anchorflow/plugin-host';
+import type { PluginMetrics } from '@anchorflow/plugin-sdk';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Seconds: 1 ms … 5 min (HTTP answers, node attempts, flushes, lags). */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -8,17 +9,6 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export const EXECUTION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000];
 
-const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/**
- * The metric prefix part of a plugin name: `@anchorflow/plugin-chain-anchor` → `chain_anchor`,
- * `@acme/anchorflow-plugin-greet` → `acme_greet`, `my-plugin` → `my_plugin`.
- */
-export function pluginMetricName(plugin: string): string {
-  const [scope, pkg] = plugin.startsWith('@') && plugin.includes('/') ? [plugin.slice(1, plugin.indexOf('/')), plugin.slice(plugin.indexOf('/') + 1)] : ['', plugin];
-  const base = pkg.replace(/^(anchorflow-)?plugin-/, '');
-  const name = scope && scope !== 'anchorflow' ? `${scope}_${base}` : base;
-  return name.replace(/[^a-zA-Z0-9_]+/g, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'plugin';
-}
 
 /** `200` → `2xx`: status classes keep the label set small. */
 export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
@@ -31,13 +21,13 @@ export const statusClass = (status: number): string => `${Math.floor(status / 10
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
+  private readonly plugins = pluginMetricsOn(this.registry);
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
   private readonly webhookResponses: Counter<'status'>;
   private readonly schedulerLag: Histogram<'kind'>;
   private readonly flushBatch: Histogram;
   private readonly flushDuration: Histogram;
   private readonly serviceRestarts: Counter<'plugin' | 'service'>;
-  private readonly plugins = new Map<string, PluginMetrics>();
 
   constructor() {
     const registers = [this.registry];
@@ -79,57 +69,7 @@ export class DaemonMetrics {
 
   /** ctx.metrics of `plugin`: its metrics are named `anchorflow_plugin_<plugin>_<name>`. */
   pluginMetrics(plugin: string): PluginMetrics {
-    let metrics = this.plugins.get(plugin);
-    if (!metrics) {
-      metrics = new RegistryPluginMetrics(this.registry, `anchorflow_plugin_${pluginMetricName(plugin)}_`);
-      this.plugins.set(plugin, metrics);
-    }
-    return metrics;
+    return this.plugins(plugin);
   }
 }
 
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
-
-/** PluginMetrics on a prom-client registry, under a prefix; the same name twice gives the same metric. */
-class RegistryPluginMetrics implements PluginMetrics {
-  private readonly made = new Map<string, { kind: string; metric: AnyMetric }>();
-
-  constructor(
-    private readonly registry: Registry,
-    private readonly prefix: string,
-  ) {}
-
-  counter(name: string, help: string, labelNames: readonly string[] = []): PluginCounter {
-    if (!name.endsWith('_total')) throw new Error(`plugin counter ${name}: Prometheus counter names end in _total`);
-    const c = this.make('counter', name, () => new Counter({ name: this.prefix + name, help, labelNames: [...labelNames], registers: [this.registry] })) as Counter<string>;
-    return { inc: (labels, value = 1) => (labels ? c.inc(strings(labels), value) : c.inc(value)) };
-  }
-
-  gauge(name: string, help: string, labelNames: readonly string[] = []): PluginGauge {
-    const g = this.make('gauge', name, () => new Gauge({ name: this.prefix + name, help, labelNames: [...labelNames], registers: [this.registry] })) as Gauge<string>;
-    return {
-      set: (value, labels) => (labels ? g.set(strings(labels), value) : g.set(value)),
-      inc: (labels, value = 1) => (labels ? g.inc(strings(labels), value) : g.inc(value)),
-      dec: (labels, value = 1) => (labels ? g.dec(strings(labels), value) : g.dec(value)),
-    };
-  }
-
-  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets?: readonly number[]): PluginHistogram {
-    const h = this.make('histogram', name, () => new Histogram({ name: this.prefix + name, help, labelNames: [...labelNames], registers: [this.registry], ...(buckets ? { buckets: [...buckets] } : {}) })) as Histogram<string>;
-    return { observe: (value, labels) => (labels ? h.observe(strings(labels), value) : h.observe(value)) };
-  }
-
-  private make(kind: string, name: string, create: () => AnyMetric): AnyMetric {
-    if (!NAME.test(name)) throw new Error(`plugin metric name ${JSON.stringify(name)}: use letters, digits and _ (not starting with a digit)`);
-    const known = this.made.get(name);
-    if (known) {
-      if (known.kind !== kind) throw new Error(`plugin metric ${name} is a ${known.kind}, not a ${kind}`);
-      return known.metric;
-    }
-    const metric = create();
-    this.made.set(name, { kind, metric });
-    return metric;
-  }
-}
-
-const strings = (labels: MetricLabels): Record<string, string> => Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));

@@ -114,7 +114,7 @@ describe('GET /metrics', () => {
   });
 
   it('names plugin metrics after the package, without the @anchorflow scope and the plugin- prefix', async () => {
-    const { pluginMetricName } = await import('../core/daemon-metrics.js');
+    const { pluginMetricName } = await import('@anchorflow/plugin-host');
     expect(['@anchorflow/plugin-chain-anchor', '@anchorflow/plugin-example', '@acme/anchorflow-plugin-greet', '@acme/metrics-test', 'my-plugin'].map(pluginMetricName))
       .toEqual(['chain_anchor', 'example', 'acme_greet', 'acme_metrics_test', 'my_plugin']);
   });
