@@ -91,4 +91,29 @@ suite('editor gateway, two daemons', () => {
     expect(await onA.timeout(10_000).emitWithAck('workflow:patch', { v: 1, workflowId: wf.id, baseVersion: 1, ops })).toMatchObject({ ok: true, version: 2 });
     expect(await changed).toMatchObject({ v: 1, workflowId: wf.id, version: 2, ops, by: expect.stringMatching(/^key:/) });
   }, 60_000);
+
+  it('presence lists the editors of both daemons; one leaving shows on the other', async () => {
+    const wf = await a.createWorkflow(workflow(`cluster presence ${uid()}`, [manual(), node('s', 'core.set', { fields: { x: 1 } })], chain('start', 's')));
+    const key = (await a.post('/api/v1/keys', { name: `editor ${uid()}`, role: 'editor' })).body.secret as string;
+    const [onA, onB] = [await connect(aDaemon.url, key), await connect(b.url, key)];
+    await onA.timeout(10_000).emitWithAck('workflow:watch', { v: 1, workflowId: wf.id });
+    const both = next(onA, 'workflow:presence', (m) => m.workflowId === wf.id && m.users.length === 2 && m.users.some((u: any) => u.socketId === onB.id && u.selectedNodeId === 's'));
+    await onB.timeout(10_000).emitWithAck('workflow:watch', { v: 1, workflowId: wf.id });
+    await onB.timeout(10_000).emitWithAck('workflow:select', { v: 1, workflowId: wf.id, nodeId: 's' });
+    expect((await both).users.map((u: any) => u.socketId).sort()).toEqual([onA.id, onB.id].sort());
+    const alone = next(onA, 'workflow:presence', (m) => m.workflowId === wf.id && m.users.length === 1);
+    onB.disconnect();
+    expect((await alone).users).toEqual([expect.objectContaining({ socketId: onA.id })]);
+  }, 60_000);
+
+  it('a change made through the REST API of daemon A reaches an editor connected to daemon B', async () => {
+    const wf = await a.createWorkflow(workflow(`cluster rest ${uid()}`, [manual(), node('s', 'core.set', { fields: { x: 1 } })], chain('start', 's')));
+    const key = (await a.post('/api/v1/keys', { name: `editor ${uid()}`, role: 'editor' })).body.secret as string;
+    const onB = await connect(b.url, key);
+    await onB.timeout(10_000).emitWithAck('workflow:watch', { v: 1, workflowId: wf.id });
+    const changed = next(onB, 'workflow:changed', (m) => m.workflowId === wf.id && m.version === 2);
+    const put = await a.request('PUT', `/api/v1/workflows/${wf.id}`, { ...workflow(`cluster rest v2`, [manual(), node('s', 'core.set', { fields: { x: 2 } })], chain('start', 's')), version: 1 });
+    expect(put.status).toBe(200);
+    expect(await changed).toMatchObject({ v: 1, workflowId: wf.id, version: 2, by: null, change: 'updated' });
+  }, 60_000);
 });

@@ -5,8 +5,8 @@ import type { ExecutionReader, WorkflowRepository } from '@anchorflow/engine';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 import { can, type Permission } from '@anchorflow/security';
 import {
-  decodeExecutionEvent, decodeWorkflowPatched, encodeExecutionEvent, encodeWorkflowPatched,
-  executionEventsSubject, executionEventsWildcard, workflowPatchedSubject, workflowPatchedWildcard,
+  decodeExecutionEvent, decodePresence, decodeWorkflowChanged, decodeWorkflowPatched, encodeExecutionEvent, encodePresence, encodeWorkflowPatched,
+  executionEventsSubject, executionEventsWildcard, presenceSubject, presenceWildcard, workflowChangedSubject, workflowPatchedSubject, workflowPatchedWildcard,
 } from '@anchorflow/transport';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
@@ -27,6 +27,13 @@ import type { EventPublisher, WorkflowTriggers, WorkflowValidator } from '../wor
 import { EDITOR_PROTOCOL_VERSION, type EngineEventLike, ExecutionWatchers, foldState, type LiveMessage, RateLimiter, RecentEvents, toLiveMessage } from './live-executions.js';
 import { checkOps, type WorkflowOp } from './workflow-ops.js';
 import { EDITOR_STATE_PLUGIN, type PatchResult, WorkflowPatcher } from './workflow-patcher.js';
+
+
+type PresenceUser = { socketId: string; who: string; name: string; selectedNodeId: string | null };
+/** cluster presence: repeated this often, forgotten after this long without a repeat (a daemon died) */
+const PRESENCE_REPEAT_MS = 10_000;
+const PRESENCE_EXPIRY_MS = 30_000;
+const REMOTE_CHANGE_GRACE_MS = 250;
 
 /** Largest accepted client message (JSON characters); bigger ones get an `error` event. */
 export const EDITOR_MAX_MESSAGE_CHARS = 512 * 1024;
@@ -106,6 +113,11 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   private readonly recent = new RecentEvents();
   /** workflowId → socket id → presence */
   private readonly presence = new Map<string, Map<string, { who: string; name: string; selectedNodeId: string | null }>>();
+  /** cluster mode: workflowId → daemonId → that daemon's users and when it last said so */
+  private readonly remotePresence = new Map<string, Map<string, { users: PresenceUser[]; at: number }>>();
+  private presenceTimer?: NodeJS.Timeout;
+  /** cluster mode: another daemon's workflow changes waiting a moment for the patch message they may belong to */
+  private readonly remoteChanges = new Map<string, NodeJS.Timeout>();
   /** `<workflowId>@<version>` made by a patch here (announced with its ops, not as a plain change) */
   private readonly patched = new Set<string>();
   private busSubscription?: { unsubscribe(): void };
@@ -249,9 +261,44 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     this.emitPresence(workflowId);
   }
 
+  /** this daemon's users of a workflow changed: tell its sockets and the other daemons */
   private emitPresence(workflowId: string): void {
-    const users = [...(this.presence.get(workflowId) ?? new Map()).entries()].map(([socketId, u]) => ({ socketId, ...u }));
-    this.ns?.to(`workflow:${workflowId}`).emit('workflow:presence', { v: EDITOR_PROTOCOL_VERSION, workflowId, users });
+    this.publishPresence(workflowId);
+    this.sendPresence(workflowId);
+  }
+
+  private localUsers(workflowId: string): PresenceUser[] {
+    return [...(this.presence.get(workflowId) ?? new Map()).entries()].map(([socketId, u]) => ({ socketId, ...u }));
+  }
+
+  /** everyone who has the workflow open, on this daemon and (cluster mode) on the others */
+  private sendPresence(workflowId: string): void {
+    const remote = [...(this.remotePresence.get(workflowId)?.values() ?? [])].filter((r) => Date.now() - r.at < PRESENCE_EXPIRY_MS).flatMap((r) => r.users);
+    this.ns?.to(`workflow:${workflowId}`).emit('workflow:presence', { v: EDITOR_PROTOCOL_VERSION, workflowId, users: [...this.localUsers(workflowId), ...remote] });
+  }
+
+  private publishPresence(workflowId: string): void {
+    if (!this.cluster) return;
+    try {
+      this.cluster.nc.publish(presenceSubject(workflowId, this.cluster.prefix), encodePresence({ daemonId: this.cluster.daemonId, workflowId, users: this.localUsers(workflowId) }));
+    } catch (err) {
+      this.logger.warn({ err: String(err), workflowId }, 'presence not relayed to the other daemons');
+    }
+  }
+
+  /** every 10 s: repeat this daemon's presence, and drop (and show the end of) daemons gone silent */
+  private presenceTick(): void {
+    for (const workflowId of this.presence.keys()) this.publishPresence(workflowId);
+    for (const [workflowId, daemons] of this.remotePresence) {
+      let expired = false;
+      for (const [daemonId, r] of daemons) {
+        if (Date.now() - r.at < PRESENCE_EXPIRY_MS) continue;
+        daemons.delete(daemonId);
+        expired = true;
+      }
+      if (!daemons.size) this.remotePresence.delete(workflowId);
+      if (expired) this.sendPresence(workflowId);
+    }
   }
 
   private async history(workflowId: string): Promise<Record<string, unknown>> {
@@ -367,6 +414,8 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   onApplicationBootstrap(): void {
     const cluster = this.cluster;
     if (!cluster) return;
+    this.presenceTimer = setInterval(() => this.presenceTick(), PRESENCE_REPEAT_MS);
+    this.presenceTimer.unref();
     this.natsSubscriptions.push(
       cluster.nc.subscribe(executionEventsWildcard(cluster.prefix), {
         callback: (err, msg) => {
@@ -377,6 +426,35 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
           this.relay(d.value.event);
         },
       }),
+      cluster.nc.subscribe(presenceWildcard(cluster.prefix), {
+        callback: (err, msg) => {
+          if (err) return;
+          const d = decodePresence(msg.data);
+          if (!d.ok) return this.logger.warn({ reason: d.reason }, 'rejected a malformed presence message');
+          const { daemonId, workflowId, users } = d.value;
+          if (daemonId === cluster.daemonId) return;
+          let daemons = this.remotePresence.get(workflowId);
+          if (!daemons) this.remotePresence.set(workflowId, (daemons = new Map()));
+          if (users.length) daemons.set(daemonId, { users, at: Date.now() });
+          else daemons.delete(daemonId);
+          if (!daemons.size) this.remotePresence.delete(workflowId);
+          this.sendPresence(workflowId);
+        },
+      }),
+      // a change made through the REST API of another daemon (its patches come with their ops, below)
+      cluster.nc.subscribe(workflowChangedSubject(cluster.prefix), {
+        callback: (err, msg) => {
+          if (err) return;
+          const d = decodeWorkflowChanged(msg.data);
+          if (!d.ok || d.value.daemonId === cluster.daemonId) return;
+          const event = new WorkflowChangedEvent(d.value.workflowId, d.value.version, d.value.change as WorkflowChangedEvent['change']);
+          // a patch's own message (with its ops) may still be on its way on the other subject: give it a moment
+          const key = `${event.workflowId}@${event.version}`;
+          const timer = setTimeout(() => (this.remoteChanges.delete(key), this.onWorkflowChanged(event)), REMOTE_CHANGE_GRACE_MS);
+          timer.unref();
+          this.remoteChanges.set(key, timer);
+        },
+      }),
       cluster.nc.subscribe(workflowPatchedWildcard(cluster.prefix), {
         callback: (err, msg) => {
           if (err) return;
@@ -384,6 +462,16 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
           if (!d.ok) return this.logger.warn({ reason: d.reason }, 'rejected a malformed workflow patch message');
           if (d.value.daemonId === cluster.daemonId) return;
           const { workflowId, version, by, ops, problems } = d.value;
+          // its WorkflowChangedEvent, announced by the patching daemon too, needs no second message
+          const key = `${workflowId}@${version}`;
+          const waiting = this.remoteChanges.get(key);
+          if (waiting) {
+            clearTimeout(waiting);
+            this.remoteChanges.delete(key);
+          } else {
+            this.patched.add(key);
+            if (this.patched.size > 10_000) this.patched.delete(this.patched.values().next().value!);
+          }
           this.ns?.to(`workflow:${workflowId}`).emit('workflow:changed', { v: EDITOR_PROTOCOL_VERSION, workflowId, version, by, ops, problems });
         },
       }),
@@ -391,6 +479,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   }
 
   onModuleDestroy(): void {
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
     this.busSubscription?.unsubscribe();
     for (const s of this.natsSubscriptions) s.unsubscribe();
     this.natsSubscriptions = [];

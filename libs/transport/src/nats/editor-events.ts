@@ -9,6 +9,7 @@ import { DEFAULT_PREFIX, WIRE_VERSION, natsNames } from './subjects.js';
  * |-------------------------------------------|-------------------------------|--------------------|
  * | `<p>.v1.events.execution.<executionId>`   | ExecutionEventMessageV1       | daemon → daemons   |
  * | `<p>.v1.events.workflow.<workflowId>`     | WorkflowPatchedMessageV1      | daemon → daemons   |
+ * | `<p>.v1.events.presence.<workflowId>`     | PresenceMessageV1             | daemon → daemons   |
  *
  * Core NATS (no persistence): a daemon that misses one (disconnected) shows a gap in `seq` to its
  * watchers, who re-watch to get the state again. Receivers ignore their own daemon's messages.
@@ -33,6 +34,17 @@ export interface WorkflowPatchedMessageV1 {
   problems: unknown[];
 }
 
+/**
+ * Who has a workflow open on one daemon (its sockets), sent on every change and every 10 s while anyone
+ * has it open; a daemon's entry is dropped 30 s after its last message (it died), or at once when empty.
+ */
+export interface PresenceMessageV1 {
+  v: typeof WIRE_VERSION;
+  daemonId: string;
+  workflowId: string;
+  users: Array<{ socketId: string; who: string; name: string; selectedNodeId: string | null }>;
+}
+
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const DAEMON_RE = /^[A-Za-z0-9_-]{1,256}$/;
 
@@ -49,6 +61,17 @@ export function workflowPatchedSubject(workflowId: string, prefix: string = DEFA
 }
 export function workflowPatchedWildcard(prefix: string = DEFAULT_PREFIX): string {
   return `${natsNames(prefix).prefix}.v${WIRE_VERSION}.events.workflow.*`;
+}
+
+export function presenceSubject(workflowId: string, prefix: string = DEFAULT_PREFIX): string {
+  if (!ID_RE.test(workflowId)) throw new TypeError(`workflow id "${workflowId}" cannot be used in a subject`);
+  return `${natsNames(prefix).prefix}.v${WIRE_VERSION}.events.presence.${workflowId}`;
+}
+export function presenceWildcard(prefix: string = DEFAULT_PREFIX): string {
+  return `${natsNames(prefix).prefix}.v${WIRE_VERSION}.events.presence.*`;
+}
+export function encodePresence(message: Omit<PresenceMessageV1, 'v'>): Uint8Array {
+  return encodeMessage({ v: WIRE_VERSION, ...message } satisfies PresenceMessageV1);
 }
 
 export function encodeExecutionEvent(message: Omit<ExecutionEventMessageV1, 'v'>): Uint8Array {
@@ -106,4 +129,25 @@ export function decodeWorkflowPatched(data: Uint8Array): Decoded<WorkflowPatched
   if (!Array.isArray(o.problems)) problems.push('$.problems must be an array');
   unknownFields(o, ['v', 'daemonId', 'workflowId', 'version', 'by', 'ops', 'problems'], problems);
   return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, value: o as unknown as WorkflowPatchedMessageV1 };
+}
+
+export function decodePresence(data: Uint8Array): Decoded<PresenceMessageV1> {
+  const parsed = parse(data);
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
+  const problems: string[] = [];
+  if (o.v !== WIRE_VERSION) problems.push(`$.v must be ${WIRE_VERSION}`);
+  if (typeof o.daemonId !== 'string' || !DAEMON_RE.test(o.daemonId)) problems.push('$.daemonId must be letters, digits, _ and - only');
+  if (typeof o.workflowId !== 'string' || !ID_RE.test(o.workflowId)) problems.push('$.workflowId must be an id');
+  if (!Array.isArray(o.users) || o.users.length > 1000) problems.push('$.users must be an array of at most 1000 users');
+  else {
+    o.users.forEach((u: unknown, i) => {
+      const x = u as Record<string, unknown> | null;
+      const ok = typeof x === 'object' && x !== null && typeof x.socketId === 'string' && typeof x.who === 'string' && typeof x.name === 'string'
+        && (x.selectedNodeId === null || typeof x.selectedNodeId === 'string') && Object.keys(x).every((k) => ['socketId', 'who', 'name', 'selectedNodeId'].includes(k));
+      if (!ok) problems.push(`$.users[${i}] must be {socketId, who, name, selectedNodeId}`);
+    });
+  }
+  unknownFields(o, ['v', 'daemonId', 'workflowId', 'users'], problems);
+  return problems.length ? { ok: false, reason: problems.join('; ') } : { ok: true, value: o as unknown as PresenceMessageV1 };
 }
