@@ -83,6 +83,8 @@ describe('GET /metrics', () => {
     await eventually(async () => (await http.get(`/api/v1/executions/${executionId}`).set(auth())).body.status === 'waiting', 'the execution to wait');
     await eventually(async () => m.engine.liveExecutions === 0, 'the engine to let go of the waiting execution');
 
+    // the counts are cached for 2 s between scrapes (an earlier test may just have scraped)
+    await eventually(async () => sample(await scrape(), 'anchorflow_executions', { status: 'waiting' }) === 1, 'the waiting gauge to count it', 5000);
     let text = await scrape();
     expect(sample(text, 'anchorflow_executions', { status: 'waiting' })).toBe(1);
     expect(sample(text, 'anchorflow_executions', { status: 'running' })).toBe(0);
