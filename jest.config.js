@@ -38,7 +38,8 @@ export default {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' },
   ],
-  testTimeout: 30000,
+  // generous: a test that hangs still fails, a loaded CI machine (daemon start-ups of 10–30 s) does not
+  testTimeout: 60000,
   // skips for a missing PostgreSQL/NATS are collected and summarised at the end (ANCHORFLOW_REQUIRE_SERVICES=1 fails them instead)
   globalSetup: '<rootDir>/test/setup/services-setup.ts',
   globalTeardown: '<rootDir>/test/setup/services-teardown.ts',

@@ -112,27 +112,33 @@ describe('audit log', () => {
   });
 
   it('tampering one row\'s details breaks `audit verify` at exactly that seq (exit 1)', async () => {
-    const entries = await auditLog(api);
+    // an audited change made now guarantees entries after the victim, whatever ran before (random order)
+    const later = await api.createWorkflow(workflow(`after the victim ${uid()}`, [manual()], []));
+    const entries = await auditWhen(api, (e) => e.some((x) => x.action === 'workflows.create' && x.target === `workflow:${later.id}`)
+      && e.some((x) => hasAction(x, 'execution.node.succeeded') && x.target === `execution:${executionId}`), 'an entry after the victim');
     const victim = entries.find((e) => hasAction(e, 'execution.node.succeeded') && e.target === `execution:${executionId}`)!;
     // a database superuser can switch the append-only trigger off; the hash chain still catches the edit
     await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; CREATE TABLE audit_saved AS SELECT details FROM audit_entry WHERE seq = ${victim.seq}; UPDATE audit_entry SET details = jsonb_set(details, '{durationMs}', '0') WHERE seq = ${victim.seq}; COMMIT;`);
     await expect(sql(daemon, `UPDATE audit_entry SET actor = 'mallory' WHERE seq = ${victim.seq}`)).rejects.toThrow(/append-only/);
 
-    const broken = await runCli(['audit', 'verify'], { env: cliEnvFor(daemon) });
-    expect(broken.code).toBe(1);
-    expect(broken.stdout).toContain(`audit log BROKEN at seq ${victim.seq} (hash-mismatch)`);
-    expect(broken.stdout).toContain(`last good entry: seq ${victim.seq - 1}`);
-    const json = await runCli(['audit', 'verify', '--json'], { env: cliEnvFor(daemon) });
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, brokenAt: victim.seq, reason: 'hash-mismatch', count: victim.seq - 1 });
+    try {
+      const broken = await runCli(['audit', 'verify'], { env: cliEnvFor(daemon) });
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toContain(`audit log BROKEN at seq ${victim.seq} (hash-mismatch)`);
+      expect(broken.stdout).toContain(`last good entry: seq ${victim.seq - 1}`);
+      const json = await runCli(['audit', 'verify', '--json'], { env: cliEnvFor(daemon) });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, brokenAt: victim.seq, reason: 'hash-mismatch', count: victim.seq - 1 });
 
-    // verifying only what follows a trusted head after the tampered entry passes again
-    const next = entries.find((e) => e.seq === victim.seq + 1)!;
-    const suffix = await runCli(['audit', 'verify', '--after', `${next.seq}:${next.hash}`], { env: cliEnvFor(daemon) });
-    expect({ code: suffix.code, out: suffix.stdout }).toMatchObject({ code: 0, out: expect.stringContaining(`after seq ${next.seq}`) });
-
-    // put the row back as it was: the whole chain verifies again (and the other tests see it untouched)
-    await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; UPDATE audit_entry SET details = (SELECT details FROM audit_saved) WHERE seq = ${victim.seq}; DROP TABLE audit_saved; COMMIT;`);
+      // verifying only what follows a trusted head after the tampered entry passes again
+      const next = entries.find((e) => e.seq === victim.seq + 1)!;
+      const suffix = await runCli(['audit', 'verify', '--after', `${next.seq}:${next.hash}`], { env: cliEnvFor(daemon) });
+      expect({ code: suffix.code, out: suffix.stdout }).toMatchObject({ code: 0, out: expect.stringContaining(`after seq ${next.seq}`) });
+    } finally {
+      // put the row back as it was, even when an assertion above failed: the other tests see it untouched
+      await sql(daemon, `BEGIN; SET LOCAL session_replication_role = replica; UPDATE audit_entry SET details = (SELECT details FROM audit_saved) WHERE seq = ${victim.seq}; DROP TABLE audit_saved; COMMIT;`);
+    }
+    // the whole chain verifies again
     const restored = await runCli(['audit', 'verify'], { env: cliEnvFor(daemon) });
     expect({ code: restored.code, stderr: restored.stderr }).toEqual({ code: 0, stderr: '' });
   });
