@@ -35,7 +35,12 @@ export interface AnchorServiceContext {
 }
 
 /** Builds a network's chain driver; Casper networks get theirs from the casper adapter when it is wired. */
-export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) => Promise<ChainDriver>;
+export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext, hooks?: DriverHooks) => Promise<ChainDriver>;
+
+/** what the service offers a driver: `wake` asks for a step now (an SSE event moved a batch) */
+export interface DriverHooks {
+  wake(): void;
+}
 
 // The Casper client lives in its own module (casper-js-sdk is heavy): loaded only when a Casper network is configured.
 const CASPER_CLIENT_MODULE = './casper/casper-client.js';
@@ -78,18 +83,19 @@ async function casperReadClient(n: Extract<PublishedNetworks[string], { kind: 'c
   return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
 }
 
-export const casperDriverFactory: DriverFactory = async (network, ctx) => {
+export const casperDriverFactory: DriverFactory = async (network, ctx, hooks) => {
   if (network.kind !== 'casper') throw new Error(`network ${network.name}: not a Casper network`);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name a casper-signer credential`);
   const cred = await ctx.credentials.get<{ privateKeyPem?: string; algorithm?: string }>(network.signer);
   if (typeof cred.privateKeyPem !== 'string' || !cred.privateKeyPem.includes('PRIVATE KEY')) throw new Error(`credential "${network.signer}" (casper-signer) needs privateKeyPem: a PEM private key`);
   if (cred.algorithm !== 'ed25519' && cred.algorithm !== 'secp256k1') throw new Error(`credential "${network.signer}" (casper-signer) needs algorithm: ed25519 or secp256k1`);
-  return new CasperDriver(network, await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }, ctx.metrics), ctx.logger, () => ctx.now());
+  const client = await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }, ctx.metrics);
+  return new CasperDriver(network, client, ctx.logger, () => ctx.now(), { state: ctx.state, signal: ctx.signal, ...(hooks ? { wake: () => hooks.wake() } : {}) });
 };
 
 /** the driver for a configured network: EVM (ethers) or Casper (the casper client) */
-export const chainDriverFactory: DriverFactory = async (network, ctx) => {
-  if (network.kind === 'casper') return casperDriverFactory(network, ctx);
+export const chainDriverFactory: DriverFactory = async (network, ctx, hooks) => {
+  if (network.kind === 'casper') return casperDriverFactory(network, ctx, hooks);
   if (!network.registry) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
   const cred = await ctx.credentials.get<{ privateKey?: string }>(network.signer);
@@ -125,13 +131,16 @@ export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUr
   };
 }
 
+const IDLE_DRIVER_RETRY_MS = 30_000;
+
 /**
  * Builds the real driver at its first use and again after a failure: a signing credential created
  * after the daemon started (or fixed later) is picked up without restarting the service.
  */
-function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(): ChainDriver | undefined } {
+function lazyDriver(make: () => Promise<ChainDriver>, now: () => number): ChainDriver & { resolved(): ChainDriver | undefined } {
   let driver: ChainDriver | undefined;
   let making: Promise<ChainDriver> | undefined;
+  let lastIdleAttempt = -Infinity;
   return {
     async advance(batch, save) {
       if (!driver) {
@@ -139,6 +148,20 @@ function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(
         driver = await making;
       }
       return driver.advance(batch, save);
+    },
+    idle: async () => {
+      if (!driver && now() - lastIdleAttempt >= IDLE_DRIVER_RETRY_MS) {
+        // built ahead of the first batch (a Casper driver starts following the sidecar's stream); a missing
+        // credential is not an error while there is nothing to anchor: the first batch reports it
+        lastIdleAttempt = now();
+        try {
+          making ??= make().finally(() => (making = undefined));
+          driver = await making;
+        } catch {
+          return;
+        }
+      }
+      await driver?.idle?.();
     },
     close: () => driver?.close(),
     resolved: () => driver,
@@ -154,6 +177,8 @@ export class AnchorService {
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** set when a wake-up came while a step was running: the loop steps again at once instead of sleeping */
+  private woken = false;
 
   constructor(
     private readonly ctx: AnchorServiceContext,
@@ -164,7 +189,7 @@ export class AnchorService {
     const config = parseChainAnchorConfig(this.ctx.config);
     await this.ctx.state.set(NETWORKS_KEY, publishedNetworks(config));
     for (const network of Object.values(config.chains)) {
-      const driver = lazyDriver(() => this.driverFor(network, this.ctx));
+      const driver = lazyDriver(() => this.driverFor(network, this.ctx, { wake: () => this.wakeUp() }), () => this.ctx.now());
       this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs });
     }
     this.ctx.logger.info('chain-anchor batchers ready', { event: 'chain.service.started', networks: [...this.batchers.keys()] });
@@ -188,8 +213,9 @@ export class AnchorService {
     const pollMs = Math.min(1000, ...[...this.batchers.values()].map((b) => b.pollMs));
     this.loop = (async () => {
       while (!this.stopped && !this.ctx.signal.aborted) {
+        this.woken = false;
         const more = await this.tickAll();
-        if (more) continue;
+        if (more || this.woken) continue;
         await new Promise<void>((res) => {
           const t = setTimeout(res, pollMs);
           this.wake = () => {
@@ -199,6 +225,12 @@ export class AnchorService {
         });
       }
     })();
+  }
+
+  /** a step now (a driver learnt something that moves a batch), not at the next poll */
+  wakeUp(): void {
+    this.woken = true;
+    this.wake?.();
   }
 
   async stop(): Promise<void> {

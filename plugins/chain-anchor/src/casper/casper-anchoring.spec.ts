@@ -54,6 +54,7 @@ describe('chain.anchor on Casper (fake node + sidecar, real casper-js-sdk)', () 
     await stepUntil(s1, async () => ((await h1.state.get<ActiveBatch>(batchKey('cas')))?.chain as { signed?: unknown } | undefined)?.signed !== undefined);
     const signedHash = ((await h1.state.get<ActiveBatch>(batchKey('cas')))!.chain as { txHash: string }).txHash;
     expect(fake.chain.accepted).toHaveLength(0); // both endpoints down: nothing reached the network
+    h1.abort.abort(); // the first daemon is gone (its stream follower with it)
     await fake.node.setDown(false);
     await fake.sidecar.setDown(false);
     const h2 = serviceHarness(config(), creds, h1.state);

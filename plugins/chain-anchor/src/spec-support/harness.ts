@@ -55,6 +55,8 @@ export async function stepUntil(service: AnchorService, done: () => boolean | Pr
     if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
     const more = await service.tickAll();
     if (!more && between) await between();
-    else if (!more) await new Promise((r) => setImmediate(r));
+    // a macrotask turn: a step may be all microtasks (memory state, results from the SSE stream), and the
+    // stream's sockets are only read when the event loop gets to I/O
+    if (!more) await new Promise((r) => setImmediate(r));
   }
 }
