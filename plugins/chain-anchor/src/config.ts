@@ -17,6 +17,7 @@ import { JSONSchema, ValidateBy } from '@anchorflow/plugin-sdk';
  *       maxFeeGwei: 500              # …but never above this maxFeePerGas
  *       rpcTimeoutMs: 10000
  *       pollMs: 1000
+ *       healthCheckMs: 15000         # probe each RPC URL this often for /health/ready
  *     casper-test:
  *       kind: casper
  *       nodeUrl: http://…:7777/rpc
@@ -35,6 +36,8 @@ export interface CommonChainConfig {
   batchSize: number;
   maxWaitMs: number;
   pollMs: number;
+  /** every RPC endpoint is probed this often for the daemon's readiness (ctx.health) */
+  healthCheckMs: number;
 }
 
 export interface EvmChainConfig extends CommonChainConfig {
@@ -76,7 +79,7 @@ export class ChainAnchorConfigError extends Error {
 
 export const CONFIG_PREFIX = 'pluginConfig.chain-anchor';
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs'];
+const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs', 'healthCheckMs'];
 const EVM_KEYS = new Set([...COMMON, 'rpcUrls', 'chainId', 'registry', 'feeBumpAfterMs', 'maxFeeGwei', 'rpcTimeoutMs']);
 const CASPER_KEYS = new Set([...COMMON, 'nodeUrl', 'sidecarUrl', 'chainName', 'contractHash', 'paymentMotes', 'legacyDeploys', 'sidecarTimeoutMs', 'nodeTimeoutMs']);
 
@@ -132,6 +135,7 @@ export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): Ch
       batchSize: int('batchSize', 10_000, 1, 100_000),
       maxWaitMs: int('maxWaitMs', 2_000, 0, 86_400_000),
       pollMs: int('pollMs', 1_000, 10, 600_000),
+      healthCheckMs: int('healthCheckMs', 15_000, 100, 3_600_000),
     };
     if (c.kind === 'evm') {
       for (const k of Object.keys(c)) if (!EVM_KEYS.has(k)) bad(`${at}.${k}`, 'is not an evm network setting');

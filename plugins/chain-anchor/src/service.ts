@@ -1,9 +1,10 @@
-import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState } from '@anchorflow/plugin-sdk';
+import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState, type ServiceHealth } from '@anchorflow/plugin-sdk';
 import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
 import { NetworkBatcher } from './batcher/network-batcher.js';
 import { parseChainAnchorConfig, type CasperChainConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
 import { CasperDriver, checkCasperProof } from './casper/casper-driver.js';
 import type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
+import { NetworkHealth } from './health.js';
 import { EvmChain } from './evm/evm-chain.js';
 import { EvmDriver } from './evm/evm-driver.js';
 import { checkEvmProof } from './evm/evm-verify.js';
@@ -25,6 +26,8 @@ export interface AnchorMetrics {
 /** What the batcher service gets from the host (the SDK's ServiceContext has these and more). */
 export interface AnchorServiceContext {
   readonly metrics?: AnchorMetrics;
+  /** where each network's RPC state is reported (the daemon's readiness); none in bare tests */
+  readonly health?: ServiceHealth;
   readonly config: unknown;
   readonly logger: NodeLogger;
   readonly credentials: CredentialsAccessor;
@@ -80,7 +83,7 @@ function casperMetrics(metrics: AnchorMetrics, network: string): NonNullable<Cas
 async function casperReadClient(n: Extract<PublishedNetworks[string], { kind: 'casper' }>): Promise<CasperAnchorClient> {
   const sdk = (await import('casper-js-sdk')).default;
   const pem = sdk.PrivateKey.generate(sdk.KeyAlgorithm.ED25519).toPem();
-  return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
+  return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000, healthCheckMs: 15_000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
 }
 
 export const casperDriverFactory: DriverFactory = async (network, ctx, hooks) => {
@@ -173,9 +176,11 @@ function lazyDriver(make: () => Promise<ChainDriver>, now: () => number): ChainD
  * while there is work). Meant to run one-per-cluster (it owns the signing keys' nonces).
  */
 export class AnchorService {
-  readonly batchers = new Map<string, { batcher: NetworkBatcher; driver: ChainDriver; pollMs: number }>();
+  readonly batchers = new Map<string, { batcher: NetworkBatcher; driver: ChainDriver & { resolved(): ChainDriver | undefined }; pollMs: number; health: NetworkHealth }>();
   private stopped = false;
   private loop?: Promise<void>;
+  private healthLoop?: Promise<void>;
+  private wakeHealth?: () => void;
   private wake?: () => void;
   /** set when a wake-up came while a step was running: the loop steps again at once instead of sleeping */
   private woken = false;
@@ -190,7 +195,7 @@ export class AnchorService {
     await this.ctx.state.set(NETWORKS_KEY, publishedNetworks(config));
     for (const network of Object.values(config.chains)) {
       const driver = lazyDriver(() => this.driverFor(network, this.ctx, { wake: () => this.wakeUp() }), () => this.ctx.now());
-      this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs });
+      this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs, health: new NetworkHealth(network) });
     }
     this.ctx.logger.info('chain-anchor batchers ready', { event: 'chain.service.started', networks: [...this.batchers.keys()] });
     return config;
@@ -209,7 +214,41 @@ export class AnchorService {
     return more;
   }
 
+  /** the report name of a network in ctx.health (readiness shows `chain-anchor:network:<name>`) */
+  static healthName(network: string): string {
+    return `network:${network}`;
+  }
+
+  /** probes every network's RPC endpoints once and reports each network's state */
+  async probeAll(): Promise<void> {
+    await Promise.all([...this.batchers].map(async ([name, b]) => {
+      await b.health.probe();
+      const driver = b.driver.resolved();
+      const streamDown = driver instanceof CasperDriver && driver.stream ? driver.stream.unavailable : false;
+      this.ctx.health?.report(AnchorService.healthName(name), b.health.report({ streamDown }));
+    }));
+  }
+
   start(): void {
+    if (this.ctx.health && this.batchers.size > 0) {
+      const everyMs = Math.min(...[...this.batchers.values()].map((b) => b.health.network.healthCheckMs));
+      this.healthLoop = (async () => {
+        while (!this.stopped && !this.ctx.signal.aborted) {
+          try {
+            await this.probeAll();
+          } catch (err) {
+            this.ctx.logger.warn('chain RPC health probe failed', { event: 'chain.health.failed', error: (err as Error).message });
+          }
+          await new Promise<void>((res) => {
+            const t = setTimeout(res, everyMs);
+            this.wakeHealth = () => {
+              clearTimeout(t);
+              res();
+            };
+          });
+        }
+      })();
+    }
     const pollMs = Math.min(1000, ...[...this.batchers.values()].map((b) => b.pollMs));
     this.loop = (async () => {
       while (!this.stopped && !this.ctx.signal.aborted) {
@@ -236,7 +275,9 @@ export class AnchorService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.loop;
+    this.wakeHealth?.();
+    await Promise.all([this.loop, this.healthLoop]);
+    for (const name of this.batchers.keys()) this.ctx.health?.clear(AnchorService.healthName(name));
     for (const b of this.batchers.values()) b.driver.close();
   }
 }
