@@ -82,3 +82,16 @@ describe('chain nodes refuse bad input clearly', () => {
     expect(err.message).toMatch(/\$\.leaf/);
   });
 });
+
+describe('signing key credential types', () => {
+  it('the vault is told the shape of evm-signer and casper-signer data, so a wrong one is refused when saved', async () => {
+    const { CHAIN_CREDENTIALS } = await import('./index.js');
+    const { validateCredentialData } = await import('@anchorflow/plugin-sdk');
+    const [evm, cas] = CHAIN_CREDENTIALS;
+    expect(validateCredentialData(evm!, { privateKey: '0x' + '11'.repeat(32) })).toEqual([]);
+    expect(validateCredentialData(evm!, { key: 'x' }).map((p) => p.path)).toEqual(expect.arrayContaining(['data.privateKey', 'data.key']));
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----', algorithm: 'ed25519' })).toEqual([]);
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----', algorithm: 'rsa' }).map((p) => p.path)).toEqual(['data.algorithm']);
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----' }).map((p) => p.path)).toEqual(['data.algorithm']);
+  });
+});

@@ -106,6 +106,8 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     expect(await c.status(txHash)).toEqual({ state: 'processed', blockHash: block.hash, blockHeight: block.height, timestamp: block.timestamp });
 
     expect(await c.latestBlockHeight()).toBe(block.height);
+    // what the transaction asked for, as a verifier reads it back
+    expect(await c.anchorCall(txHash)).toEqual({ contractHash: CONTRACT, entryPoint: 'anchor', args: { root: ROOT, batch_id: '12'.repeat(32), count: '03000000' } });
     const byHash = await c.block(block.hash);
     expect(byHash).toEqual({ hash: block.hash, height: block.height, parentHash: block.parentHash, timestamp: block.timestamp });
     expect(await c.block(block.height)).toEqual(byHash);
@@ -254,6 +256,7 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     expect(await c.status(txHash)).toEqual({ state: 'processed', blockHash: block.hash, blockHeight: block.height, timestamp: block.timestamp });
     expect(fake.sidecar.rpcCalls).toContain('info_get_deploy');
     expect(await f.next((e) => e.txHash === txHash)).toMatchObject({ blockHash: block.hash });
+    expect(await c.anchorCall(txHash)).toEqual({ contractHash: CONTRACT, entryPoint: 'anchor', args: { root: ROOT, batch_id: '12'.repeat(32), count: '09000000' } });
 
     const signed = c.signAnchor({ root: ROOT, batchId: BATCH, count: 1 });
     const tampered = structuredClone(signed.json) as any;

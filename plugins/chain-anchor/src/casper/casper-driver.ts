@@ -246,10 +246,24 @@ export async function checkCasperProof(proof: Proof, client: CasperAnchorClient,
   const status = await client.status(strip0x(a.txHash));
   if (status.state !== 'processed') return [{ name: 'anchor-event', ok: false, detail: `transaction ${a.txHash} is not processed` }];
   const checks: Check[] = [];
+  // the transaction must be the anchor call for this root: the contract the proof names, entry point
+  // `anchor`, runtime argument `root` = the proof's root (a ByteArray(32) serializes as its 32 bytes)
+  const call = await client.anchorCall(strip0x(a.txHash));
+  const callProblem = !call
+    ? `transaction ${a.txHash} is not a call to a stored contract by hash`
+    : call.contractHash !== strip0x(a.contract)
+      ? `transaction ${a.txHash} called contract 0x${call.contractHash}, the proof names ${a.contract}`
+      : call.entryPoint !== 'anchor'
+        ? `transaction ${a.txHash} called entry point "${call.entryPoint}", not "anchor"`
+        : call.args.root !== strip0x(proof.root)
+          ? `transaction ${a.txHash} anchored root ${call.args.root ? with0x(call.args.root) : '(none)'}, the proof's root is ${proof.root}`
+          : undefined;
   checks.push(
-    !status.error && strip0x(status.blockHash) === strip0x(a.blockHash)
-      ? { name: 'anchor-event', ok: true, detail: `transaction ${a.txHash} called ${a.contract} and was processed in block ${a.blockHash}` }
-      : { name: 'anchor-event', ok: false, detail: status.error ? `transaction ${a.txHash} failed: ${status.error}` : `transaction ${a.txHash} was processed in ${with0x(status.blockHash)}, the proof names ${a.blockHash}` },
+    callProblem
+      ? { name: 'anchor-event', ok: false, detail: callProblem }
+      : !status.error && strip0x(status.blockHash) === strip0x(a.blockHash)
+        ? { name: 'anchor-event', ok: true, detail: `transaction ${a.txHash} called ${a.contract} anchor(root ${proof.root}) and was processed in block ${a.blockHash}` }
+        : { name: 'anchor-event', ok: false, detail: status.error ? `transaction ${a.txHash} failed: ${status.error}` : `transaction ${a.txHash} was processed in ${with0x(status.blockHash)}, the proof names ${a.blockHash}` },
   );
   const b = await client.block(a.block);
   checks.push(b && strip0x(b.hash) === strip0x(a.blockHash) ? { name: 'block-canonical', ok: true, detail: `block ${a.block} is ${a.blockHash}` } : { name: 'block-canonical', ok: false, detail: `block ${a.block} is ${b ? with0x(b.hash) : 'missing'}, the proof names ${a.blockHash}` });
