@@ -165,7 +165,7 @@ describe('chain.anchor on a real daemon and anvil', () => {
     try {
       const dir = mkdtempSync(path.join(currentRun().runDir, 'casper-config-'));
       const config = path.join(dir, 'anchorflow.yaml');
-      const network = { kind: 'casper', nodeUrl: fake.nodeUrl, sidecarUrl: fake.sidecarUrl, chainName: 'casper-fake', contractHash: 'hash-' + 'c0ffee'.padEnd(64, '0'), paymentMotes: '2500000000', signer: 'casper-key', confirmations: 2, maxWaitMs: 300, pollMs: 100, healthCheckMs: 200 };
+      const network = { kind: 'casper', nodeUrl: fake.nodeUrl, sidecarUrl: fake.sidecarUrl, chainName: 'casper-fake', contractHash: 'hash-' + 'c0ffee'.padEnd(64, '0'), paymentMotes: '2500000000', signer: 'casper-key', confirmations: 2, batchSize: 6, maxWaitMs: 30_000, pollMs: 100, healthCheckMs: 200 };
       writeFileSync(config, `plugins:\n  - '${PLUGIN}'\npluginConfig:\n  chain-anchor:\n    chains: ${JSON.stringify({ cas: network })}\n`);
       const daemon = await startDaemon({ name: 'chain-casper', env: { ANCHORFLOW_CONFIG: config, ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '500' } });
       daemons.push(daemon);
