@@ -272,12 +272,13 @@ describe('CasperClient → fake Casper node + sidecar', () => {
   });
 
   it('a node that does not answer in time is a retryable CASPER_TIMEOUT naming the call and the limit', async () => {
-    const c = client({ sidecarUrl: undefined, nodeTimeoutMs: 200 });
-    fake.node.delayMs = 1000;
+    // 600 ms: long enough for the request to reach the node on a loaded machine (it is then taken), far below the delay
+    const c = client({ sidecarUrl: undefined, nodeTimeoutMs: 600 });
+    fake.node.delayMs = 3000;
     const err = await rejection(c.submitAnchor({ root: ROOT, batchId: BATCH, count: 1 }));
     expect(err).toBeInstanceOf(TransientNodeError);
     expect(err.code).toBe('CASPER_TIMEOUT');
-    expect(err.message).toMatch(new RegExp(`^Casper node \\(${fake.nodeUrl}\\): no answer to account_put_transaction within 200 ms \\(transaction [0-9a-f]{64}\\)$`));
+    expect(err.message).toMatch(new RegExp(`^Casper node \\(${fake.nodeUrl}\\): no answer to account_put_transaction within 600 ms \\(transaction [0-9a-f]{64}\\)$`));
     // the node did take it: the hash in the error lets the caller find out instead of signing a second one
     const { txHash } = err.details as { txHash: string };
     fake.node.delayMs = 0;
