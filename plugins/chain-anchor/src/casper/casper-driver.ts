@@ -96,6 +96,7 @@ export class CasperDriver implements ChainDriver {
 
   private async step(batch: ActiveBatch, p: CasperProgress, save: () => Promise<void>, epochNow: string | undefined): Promise<ProofAnchor | undefined> {
     const stream = this.stream;
+    const fresh = !p.signed;
     if (!p.signed) {
       p.signed = this.client.signAnchor({ root: strip0x(batch.root), batchId: strip0x(batch.id), count: batch.keys.length });
       p.txHash = strip0x(p.signed.txHash);
@@ -107,7 +108,9 @@ export class CasperDriver implements ChainDriver {
     if (p.sentAt === undefined) {
       // opened before the transaction leaves, so its TransactionProcessed cannot slip by unseen
       if (stream) await stream.ready(this.config.sidecarTimeoutMs);
-      const covering = stream?.epoch;
+      // only a transaction signed in this very step surely has no result yet: one saved earlier may have been
+      // sent (and processed) before a crash, outside what the stream covers, so it is asked for once instead
+      const covering = fresh ? stream?.epoch : undefined;
       if (covering) p.coveredBy = covering;
       else delete p.coveredBy;
       await this.send(batch, p, save);
