@@ -105,8 +105,10 @@ export class NetworkHealth {
   /** `streamDown`: a Casper network whose sidecar event stream is unavailable (it is followed by polling) */
   report(extra?: { streamDown?: boolean }): HealthReport {
     const r = this.endpoints.report();
-    if (!extra?.streamDown || this.network.kind !== 'casper' || !this.network.sidecarUrl) return r;
-    const components = { ...r.components, [`sidecar events ${redactUrl(new URL('/events', this.network.sidecarUrl).toString())}`]: { state: 'down' as const, detail: 'stream unavailable; transactions are followed by polling' } };
+    if (!extra?.streamDown || this.network.kind !== 'casper') return r;
+    const events = this.network.sseUrl ?? (this.network.sidecarUrl ? new URL('/events', this.network.sidecarUrl).toString() : undefined);
+    if (!events) return r;
+    const components = { ...r.components, [`${this.network.sseUrl ? 'sseUrl' : 'sidecar events'} ${redactUrl(events)}`]: { state: 'down' as const, detail: 'stream unavailable; transactions are followed by polling' } };
     if (r.state === 'ok') return { state: 'degraded', detail: 'the sidecar event stream is unavailable; transactions are followed by polling', components };
     return { ...r, components };
   }

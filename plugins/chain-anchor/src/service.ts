@@ -58,6 +58,7 @@ async function casperClient(network: CasperChainConfig, signer: { privateKeyPem:
   return new mod.CasperClient({
     nodeUrl: network.nodeUrl,
     ...(network.sidecarUrl ? { sidecarUrl: network.sidecarUrl } : {}),
+    ...(network.sseUrl ? { sseUrl: network.sseUrl } : {}),
     chainName: network.chainName,
     contractHash: network.contractHash,
     paymentMotes: network.paymentMotes,

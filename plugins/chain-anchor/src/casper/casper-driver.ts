@@ -60,7 +60,7 @@ export class CasperDriver implements ChainDriver {
     private readonly now: () => number,
     private readonly opts: CasperDriverOptions = {},
   ) {
-    if (config.sidecarUrl && client.follow && opts.state) {
+    if ((config.sidecarUrl || config.sseUrl) && client.follow && opts.state) {
       const follow = client.follow.bind(client);
       this.stream = new ExecutionStream({
         network: config.name,

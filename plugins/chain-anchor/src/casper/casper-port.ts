@@ -27,6 +27,7 @@ export interface CasperAnchorClient {
 
 export interface CasperClientOptionsLike {
   sidecarUrl?: string;
+  sseUrl?: string;
   nodeUrl: string;
   chainName: string;
   contractHash: string;

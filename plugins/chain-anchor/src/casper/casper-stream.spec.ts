@@ -124,6 +124,21 @@ describe('Casper execution through the sidecar SSE stream', () => {
     expect(proof.anchor.block).toBe(fake.chain.blocks.find((b) => b.transactions.length === 1)!.height);
   }, 30_000);
 
+  it('sseUrl: the stream is read where it is configured (the sidecar serves SSE on its own port), apart from its JSON-RPC', async () => {
+    const c = config();
+    // the sidecar's JSON-RPC address answers nothing here; the node serves the calls and the stream comes from sseUrl
+    const h = serviceHarness({ chains: { cas: { ...c.chains.cas, sidecarUrl: 'http://127.0.0.1:9', sseUrl: `${fake.sidecarUrl}/events` } } }, creds);
+    fake.chain.onEvent((ev) => {
+      if (isAccepted(ev)) setImmediate(() => { fake.produceBlock(); fake.produceBlock(); });
+    });
+    await running(h);
+    const t = await anchorItem(h, 'sse-url:1', { url: 1 }, 'cas');
+    await until('the proof handed out', async () => (h.resumed.has(t) ? true : undefined), 20_000);
+    expect(fake.sidecar.sseRequests.length).toBeGreaterThanOrEqual(1);
+    expect(fake.sidecar.rpcCalls).toEqual([]);
+    expect(statusCalls()).toEqual([]);
+  }, 30_000);
+
   it('no stream (sidecar down): the driver falls back to polling status through the node', async () => {
     await fake.sidecar.setDown(true);
     const h = serviceHarness(config(), creds);
