@@ -165,7 +165,7 @@ describe('chain.anchor on a real daemon and anvil', () => {
     try {
       const dir = mkdtempSync(path.join(currentRun().runDir, 'casper-config-'));
       const config = path.join(dir, 'anchorflow.yaml');
-      const network = { kind: 'casper', nodeUrl: fake.nodeUrl, sidecarUrl: fake.sidecarUrl, chainName: 'casper-fake', contractHash: 'hash-' + 'c0ffee'.padEnd(64, '0'), paymentMotes: '2500000000', signer: 'casper-key', confirmations: 2, batchSize: 6, maxWaitMs: 60_000, pollMs: 100 };
+      const network = { kind: 'casper', nodeUrl: fake.nodeUrl, sidecarUrl: fake.sidecarUrl, chainName: 'casper-fake', contractHash: 'hash-' + 'c0ffee'.padEnd(64, '0'), paymentMotes: '2500000000', signer: 'casper-key', confirmations: 2, batchSize: 6, maxWaitMs: 30_000, pollMs: 100, healthCheckMs: 200 };
       writeFileSync(config, `plugins:\n  - '${PLUGIN}'\npluginConfig:\n  chain-anchor:\n    chains: ${JSON.stringify({ cas: network })}\n`);
       const daemon = await startDaemon({ name: 'chain-casper', env: { ANCHORFLOW_CONFIG: config, ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '500' } });
       daemons.push(daemon);
@@ -180,10 +180,31 @@ describe('chain.anchor on a real daemon and anvil', () => {
       const txs = new Set(done.map((e) => proofOf(e).anchor.txHash));
       expect(txs.size).toBe(1);
       expect(fake.chain.accepted.map((a) => '0x' + a.hash)).toEqual([...txs]);
+      // execution was learnt from the sidecar's SSE stream: no status polling reached either endpoint
+      expect([...fake.sidecar.rpcCalls, ...fake.node.rpcCalls].filter((m) => m === 'info_get_transaction')).toEqual([]);
+      expect(fake.sidecar.sseRequests.length).toBeGreaterThanOrEqual(1);
+      // readiness lists the network's RPC endpoints
+      const key = 'chain-anchor:network:cas';
+      const ready = await until('the Casper network in readiness', async () => {
+        const r = await api.get('/api/v1/health/ready');
+        return r.body?.info?.[key] ? r : undefined;
+      });
+      expect(ready.status).toBe(200);
+      expect(ready.body.info[key]).toMatchObject({ status: 'up', state: 'ok', components: { [`sidecarUrl ${fake.sidecarUrl}`]: { state: 'ok' }, [`nodeUrl ${new URL(fake.nodeUrl).origin}/…`]: { state: 'ok' } } });
       const proof = proofOf(done[2]);
       const verdict = await api.post('/api/v1/proofs/verify', { proof, data: docs[2] });
       expect(verdict.body).toMatchObject({ valid: true });
       expect(verdict.body.checks.map((c: { name: string }) => c.name)).toEqual(['leaf', 'path', 'anchor-event', 'block-canonical', 'confirmations']);
+
+      // the sidecar goes away: still ready (the node serves), degraded, naming the sidecar
+      await fake.sidecar.setDown(true);
+      const degraded = await until('readiness degraded', async () => {
+        const r = await api.get('/api/v1/health/ready');
+        return r.body?.info?.[key]?.state === 'degraded' ? r : undefined;
+      });
+      expect(degraded.status).toBe(200);
+      expect(degraded.body.status).toBe('degraded');
+      expect(degraded.body.info[key].detail).toContain(`sidecarUrl ${fake.sidecarUrl}`);
     } finally {
       clearInterval(blocks);
       await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));

@@ -180,7 +180,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers, NATS is connected in cluster mode, registered chain RPCs answer (503 with details otherwise) */
+        /**
+         * Readiness: the database answers, NATS is connected in cluster mode, and no dependency a plugin service reports is down (503 with details otherwise)
+         * @description Plugin services report their dependencies (e.g. `chain-anchor:network:local`, each RPC URL a component): `ok` is up, `degraded` (some endpoint failing, another one serving) keeps 200 with status `degraded`, `down` answers 503.
+         */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import type { ServiceHealth } from './health.js';
 import type { PluginMetrics } from './metrics.js';
 import type { CredentialsAccessor, NodeLogger, PluginState } from './node.js';
 import type { ParamProblem } from './params.js';
@@ -27,6 +28,11 @@ export interface ServiceContext<C = Record<string, unknown>> {
    * registry its nodes' ctx.metrics reach: a follower's blocks behind head, a batcher's fallbacks
    */
   readonly metrics: PluginMetrics;
+  /**
+   * the state of what the service depends on (RPC URLs, relays), listed by the daemon's readiness as
+   * `<plugin>:<name>`: ok / degraded (still 200) / down (503). See EndpointsHealth for several endpoints.
+   */
+  readonly health: ServiceHealth;
   /** wakes the node suspended with this token, delivering data; false when no node waits on it */
   resume(token: string, data?: unknown): Promise<boolean>;
 }

@@ -21,18 +21,18 @@ describe('chain-anchor config', () => {
     const c = parseChainAnchorConfig({
       chains: {
         local: { kind: 'evm', rpcUrls: ['http://127.0.0.1:8545'], chainId: 31337, registry: '0x' + 'AB'.repeat(20), signer: 'k' },
-        'casper-test': { kind: 'casper', nodeUrl: 'http://127.0.0.1:7777/rpc', chainName: 'casper-test', contractHash: 'hash-' + 'ab'.repeat(32), paymentMotes: '2500000000', signer: 'ck' },
+        'casper-test': { kind: 'casper', nodeUrl: 'http://127.0.0.1:7777/rpc', sseUrl: 'http://127.0.0.1:19999/events', chainName: 'casper-test', contractHash: 'hash-' + 'ab'.repeat(32), paymentMotes: '2500000000', signer: 'ck' },
       },
     });
     expect(c.chains.local).toMatchObject({ kind: 'evm', confirmations: 1, batchSize: 10_000, maxWaitMs: 2000, registry: '0x' + 'ab'.repeat(20) });
-    expect(c.chains['casper-test']).toMatchObject({ kind: 'casper', contractHash: 'ab'.repeat(32), sidecarTimeoutMs: 2000, nodeTimeoutMs: 10_000, legacyDeploys: false });
+    expect(c.chains['casper-test']).toMatchObject({ kind: 'casper', contractHash: 'ab'.repeat(32), sseUrl: 'http://127.0.0.1:19999/events', sidecarTimeoutMs: 2000, nodeTimeoutMs: 10_000, legacyDeploys: false, healthCheckMs: 15_000 });
   });
 
   it('names every bad key at once', () => {
     const problems = problemsOf({
       chains: {
         local: { kind: 'evm', rpcUrls: ['http://ok:1', 'ftp://nope'], chainId: 'x', registry: '0x12', confirmations: 0, bogus: 1 },
-        cas: { kind: 'casper', nodeUrl: 'nope', chainName: 'casper-test', paymentMotes: 5 },
+        cas: { kind: 'casper', nodeUrl: 'nope', sseUrl: 'ws://x', chainName: 'casper-test', paymentMotes: 5 },
         weird: { kind: 'bitcoin' },
       },
       extra: true,
@@ -46,6 +46,7 @@ describe('chain-anchor config', () => {
         'pluginConfig.chain-anchor.chains.local.confirmations',
         'pluginConfig.chain-anchor.chains.local.bogus',
         'pluginConfig.chain-anchor.chains.cas.nodeUrl',
+        'pluginConfig.chain-anchor.chains.cas.sseUrl',
         'pluginConfig.chain-anchor.chains.cas.contractHash',
         'pluginConfig.chain-anchor.chains.cas.paymentMotes',
         'pluginConfig.chain-anchor.chains.weird.kind',
@@ -80,5 +81,18 @@ describe('chain nodes refuse bad input clearly', () => {
     expect(err).toBeInstanceOf(NodeError);
     expect(err.code).toBe('PROOF_MALFORMED');
     expect(err.message).toMatch(/\$\.leaf/);
+  });
+});
+
+describe('signing key credential types', () => {
+  it('the vault is told the shape of evm-signer and casper-signer data, so a wrong one is refused when saved', async () => {
+    const { CHAIN_CREDENTIALS } = await import('./index.js');
+    const { validateCredentialData } = await import('@anchorflow/plugin-sdk');
+    const [evm, cas] = CHAIN_CREDENTIALS;
+    expect(validateCredentialData(evm!, { privateKey: '0x' + '11'.repeat(32) })).toEqual([]);
+    expect(validateCredentialData(evm!, { key: 'x' }).map((p) => p.path)).toEqual(expect.arrayContaining(['data.privateKey', 'data.key']));
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----', algorithm: 'ed25519' })).toEqual([]);
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----', algorithm: 'rsa' }).map((p) => p.path)).toEqual(['data.algorithm']);
+    expect(validateCredentialData(cas!, { privateKeyPem: '-----BEGIN PRIVATE KEY-----' }).map((p) => p.path)).toEqual(['data.algorithm']);
   });
 });

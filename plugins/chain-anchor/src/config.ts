@@ -17,10 +17,12 @@ import { JSONSchema, ValidateBy } from '@anchorflow/plugin-sdk';
  *       maxFeeGwei: 500              # …but never above this maxFeePerGas
  *       rpcTimeoutMs: 10000
  *       pollMs: 1000
+ *       healthCheckMs: 15000         # probe each RPC URL this often for /health/ready
  *     casper-test:
  *       kind: casper
  *       nodeUrl: http://…:7777/rpc
  *       sidecarUrl: http://…:7778       # optional, base URL (/rpc, /events); tried first (2 s), the node is the fallback (10 s)
+ *       sseUrl: http://…:19999/events   # optional, the sidecar's event stream when it is on its own port
  *       chainName: casper-test
  *       contractHash: "hash-…"         # stored contract with an `anchor` entry point
  *       paymentMotes: "2500000000"
@@ -35,6 +37,8 @@ export interface CommonChainConfig {
   batchSize: number;
   maxWaitMs: number;
   pollMs: number;
+  /** every RPC endpoint is probed this often for the daemon's readiness (ctx.health) */
+  healthCheckMs: number;
 }
 
 export interface EvmChainConfig extends CommonChainConfig {
@@ -52,6 +56,8 @@ export interface CasperChainConfig extends CommonChainConfig {
   kind: 'casper';
   nodeUrl: string;
   sidecarUrl?: string;
+  /** the sidecar's SSE endpoint when it is not `<origin of sidecarUrl>/events` (the sidecar serves SSE on its own port, 19999 by default) */
+  sseUrl?: string;
   chainName: string;
   contractHash: string;
   paymentMotes: string;
@@ -76,9 +82,9 @@ export class ChainAnchorConfigError extends Error {
 
 export const CONFIG_PREFIX = 'pluginConfig.chain-anchor';
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs'];
+const COMMON = ['kind', 'signer', 'confirmations', 'batchSize', 'maxWaitMs', 'pollMs', 'healthCheckMs'];
 const EVM_KEYS = new Set([...COMMON, 'rpcUrls', 'chainId', 'registry', 'feeBumpAfterMs', 'maxFeeGwei', 'rpcTimeoutMs']);
-const CASPER_KEYS = new Set([...COMMON, 'nodeUrl', 'sidecarUrl', 'chainName', 'contractHash', 'paymentMotes', 'legacyDeploys', 'sidecarTimeoutMs', 'nodeTimeoutMs']);
+const CASPER_KEYS = new Set([...COMMON, 'nodeUrl', 'sidecarUrl', 'sseUrl', 'chainName', 'contractHash', 'paymentMotes', 'legacyDeploys', 'sidecarTimeoutMs', 'nodeTimeoutMs']);
 
 export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): ChainAnchorConfig {
   const problems: Array<{ key: string; message: string }> = [];
@@ -132,6 +138,7 @@ export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): Ch
       batchSize: int('batchSize', 10_000, 1, 100_000),
       maxWaitMs: int('maxWaitMs', 2_000, 0, 86_400_000),
       pollMs: int('pollMs', 1_000, 10, 600_000),
+      healthCheckMs: int('healthCheckMs', 15_000, 100, 3_600_000),
     };
     if (c.kind === 'evm') {
       for (const k of Object.keys(c)) if (!EVM_KEYS.has(k)) bad(`${at}.${k}`, 'is not an evm network setting');
@@ -152,12 +159,14 @@ export function parseChainAnchorConfig(raw: unknown, prefix = CONFIG_PREFIX): Ch
     } else if (c.kind === 'casper') {
       for (const k of Object.keys(c)) if (!CASPER_KEYS.has(k)) bad(`${at}.${k}`, 'is not a casper network setting');
       const sidecarUrl = c.sidecarUrl === undefined ? undefined : url('sidecarUrl', c.sidecarUrl, `${at}.sidecarUrl`);
+      const sseUrl = c.sseUrl === undefined ? undefined : url('sseUrl', c.sseUrl, `${at}.sseUrl`);
       if (c.legacyDeploys !== undefined && typeof c.legacyDeploys !== 'boolean') bad(`${at}.legacyDeploys`, 'must be true or false');
       chains[name] = {
         ...common,
         kind: 'casper',
         nodeUrl: url('nodeUrl', c.nodeUrl, `${at}.nodeUrl`) ?? '',
         ...(sidecarUrl ? { sidecarUrl } : {}),
+        ...(sseUrl ? { sseUrl } : {}),
         chainName: str('chainName', /^[\w-]{1,64}$/, 'the chain name, e.g. casper-test', true) ?? '',
         contractHash: (str('contractHash', /^(hash-|contract-)?[0-9a-fA-F]{64}$/, 'a contract hash (64 hex digits, optionally hash-…)', true) ?? '').replace(/^(hash-|contract-)/, '').toLowerCase(),
         paymentMotes: str('paymentMotes', /^[1-9]\d{0,30}$/, 'a positive integer amount of motes, as a string', true) ?? '',

@@ -1,4 +1,4 @@
-import { definePlugin } from '@anchorflow/plugin-sdk';
+import { definePlugin, type CredentialTypeDefinition } from '@anchorflow/plugin-sdk';
 import { ChainAnchorConfigDto } from './config.js';
 import { batcherService } from './service.js';
 import { anchorNode } from './nodes/anchor.node.js';
@@ -20,14 +20,30 @@ export { CasperDriver, checkCasperProof } from './casper/casper-driver.js';
 export type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
 export { AnchorRegistryArtifact } from './evm/anchor-registry.artifact.js';
 
+/** the signing keys, as vault credential types: the vault refuses data of another shape when it is saved */
+export const CHAIN_CREDENTIALS: CredentialTypeDefinition[] = [
+  {
+    type: 'evm-signer',
+    title: 'EVM signing key',
+    secretFields: ['privateKey'],
+    fields: { privateKey: { type: 'string', secret: true, description: 'the private key: 32 bytes as 64 hex digits, with or without 0x' } },
+  },
+  {
+    type: 'casper-signer',
+    title: 'Casper signing key',
+    secretFields: ['privateKeyPem'],
+    fields: {
+      privateKeyPem: { type: 'string', secret: true, description: 'the private key as PEM (-----BEGIN PRIVATE KEY----- …)' },
+      algorithm: { type: 'string', enum: ['ed25519', 'secp256k1'], description: 'the key\'s algorithm' },
+    },
+  },
+];
+
 export default definePlugin({
   name: '@anchorflow/plugin-chain-anchor',
   version: '0.1.0',
   nodes: [anchorNode, verifyNode],
   services: [batcherService],
   config: ChainAnchorConfigDto,
-  credentials: [
-    { type: 'evm-signer', title: 'EVM signing key', secretFields: ['privateKey'] },
-    { type: 'casper-signer', title: 'Casper signing key', secretFields: ['privateKeyPem'] },
-  ],
+  credentials: CHAIN_CREDENTIALS,
 });

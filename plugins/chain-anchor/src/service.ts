@@ -1,9 +1,10 @@
-import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState } from '@anchorflow/plugin-sdk';
+import { defineService, type CredentialsAccessor, type NodeLogger, type PluginState, type ServiceHealth } from '@anchorflow/plugin-sdk';
 import { NETWORKS_KEY, type ChainDriver } from './batcher/batch.js';
 import { NetworkBatcher } from './batcher/network-batcher.js';
 import { parseChainAnchorConfig, type CasperChainConfig, type ChainAnchorConfig, type ChainConfig } from './config.js';
 import { CasperDriver, checkCasperProof } from './casper/casper-driver.js';
 import type { CasperAnchorClient, CasperClientOptionsLike } from './casper/casper-port.js';
+import { NetworkHealth } from './health.js';
 import { EvmChain } from './evm/evm-chain.js';
 import { EvmDriver } from './evm/evm-driver.js';
 import { checkEvmProof } from './evm/evm-verify.js';
@@ -25,6 +26,8 @@ export interface AnchorMetrics {
 /** What the batcher service gets from the host (the SDK's ServiceContext has these and more). */
 export interface AnchorServiceContext {
   readonly metrics?: AnchorMetrics;
+  /** where each network's RPC state is reported (the daemon's readiness); none in bare tests */
+  readonly health?: ServiceHealth;
   readonly config: unknown;
   readonly logger: NodeLogger;
   readonly credentials: CredentialsAccessor;
@@ -35,7 +38,12 @@ export interface AnchorServiceContext {
 }
 
 /** Builds a network's chain driver; Casper networks get theirs from the casper adapter when it is wired. */
-export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext) => Promise<ChainDriver>;
+export type DriverFactory = (network: ChainConfig, ctx: AnchorServiceContext, hooks?: DriverHooks) => Promise<ChainDriver>;
+
+/** what the service offers a driver: `wake` asks for a step now (an SSE event moved a batch) */
+export interface DriverHooks {
+  wake(): void;
+}
 
 // The Casper client lives in its own module (casper-js-sdk is heavy): loaded only when a Casper network is configured.
 const CASPER_CLIENT_MODULE = './casper/casper-client.js';
@@ -50,6 +58,7 @@ async function casperClient(network: CasperChainConfig, signer: { privateKeyPem:
   return new mod.CasperClient({
     nodeUrl: network.nodeUrl,
     ...(network.sidecarUrl ? { sidecarUrl: network.sidecarUrl } : {}),
+    ...(network.sseUrl ? { sseUrl: network.sseUrl } : {}),
     chainName: network.chainName,
     contractHash: network.contractHash,
     paymentMotes: network.paymentMotes,
@@ -75,21 +84,22 @@ function casperMetrics(metrics: AnchorMetrics, network: string): NonNullable<Cas
 async function casperReadClient(n: Extract<PublishedNetworks[string], { kind: 'casper' }>): Promise<CasperAnchorClient> {
   const sdk = (await import('casper-js-sdk')).default;
   const pem = sdk.PrivateKey.generate(sdk.KeyAlgorithm.ED25519).toPem();
-  return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
+  return casperClient({ name: 'verify', kind: 'casper', nodeUrl: n.nodeUrl, ...(n.sidecarUrl ? { sidecarUrl: n.sidecarUrl } : {}), chainName: n.chainName, contractHash: n.contractHash, paymentMotes: '1', legacyDeploys: false, sidecarTimeoutMs: n.sidecarTimeoutMs, nodeTimeoutMs: n.nodeTimeoutMs, confirmations: n.confirmations, batchSize: 1, maxWaitMs: 0, pollMs: 1000, healthCheckMs: 15_000 }, { privateKeyPem: pem, algorithm: 'ed25519' });
 }
 
-export const casperDriverFactory: DriverFactory = async (network, ctx) => {
+export const casperDriverFactory: DriverFactory = async (network, ctx, hooks) => {
   if (network.kind !== 'casper') throw new Error(`network ${network.name}: not a Casper network`);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name a casper-signer credential`);
   const cred = await ctx.credentials.get<{ privateKeyPem?: string; algorithm?: string }>(network.signer);
   if (typeof cred.privateKeyPem !== 'string' || !cred.privateKeyPem.includes('PRIVATE KEY')) throw new Error(`credential "${network.signer}" (casper-signer) needs privateKeyPem: a PEM private key`);
   if (cred.algorithm !== 'ed25519' && cred.algorithm !== 'secp256k1') throw new Error(`credential "${network.signer}" (casper-signer) needs algorithm: ed25519 or secp256k1`);
-  return new CasperDriver(network, await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }, ctx.metrics), ctx.logger, () => ctx.now());
+  const client = await casperClient(network, { privateKeyPem: cred.privateKeyPem, algorithm: cred.algorithm }, ctx.metrics);
+  return new CasperDriver(network, client, ctx.logger, () => ctx.now(), { state: ctx.state, signal: ctx.signal, ...(hooks ? { wake: () => hooks.wake() } : {}) });
 };
 
 /** the driver for a configured network: EVM (ethers) or Casper (the casper client) */
-export const chainDriverFactory: DriverFactory = async (network, ctx) => {
-  if (network.kind === 'casper') return casperDriverFactory(network, ctx);
+export const chainDriverFactory: DriverFactory = async (network, ctx, hooks) => {
+  if (network.kind === 'casper') return casperDriverFactory(network, ctx, hooks);
   if (!network.registry) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.registry is not set: deploy one with \`anchorflow chain deploy-registry --network ${network.name}\``);
   if (!network.signer) throw new Error(`pluginConfig.chain-anchor.chains.${network.name}.signer is not set: name an evm-signer credential`);
   const cred = await ctx.credentials.get<{ privateKey?: string }>(network.signer);
@@ -125,13 +135,16 @@ export function onlineCheckerFor(networks: PublishedNetworks, overrides: { rpcUr
   };
 }
 
+const IDLE_DRIVER_RETRY_MS = 30_000;
+
 /**
  * Builds the real driver at its first use and again after a failure: a signing credential created
  * after the daemon started (or fixed later) is picked up without restarting the service.
  */
-function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(): ChainDriver | undefined } {
+function lazyDriver(make: () => Promise<ChainDriver>, now: () => number): ChainDriver & { resolved(): ChainDriver | undefined } {
   let driver: ChainDriver | undefined;
   let making: Promise<ChainDriver> | undefined;
+  let lastIdleAttempt = -Infinity;
   return {
     async advance(batch, save) {
       if (!driver) {
@@ -139,6 +152,20 @@ function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(
         driver = await making;
       }
       return driver.advance(batch, save);
+    },
+    idle: async () => {
+      if (!driver && now() - lastIdleAttempt >= IDLE_DRIVER_RETRY_MS) {
+        // built ahead of the first batch (a Casper driver starts following the sidecar's stream); a missing
+        // credential is not an error while there is nothing to anchor: the first batch reports it
+        lastIdleAttempt = now();
+        try {
+          making ??= make().finally(() => (making = undefined));
+          driver = await making;
+        } catch {
+          return;
+        }
+      }
+      await driver?.idle?.();
     },
     close: () => driver?.close(),
     resolved: () => driver,
@@ -150,10 +177,14 @@ function lazyDriver(make: () => Promise<ChainDriver>): ChainDriver & { resolved(
  * while there is work). Meant to run one-per-cluster (it owns the signing keys' nonces).
  */
 export class AnchorService {
-  readonly batchers = new Map<string, { batcher: NetworkBatcher; driver: ChainDriver; pollMs: number }>();
+  readonly batchers = new Map<string, { batcher: NetworkBatcher; driver: ChainDriver & { resolved(): ChainDriver | undefined }; pollMs: number; health: NetworkHealth }>();
   private stopped = false;
   private loop?: Promise<void>;
+  private healthLoop?: Promise<void>;
+  private wakeHealth?: () => void;
   private wake?: () => void;
+  /** set when a wake-up came while a step was running: the loop steps again at once instead of sleeping */
+  private woken = false;
 
   constructor(
     private readonly ctx: AnchorServiceContext,
@@ -164,8 +195,8 @@ export class AnchorService {
     const config = parseChainAnchorConfig(this.ctx.config);
     await this.ctx.state.set(NETWORKS_KEY, publishedNetworks(config));
     for (const network of Object.values(config.chains)) {
-      const driver = lazyDriver(() => this.driverFor(network, this.ctx));
-      this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs });
+      const driver = lazyDriver(() => this.driverFor(network, this.ctx, { wake: () => this.wakeUp() }), () => this.ctx.now());
+      this.batchers.set(network.name, { batcher: new NetworkBatcher(network.name, this.ctx, driver, network), driver, pollMs: network.pollMs, health: new NetworkHealth(network) });
     }
     this.ctx.logger.info('chain-anchor batchers ready', { event: 'chain.service.started', networks: [...this.batchers.keys()] });
     return config;
@@ -184,12 +215,47 @@ export class AnchorService {
     return more;
   }
 
+  /** the report name of a network in ctx.health (readiness shows `chain-anchor:network:<name>`) */
+  static healthName(network: string): string {
+    return `network:${network}`;
+  }
+
+  /** probes every network's RPC endpoints once and reports each network's state */
+  async probeAll(): Promise<void> {
+    await Promise.all([...this.batchers].map(async ([name, b]) => {
+      await b.health.probe();
+      const driver = b.driver.resolved();
+      const streamDown = driver instanceof CasperDriver && driver.stream ? driver.stream.unavailable : false;
+      this.ctx.health?.report(AnchorService.healthName(name), b.health.report({ streamDown }));
+    }));
+  }
+
   start(): void {
+    if (this.ctx.health && this.batchers.size > 0) {
+      const everyMs = Math.min(...[...this.batchers.values()].map((b) => b.health.network.healthCheckMs));
+      this.healthLoop = (async () => {
+        while (!this.stopped && !this.ctx.signal.aborted) {
+          try {
+            await this.probeAll();
+          } catch (err) {
+            this.ctx.logger.warn('chain RPC health probe failed', { event: 'chain.health.failed', error: (err as Error).message });
+          }
+          await new Promise<void>((res) => {
+            const t = setTimeout(res, everyMs);
+            this.wakeHealth = () => {
+              clearTimeout(t);
+              res();
+            };
+          });
+        }
+      })();
+    }
     const pollMs = Math.min(1000, ...[...this.batchers.values()].map((b) => b.pollMs));
     this.loop = (async () => {
       while (!this.stopped && !this.ctx.signal.aborted) {
+        this.woken = false;
         const more = await this.tickAll();
-        if (more) continue;
+        if (more || this.woken) continue;
         await new Promise<void>((res) => {
           const t = setTimeout(res, pollMs);
           this.wake = () => {
@@ -201,10 +267,18 @@ export class AnchorService {
     })();
   }
 
+  /** a step now (a driver learnt something that moves a batch), not at the next poll */
+  wakeUp(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.loop;
+    this.wakeHealth?.();
+    await Promise.all([this.loop, this.healthLoop]);
+    for (const name of this.batchers.keys()) this.ctx.health?.clear(AnchorService.healthName(name));
     for (const b of this.batchers.values()) b.driver.close();
   }
 }

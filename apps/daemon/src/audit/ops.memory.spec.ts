@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyChain, type AuditEntry } from '@anchorflow/security';
+import { definePlugin, defineService, type ServiceHealth } from '@anchorflow/plugin-sdk';
 import request from 'supertest';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
 import { ReadinessRegistry } from '../health/readiness-registry.js';
@@ -114,7 +115,7 @@ describe('operations over HTTP (in-memory ports)', () => {
     await http.get('/api/v1/metrics').expect(404);
   });
 
-  it('reports each registered dependency as its own readiness indicator (chain RPC hook)', async () => {
+  it('reports each registered daemon-side check as its own readiness indicator', async () => {
     const registry = t.app.get(ReadinessRegistry);
     const ready = await anonymous.get('/api/v1/health/ready').expect(200);
     expect(Object.keys(ready.body.info)).toEqual(['database']);
@@ -127,6 +128,43 @@ describe('operations over HTTP (in-memory ports)', () => {
     unregisterDown();
     await anonymous.get('/api/v1/health/ready').expect(200);
     unregisterUp();
+  });
+
+  it('lists what plugin services report through ctx.health: degraded keeps 200 naming the failing URL, down answers 503, a cleared report leaves', async () => {
+    let health: ServiceHealth | undefined;
+    const plugin = definePlugin({
+      name: '@acme/plugin-rpc-probe', version: '1.0.0', nodes: [],
+      services: [defineService({ name: 'prober', scope: 'every-daemon', start: (ctx) => { health = ctx.health; return () => {}; } })],
+    });
+    const own = await createMemoryApp({ plugins: [plugin] });
+    try {
+      const probe = request(own.app.getHttpServer());
+      const deadline = Date.now() + 10_000;
+      while (!health) {
+        if (Date.now() > deadline) throw new Error('the service did not start');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      health.report('network:local', { state: 'degraded', detail: 'failing: rpcUrls[1] https://rpc.example (eth_chainId: ECONNREFUSED)', components: { 'rpcUrls[0] https://a.example': { state: 'ok' }, 'rpcUrls[1] https://rpc.example': { state: 'down', detail: 'eth_chainId: ECONNREFUSED' } } });
+      const degraded = await probe.get('/api/v1/health/ready').expect(200);
+      expect(degraded.body.status).toBe('degraded');
+      expect(degraded.body.info['rpc-probe:network:local']).toEqual({
+        status: 'degraded', state: 'degraded', service: 'prober', since: expect.any(String),
+        detail: 'failing: rpcUrls[1] https://rpc.example (eth_chainId: ECONNREFUSED)',
+        components: { 'rpcUrls[0] https://a.example': { state: 'ok' }, 'rpcUrls[1] https://rpc.example': { state: 'down', detail: 'eth_chainId: ECONNREFUSED' } },
+      });
+      health.report('network:local', { state: 'down', detail: 'every endpoint failed' });
+      const down = await probe.get('/api/v1/health/ready').expect(503);
+      expect(down.body.error.code).toBe('NOT_READY');
+      expect(down.body.error.details.error['rpc-probe:network:local']).toMatchObject({ status: 'down', detail: 'every endpoint failed' });
+      expect(down.body.error.details.info).toMatchObject({ database: { status: 'up' } });
+      health.report('network:local', { state: 'ok' });
+      const ok = await probe.get('/api/v1/health/ready').expect(200);
+      expect(ok.body).toMatchObject({ status: 'ok', info: { 'rpc-probe:network:local': { status: 'up', state: 'ok' } } });
+      health.clear('network:local');
+      expect(Object.keys((await probe.get('/api/v1/health/ready').expect(200)).body.info)).toEqual(['database']);
+    } finally {
+      await own.close();
+    }
   });
 
   it('drains on close: the audit buffer is written before the app is gone', async () => {

@@ -152,6 +152,7 @@ export class EngineModule {
           inject: [PLUGIN_SERVICES, NATS_CLUSTER],
           useFactory: (services: ServiceHost, cluster: NatsCluster | null): PluginRuntime => ({
             services: () => services.statuses(),
+            health: () => services.health(),
             workers: () =>
               cluster?.liveWorkers().map((w) => ({ workerId: w.workerId, plugins: w.plugins, nodeTypes: w.nodeTypes, lastSeen: new Date(w.lastSeen).toISOString() })),
           }),

@@ -11,8 +11,8 @@ export interface ReadinessCheck {
  * indicator of GET /api/v1/health/ready (200 only when all are up; 503 names the failing ones).
  * Dependencies that are not configured simply never register, so they are left out cleanly.
  *
- * Hook for the chain plugins: once chain RPCs are configured, the wiring registers one check per RPC
- * endpoint, e.g. `registry.register('chain:evm:local', () => provider.getBlockNumber())`.
+ * Checks the daemon makes itself at probe time. Plugins do not register here: their services report
+ * through the SDK's `ctx.health` (chain RPCs, for one), which readiness lists from the service host.
  */
 @Injectable()
 export class ReadinessRegistry {

@@ -1,4 +1,4 @@
-import type { ServiceStatus } from '@anchorflow/plugin-host';
+import type { ServiceHealthEntry, ServiceStatus } from '@anchorflow/plugin-host';
 
 /** DI token of the loaded plugins: the node catalog and the rows of GET /api/v1/plugins (DaemonPlugins). */
 export const DAEMON_PLUGINS = Symbol('DAEMON_PLUGINS');
@@ -14,6 +14,8 @@ export interface WorkerRow {
 /** What runs the plugins in this daemon, as GET /api/v1/plugins reports it (provided by the engine module). */
 export interface PluginRuntime {
   services(): ServiceStatus[];
+  /** the ctx.health reports of the services running in this daemon (readiness lists them) */
+  health(): ServiceHealthEntry[];
   /** cluster mode only: live plugin workers */
   workers(): WorkerRow[] | undefined;
 }

@@ -68,6 +68,33 @@ describe('ServiceHost', () => {
     await h.stop();
   });
 
+  it('keeps the ctx.health reports of running services for readiness, and drops them when the service stops or fails', async () => {
+    let ctxSeen: ServiceContext<any> | undefined;
+    let attempts = 0;
+    const plugin = definePlugin({
+      name: 'p', version: '1.0.0', nodes: [],
+      services: [
+        defineService({ name: 'follower', scope: 'every-daemon', start: (ctx) => { ctxSeen = ctx; ctx.health.report('rpc:main', { state: 'degraded', detail: 'failing: rpcUrls[0]', components: { 'rpcUrls[0]': { state: 'down', detail: 'ECONNREFUSED' } } }); return () => {}; } }),
+        defineService({ name: 'flaky', scope: 'every-daemon', start: (ctx) => { ctx.health.report('relay', { state: 'down' }); if (++attempts < 2) throw new Error('boom'); return () => {}; } }),
+      ],
+    });
+    const h = host(plugin);
+    h.start();
+    await until('both running', () => h.statuses().every((s) => s.status === 'running'));
+    expect(h.health()).toEqual([
+      { plugin: 'p', service: 'follower', name: 'rpc:main', report: { state: 'degraded', detail: 'failing: rpcUrls[0]', components: { 'rpcUrls[0]': { state: 'down', detail: 'ECONNREFUSED' } } }, since: expect.any(String), at: expect.any(String) },
+      // the failed first attempt's report went with it; the running one reported again
+      { plugin: 'p', service: 'flaky', name: 'relay', report: { state: 'down' }, since: expect.any(String), at: expect.any(String) },
+    ]);
+    expect(() => ctxSeen!.health.report('rpc:main', { state: 'fine' as never })).toThrow(/"ok", "degraded" or "down"/);
+    ctxSeen!.health.report('rpc:main', { state: 'ok' });
+    expect(h.health()[0]!.report).toEqual({ state: 'ok' });
+    await h.stop();
+    expect(h.health()).toEqual([]);
+    ctxSeen!.health.report('rpc:main', { state: 'down' }); // a stopped instance is not listened to
+    expect(h.health()).toEqual([]);
+  });
+
   it("gives a service its plugin's metrics (the registry its nodes report to)", async () => {
     const metrics = new RecordingMetrics();
     const plugin = definePlugin({

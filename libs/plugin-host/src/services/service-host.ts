@@ -1,5 +1,5 @@
 import type { NamedLeases } from '@anchorflow/engine';
-import { type CredentialsAccessor, type NodeLogger, noopMetrics, type PluginDefinition, type PluginMetrics, type PluginState, type ServiceContext, type ServiceDefinition, type ServiceScope, type ServiceStop } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, HEALTH_NAME_RE, type HealthReport, type NodeLogger, noopMetrics, type PluginDefinition, type PluginMetrics, type PluginState, type ServiceContext, type ServiceDefinition, type ServiceScope, type ServiceStop } from '@anchorflow/plugin-sdk';
 import { LeaseHolder } from './lease-holder.js';
 
 /**
@@ -22,6 +22,20 @@ export interface ServiceStatus {
   /** failed: when the next attempt is due (ISO) */
   retryAt?: string;
 }
+
+/** One ctx.health report of a running service, as the daemon's readiness lists it. */
+export interface ServiceHealthEntry {
+  plugin: string;
+  service: string;
+  name: string;
+  report: HealthReport;
+  /** when the report's state last changed (ISO) */
+  since: string;
+  /** when it was last reported (ISO) */
+  at: string;
+}
+
+const HEALTH_STATES = new Set(['ok', 'degraded', 'down']);
 
 export interface HostedPlugin {
   /** the package name (state and credentials are scoped to it) */
@@ -76,6 +90,11 @@ export class ServiceHost {
     return this.runners.map((r) => r.status());
   }
 
+  /** the ctx.health reports of the services running in this process (none from standby or failed ones) */
+  health(): ServiceHealthEntry[] {
+    return this.runners.flatMap((r) => r.health());
+  }
+
   get size(): number {
     return this.runners.length;
   }
@@ -94,6 +113,7 @@ class ServiceRunner {
   private lease?: LeaseHolder;
   private readonly logger: NodeLogger;
   private active = false;
+  private readonly reports = new Map<string, { report: HealthReport; since: number; at: number }>();
 
   constructor(
     private readonly plugin: HostedPlugin,
@@ -144,6 +164,23 @@ class ServiceRunner {
     };
   }
 
+  health(): ServiceHealthEntry[] {
+    return [...this.reports].map(([name, r]) => ({ plugin: this.plugin.name, service: this.def.name, name, report: r.report, since: new Date(r.since).toISOString(), at: new Date(r.at).toISOString() }));
+  }
+
+  private reportHealth(abort: AbortController, name: string, report: HealthReport): void {
+    if (typeof name !== 'string' || !HEALTH_NAME_RE.test(name)) throw new TypeError(`ctx.health.report: name ${JSON.stringify(name)} must be letters, digits and .:_- (at most 128)`);
+    if (!report || !HEALTH_STATES.has(report.state)) throw new TypeError(`ctx.health.report(${name}): state must be "ok", "degraded" or "down", got ${JSON.stringify(report?.state)}`);
+    if (abort.signal.aborted) return; // a stopped instance speaks no more
+    const now = Date.now();
+    const prev = this.reports.get(name);
+    this.reports.set(name, { report: structuredClone(report), since: prev && prev.report.state === report.state ? prev.since : now, at: now });
+    if (prev?.report.state !== report.state && (prev || report.state !== 'ok')) {
+      const log = report.state === 'ok' ? this.logger.info : this.logger.warn;
+      log(`dependency ${name} is ${report.state}`, { event: 'service.health', name, state: report.state, ...(report.detail ? { detail: report.detail } : {}) });
+    }
+  }
+
   private set(state: ServiceStatusName): void {
     if (this.state !== state) this.since = Date.now();
     this.state = state;
@@ -163,6 +200,12 @@ class ServiceRunner {
       signal: abort.signal,
       now: () => this.opts.now(),
       metrics: this.opts.metrics?.(this.plugin.name) ?? noopMetrics,
+      health: {
+        report: (name, report) => this.reportHealth(abort, name, report),
+        clear: (name) => {
+          if (!abort.signal.aborted) this.reports.delete(name);
+        },
+      },
       resume: (token, data) => this.opts.resume(token, data),
     };
     this.stopFn = Promise.resolve()
@@ -191,6 +234,7 @@ class ServiceRunner {
   private fail(err: unknown, abort: AbortController): void {
     if (abort.signal.aborted || !this.active) return;
     abort.abort();
+    this.reports.clear();
     const message = err instanceof Error ? err.message : String(err);
     const delay = Math.min(this.opts.backoff?.maxMs ?? 60_000, (this.opts.backoff?.initialMs ?? 1_000) * 2 ** this.failures);
     this.failures++;
@@ -219,6 +263,7 @@ class ServiceRunner {
     this.stopFn = undefined;
     if (!abort) return;
     abort.abort();
+    this.reports.clear();
     const stop = await stopFn;
     if (!stop) return;
     try {

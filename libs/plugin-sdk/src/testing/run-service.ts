@@ -1,4 +1,5 @@
 import { NodeError } from '../errors.js';
+import { HEALTH_NAME_RE, type HealthReport } from '../health.js';
 import { noopMetrics, type PluginMetrics } from '../metrics.js';
 import type { NodeLogger, PluginState } from '../node.js';
 import type { ParamProblem } from '../params.js';
@@ -27,6 +28,8 @@ export interface RunningService<C> {
   /** every ctx.resume() call, in order */
   resumed: Array<{ token: string; data: unknown }>;
   logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }>;
+  /** the latest ctx.health report by name (what the daemon's readiness would list) */
+  health: Map<string, HealthReport>;
   /** aborts ctx.signal and calls the service's stop function (once) */
   stop(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function runService<C>(service: ServiceDefinition<C>, options: RunS
   const creds = options.credentials ?? {};
   const abort = new AbortController();
   const clock = options.clock ?? { now: () => Date.now() };
+  const health = new Map<string, HealthReport>();
   const ctx: ServiceContext<C> = {
     config,
     logger,
@@ -62,6 +66,13 @@ export async function runService<C>(service: ServiceDefinition<C>, options: RunS
     signal: abort.signal,
     now: () => clock.now(),
     metrics: options.metrics ?? noopMetrics,
+    health: {
+      report: (name, report) => {
+        if (!HEALTH_NAME_RE.test(name)) throw new TypeError(`health report name ${JSON.stringify(name)}: letters, digits and .:_- (at most 128)`);
+        health.set(name, report);
+      },
+      clear: (name) => void health.delete(name),
+    },
     resume: async (token, data) => {
       resumed.push({ token, data });
       return options.isWaiting ? options.isWaiting(token) : true;
@@ -73,6 +84,7 @@ export async function runService<C>(service: ServiceDefinition<C>, options: RunS
     ctx,
     resumed,
     logs,
+    health,
     stop: () =>
       (stopped ??= (async () => {
         abort.abort(new Error('service stopped'));

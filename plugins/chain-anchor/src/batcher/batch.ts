@@ -32,6 +32,8 @@ export interface ActiveBatch {
 export interface ChainDriver {
   /** moves the batch forward by one step; returns the anchor once it is confirmed and canonical */
   advance(batch: ActiveBatch, save: () => Promise<void>): Promise<ProofAnchor | undefined>;
+  /** a step with no batch in flight (a driver may store what it follows, e.g. the Casper stream's position) */
+  idle?(): Promise<void>;
   close(): void;
 }
 

@@ -35,6 +35,7 @@ export class NetworkBatcher {
   async tick(): Promise<boolean> {
     const batch = await this.ctx.state.get<ActiveBatch>(batchKey(this.network));
     if (batch) return this.advance(batch);
+    await this.driver.idle?.();
     return this.sealIfDue();
   }
 

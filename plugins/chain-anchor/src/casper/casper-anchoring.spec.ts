@@ -41,6 +41,17 @@ describe('chain.anchor on Casper (fake node + sidecar, real casper-js-sdk)', () 
     expect(proofs[0].anchor).toMatchObject({ chain: 'casper', network: 'cas', txHash: '0x' + fake.chain.accepted[0].hash, contract: '0x' + CONTRACT });
     const online = onlineCheckerFor(publishedNetworks(parseChainAnchorConfig(config())));
     for (const [i, p] of proofs.entries()) expect(await verifyProof(p, { data: data[i], hasData: true, online })).toMatchObject({ valid: true });
+
+    // a second batch; a proof of the first that names the second's transaction (processed, same contract,
+    // canonical block) is refused: that transaction anchored another root
+    const t2 = await anchorItem(h, 'cas:other', { other: true }, 'cas');
+    await stepUntil(service, () => h.resumed.has(t2), 20_000, async () => void fake.produceBlock());
+    const other = (await resumeItem(h, 'cas:other', t2, 'cas')) as Proof;
+    expect(other.anchor.txHash).not.toBe(proofs[0].anchor.txHash);
+    const forged = { ...proofs[0], anchor: other.anchor };
+    const verdict = await verifyProof(forged, { data: data[0], hasData: true, online });
+    expect(verdict.valid).toBe(false);
+    expect(verdict.checks).toEqual(expect.arrayContaining([{ name: 'anchor-event', ok: false, detail: `transaction ${other.anchor.txHash} anchored root ${other.root}, the proof's root is ${proofs[0].root}` }]));
     await service.stop();
   }, 30_000);
 
@@ -54,6 +65,7 @@ describe('chain.anchor on Casper (fake node + sidecar, real casper-js-sdk)', () 
     await stepUntil(s1, async () => ((await h1.state.get<ActiveBatch>(batchKey('cas')))?.chain as { signed?: unknown } | undefined)?.signed !== undefined);
     const signedHash = ((await h1.state.get<ActiveBatch>(batchKey('cas')))!.chain as { txHash: string }).txHash;
     expect(fake.chain.accepted).toHaveLength(0); // both endpoints down: nothing reached the network
+    h1.abort.abort(); // the first daemon is gone (its stream follower with it)
     await fake.node.setDown(false);
     await fake.sidecar.setDown(false);
     const h2 = serviceHarness(config(), creds, h1.state);

@@ -106,6 +106,8 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     expect(await c.status(txHash)).toEqual({ state: 'processed', blockHash: block.hash, blockHeight: block.height, timestamp: block.timestamp });
 
     expect(await c.latestBlockHeight()).toBe(block.height);
+    // what the transaction asked for, as a verifier reads it back
+    expect(await c.anchorCall(txHash)).toEqual({ contractHash: CONTRACT, entryPoint: 'anchor', args: { root: ROOT, batch_id: '12'.repeat(32), count: '03000000' } });
     const byHash = await c.block(block.hash);
     expect(byHash).toEqual({ hash: block.hash, height: block.height, parentHash: block.parentHash, timestamp: block.timestamp });
     expect(await c.block(block.height)).toEqual(byHash);
@@ -254,6 +256,7 @@ describe('CasperClient → fake Casper node + sidecar', () => {
     expect(await c.status(txHash)).toEqual({ state: 'processed', blockHash: block.hash, blockHeight: block.height, timestamp: block.timestamp });
     expect(fake.sidecar.rpcCalls).toContain('info_get_deploy');
     expect(await f.next((e) => e.txHash === txHash)).toMatchObject({ blockHash: block.hash });
+    expect(await c.anchorCall(txHash)).toEqual({ contractHash: CONTRACT, entryPoint: 'anchor', args: { root: ROOT, batch_id: '12'.repeat(32), count: '09000000' } });
 
     const signed = c.signAnchor({ root: ROOT, batchId: BATCH, count: 1 });
     const tampered = structuredClone(signed.json) as any;
@@ -269,12 +272,13 @@ describe('CasperClient → fake Casper node + sidecar', () => {
   });
 
   it('a node that does not answer in time is a retryable CASPER_TIMEOUT naming the call and the limit', async () => {
-    const c = client({ sidecarUrl: undefined, nodeTimeoutMs: 200 });
-    fake.node.delayMs = 1000;
+    // 600 ms: long enough for the request to reach the node on a loaded machine (it is then taken), far below the delay
+    const c = client({ sidecarUrl: undefined, nodeTimeoutMs: 600 });
+    fake.node.delayMs = 3000;
     const err = await rejection(c.submitAnchor({ root: ROOT, batchId: BATCH, count: 1 }));
     expect(err).toBeInstanceOf(TransientNodeError);
     expect(err.code).toBe('CASPER_TIMEOUT');
-    expect(err.message).toMatch(new RegExp(`^Casper node \\(${fake.nodeUrl}\\): no answer to account_put_transaction within 200 ms \\(transaction [0-9a-f]{64}\\)$`));
+    expect(err.message).toMatch(new RegExp(`^Casper node \\(${fake.nodeUrl}\\): no answer to account_put_transaction within 600 ms \\(transaction [0-9a-f]{64}\\)$`));
     // the node did take it: the hash in the error lets the caller find out instead of signing a second one
     const { txHash } = err.details as { txHash: string };
     fake.node.delayMs = 0;

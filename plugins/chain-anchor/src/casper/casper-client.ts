@@ -207,6 +207,26 @@ export class CasperClient {
     return { state: 'processed', blockHash, blockHeight: info.blockHeight, timestamp: block.timestamp, ...(error ? { error } : {}) };
   }
 
+  /**
+   * What a transaction (2.0 or legacy deploy) asked for: the stored contract it called by hash, the entry
+   * point, and each runtime argument's serialized bytes (hex). Read from the raw JSON
+   * (`payload.fields.{target.Stored.id.ByHash, entry_point.Custom, args.Named}`, or a deploy's
+   * `session.StoredContractByHash`); undefined for any other kind of call.
+   */
+  async anchorCall(txHash: string): Promise<AnchorCall | undefined> {
+    const hash = hex32(txHash, 'txHash');
+    const res = await this.call('status', async (_rpc, raw) => {
+      try {
+        return await raw.request('info_get_transaction', { transaction_hash: { Version1: hash }, finalized_approvals: false });
+      } catch (err) {
+        // a legacy deploy is asked for by its own hash kind
+        if ((err as { sourceErr?: { code?: unknown } }).sourceErr?.code !== -32014) throw err;
+        return raw.request('info_get_transaction', { transaction_hash: { Deploy: hash }, finalized_approvals: false });
+      }
+    });
+    return readAnchorCall(res?.transaction);
+  }
+
   async latestBlockHeight(): Promise<number> {
     const block = await this.call('block', (_rpc, raw) => raw.request('chain_get_block').then((r) => readBlock(r, 'the latest block')));
     if (!block) throw new TransientNodeError('Casper node has no block yet', 'CASPER_BLOCK_NOT_FOUND');
@@ -274,6 +294,34 @@ export class CasperClient {
     }
     throw new Error('unreachable: a Casper client always has the node adapter');
   }
+}
+
+export interface AnchorCall {
+  /** 64 hex, no prefix */
+  contractHash: string;
+  entryPoint: string;
+  /** runtime argument → its CLValue bytes as hex (a ByteArray(32) is its 32 bytes) */
+  args: Record<string, string>;
+}
+
+/** `{Version1: TransactionV1}` or `{Deploy: Deploy}` → the stored-contract call it makes */
+function readAnchorCall(tx: any): AnchorCall | undefined {
+  const named = (list: unknown): Record<string, string> => Object.fromEntries(
+    (Array.isArray(list) ? list : []).filter((a) => Array.isArray(a) && typeof a[0] === 'string').map((a) => [a[0] as string, String(a[1]?.bytes ?? '').toLowerCase()]),
+  );
+  const bare = (h: unknown) => String(h ?? '').toLowerCase().replace(/^(hash-|contract-|entity-contract-)/, '');
+  if (tx?.Version1) {
+    const f = tx.Version1.payload?.fields;
+    const byHash = f?.target?.Stored?.id?.ByHash;
+    const entry = f?.entry_point?.Custom ?? (typeof f?.entry_point === 'string' ? f.entry_point : undefined);
+    if (typeof byHash !== 'string' || typeof entry !== 'string') return undefined;
+    return { contractHash: bare(byHash), entryPoint: entry, args: named(f?.args?.Named) };
+  }
+  const session = tx?.Deploy?.session?.StoredContractByHash;
+  if (session && typeof session.hash === 'string' && typeof session.entry_point === 'string') {
+    return { contractHash: bare(session.hash), entryPoint: session.entry_point, args: named(session.args) };
+  }
+  return undefined;
 }
 
 /** `chain_get_block`'s result → the four facts a proof needs; undefined when the node has no such block */

@@ -31,6 +31,10 @@ class ScriptedCasper implements CasperAnchorClient {
     const b = this.blocks[p.height];
     return { state: 'processed' as const, blockHash: b.hash, blockHeight: b.height, timestamp: b.timestamp, ...(p.error ? { error: p.error } : {}) };
   }
+  async anchorCall(txHash: string) {
+    const s = this.submitted.find((x) => x.txHash === txHash);
+    return s ? { contractHash: 'cd'.repeat(32), entryPoint: 'anchor', args: { root: s.root, batch_id: s.batchId } } : undefined;
+  }
   async latestBlockHeight() {
     return this.blocks.length - 1;
   }

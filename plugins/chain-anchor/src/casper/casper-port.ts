@@ -1,3 +1,5 @@
+import type { FollowOptions } from './sse-follower.js';
+
 /**
  * What the Casper driver needs of the Casper client (plugins/chain-anchor/src/casper/casper-client.ts,
  * written beside this on the casper branch: sidecar first with a 2 s timeout, node RPC as the 10 s
@@ -17,10 +19,15 @@ export interface CasperAnchorClient {
   status(txHash: string): Promise<{ state: 'pending' } | { state: 'processed'; blockHash: string; blockHeight: number; timestamp: string; error?: string }>;
   latestBlockHeight(): Promise<number>;
   block(hashOrHeight: string | number): Promise<{ hash: string; height: number; parentHash: string; timestamp: string } | undefined>;
+  /** the stored-contract call a transaction makes (contract hash, entry point, runtime args as hex bytes); undefined for another kind of call */
+  anchorCall(txHash: string): Promise<{ contractHash: string; entryPoint: string; args: Record<string, string> } | undefined>;
+  /** follows the sidecar's SSE stream until opts.signal aborts (clients without a sidecar leave it out or throw CASPER_BAD_CONFIG) */
+  follow?(opts: FollowOptions): Promise<void>;
 }
 
 export interface CasperClientOptionsLike {
   sidecarUrl?: string;
+  sseUrl?: string;
   nodeUrl: string;
   chainName: string;
   contractHash: string;

@@ -12,12 +12,31 @@ export interface ProcessedEvent {
   txHash: string;
   blockHash: string;
   eventId: number;
+  /** the execution error (ExecutionResultV2 `error_message`, V1 `Failure`); absent when it succeeded */
+  error?: string;
+}
+
+/** a `BlockAdded` event: the block's hash, height, parent and RFC 3339 timestamp (Version1 or Version2 block) */
+export interface BlockAddedEvent {
+  blockHash: string;
+  height: number;
+  parentHash: string;
+  timestamp: string;
+  eventId: number;
 }
 
 export interface FollowOptions {
   /** the id of the last event already handled: the stream resumes after it; absent = only new events */
   lastEventId?: number;
   onProcessed(ev: ProcessedEvent): void;
+  /** each BlockAdded (optional) */
+  onBlockAdded?(ev: BlockAddedEvent): void;
+  /** every event with an id, after its onProcessed / onBlockAdded: the id a caller may store to resume from */
+  onEventId?(id: number): void;
+  /** the stream is open (HTTP 200, text/event-stream); `startFrom` is the id it was asked to start from */
+  onConnected?(startFrom: number | undefined): void;
+  /** the stream was cut, refused or could not be opened; the follower tries again after a backoff */
+  onDisconnected?(err: Error): void;
   signal: AbortSignal;
   /** told of every cut and reconnect reason (the follower keeps going) */
   onError?(err: Error): void;
@@ -44,9 +63,14 @@ export async function followSse(settings: FollowerSettings, opts: FollowOptions)
         last = id;
         backoff = settings.minBackoffMs;
       });
-      if (!signal.aborted) opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${settings.url}) closed the stream`, 'CASPER_SSE_CLOSED'));
+      if (!signal.aborted) {
+        const closed = new TransientNodeError(`Casper sidecar SSE (${settings.url}) closed the stream`, 'CASPER_SSE_CLOSED');
+        opts.onDisconnected?.(closed);
+        opts.onError?.(closed);
+      }
     } catch (err) {
       if (signal.aborted) break;
+      opts.onDisconnected?.(err as Error);
       if (err instanceof NodeError && !err.retryable) throw err;
       opts.onError?.(err as Error);
     }
@@ -90,6 +114,7 @@ async function streamOnce(settings: FollowerSettings, last: number | undefined, 
       await res.body.cancel();
       throw new TransientNodeError(`Casper sidecar SSE (${url}) answered ${JSON.stringify(type)}, not text/event-stream`, 'CASPER_BAD_ANSWER');
     }
+    opts.onConnected?.(startFrom);
     const parser = createParser({
       onEvent: (msg) => handleMessage(msg, settings.url, opts, seen),
       onError: (err) => opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${settings.url}) sent a malformed frame: ${err.message}`, 'CASPER_BAD_ANSWER')),
@@ -137,10 +162,33 @@ function handleMessage(msg: EventSourceMessage, url: string, opts: FollowOptions
     if (!HEX64.test(txHash) || !HEX64.test(blockHash)) {
       opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${url}) event ${id}: TransactionProcessed without a valid transaction_hash/block_hash`, 'CASPER_BAD_ANSWER'));
     } else {
-      opts.onProcessed({ txHash, blockHash, eventId: id });
+      const error = executionError(tp.execution_result);
+      opts.onProcessed({ txHash, blockHash, eventId: id, ...(error ? { error } : {}) });
+    }
+  }
+  const ba = data?.BlockAdded;
+  if (ba && opts.onBlockAdded) {
+    // sse_data_schema.json: BlockAdded {block_hash, block: {Version1: BlockV1} | {Version2: BlockV2}}, header.{height, parent_hash, timestamp}
+    const b = ba.block?.Version2 ?? ba.block?.Version1;
+    const ev = { blockHash: String(ba.block_hash ?? b?.hash ?? '').toLowerCase(), height: b?.header?.height, parentHash: String(b?.header?.parent_hash ?? '').toLowerCase(), timestamp: b?.header?.timestamp, eventId: id };
+    if (!HEX64.test(ev.blockHash) || !Number.isSafeInteger(ev.height) || !HEX64.test(ev.parentHash) || typeof ev.timestamp !== 'string' || Number.isNaN(Date.parse(ev.timestamp))) {
+      opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${url}) event ${id}: BlockAdded without a valid block_hash, height, parent_hash and timestamp`, 'CASPER_BAD_ANSWER'));
+    } else {
+      opts.onBlockAdded(ev as BlockAddedEvent);
     }
   }
   seen(id);
+  opts.onEventId?.(id);
+}
+
+/** ExecutionResult: {Version2: {error_message: string|null}} (Casper 2.0) or {Version1: {Failure: {error_message}} | {Success}} */
+function executionError(result: any): string | undefined {
+  const v2 = result?.Version2;
+  if (v2 && typeof v2 === 'object') return typeof v2.error_message === 'string' && v2.error_message !== '' ? v2.error_message : undefined;
+  const v1 = result?.Version1 ?? result;
+  const failure = v1?.Failure;
+  if (failure && typeof failure === 'object') return typeof failure.error_message === 'string' ? failure.error_message : 'execution failed';
+  return undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

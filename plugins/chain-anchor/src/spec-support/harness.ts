@@ -1,5 +1,5 @@
 import { MemoryPluginState, runNode } from '@anchorflow/plugin-sdk/testing';
-import type { NodeLogger } from '@anchorflow/plugin-sdk';
+import type { HealthReport, NodeLogger } from '@anchorflow/plugin-sdk';
 import { anchorNode } from '../nodes/anchor.node.js';
 import { AnchorService, type AnchorServiceContext } from '../service.js';
 
@@ -17,6 +17,7 @@ export function serviceHarness(config: unknown, credentials: Record<string, Reco
   const resumed = new Map<string, unknown>();
   const logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
   const abort = new AbortController();
+  const health = new Map<string, HealthReport>();
   const ctx: AnchorServiceContext = {
     config,
     logger: quietLogger(logs),
@@ -24,6 +25,7 @@ export function serviceHarness(config: unknown, credentials: Record<string, Reco
     state,
     signal: abort.signal,
     now: () => Date.now(),
+    health: { report: (name, r) => void health.set(name, r), clear: (name) => void health.delete(name) },
     resume: async (token, data) => {
       if (!waiting.has(token)) return false;
       waiting.delete(token);
@@ -31,7 +33,7 @@ export function serviceHarness(config: unknown, credentials: Record<string, Reco
       return true;
     },
   };
-  return { ctx, state, waiting, resumed, logs, abort, service: () => new AnchorService(ctx) };
+  return { ctx, state, waiting, resumed, logs, abort, health, service: () => new AnchorService(ctx) };
 }
 
 /** runs chain.anchor like the engine: first attempt suspends (token registered), the resumed run outputs the proof */
@@ -55,6 +57,8 @@ export async function stepUntil(service: AnchorService, done: () => boolean | Pr
     if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
     const more = await service.tickAll();
     if (!more && between) await between();
-    else if (!more) await new Promise((r) => setImmediate(r));
+    // a macrotask turn: a step may be all microtasks (memory state, results from the SSE stream), and the
+    // stream's sockets are only read when the event loop gets to I/O
+    if (!more) await new Promise((r) => setImmediate(r));
   }
 }
