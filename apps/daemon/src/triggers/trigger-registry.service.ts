@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { type Engine, EngineError, type NamedLeases, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
 import { LeaseHolder } from '@anchorflow/plugin-host';
-import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plugin-sdk';
+import { type PluginState, type TriggerMessaging, isTriggerNode, sleepUntilOn, validateParams } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
@@ -32,6 +32,8 @@ interface RunningSource {
 export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   readonly webhooks = new WebhookIndex((type) => this.engine.catalog.get(type));
   private readonly sources = new Map<string, RunningSource[]>();
+  /** NATS subscriptions for trigger sources (cluster mode only) */
+  private readonly messaging: TriggerMessaging | undefined = undefined;
 
   constructor(
     @Inject(ENGINE) private readonly engine: Engine,
@@ -102,7 +104,20 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
           stop = Promise.resolve()
             .then(() =>
               def.trigger.start(
-                { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: this.security?.credentials ?? noCredentials, state: this.pluginState(plugin), signal: controller.signal },
+                {
+                  params,
+                  workflowId: workflow.id,
+                  nodeId: node.id,
+                  logger: toNodeLogger(log),
+                  credentials: this.security?.credentials ?? noCredentials,
+                  state: this.pluginState(plugin),
+                  signal: controller.signal,
+                  now: () => this.engine.now(),
+                  sleepUntil: (at) => sleepUntilOn(this.engine, controller.signal, at),
+                  // the same across restarts; a new one after re-activation or an edit (both move updatedAt)
+                  activation: `${workflow.version}@${workflow.updatedAt}`,
+                  ...(this.messaging ? { messaging: this.messaging } : {}),
+                },
                 fire,
               ),
             )
