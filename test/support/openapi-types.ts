@@ -859,6 +859,11 @@ export interface components {
             pure: boolean;
             /** @description served by plugin workers over NATS */
             remote?: boolean;
+            /**
+             * @description `cluster`: a trigger that runs only in cluster mode (the daemon needs nats.url); activating it without NATS is refused
+             * @enum {string}
+             */
+            requires?: "cluster";
             /** @example HTTP request */
             title: string;
             trigger: boolean;
