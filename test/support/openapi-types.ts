@@ -509,29 +509,29 @@ export interface paths {
         };
         /**
          * Webhook trigger (GET): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         get: operations["HooksController_get"];
         /**
          * Webhook trigger (PUT): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         put: operations["HooksController_put"];
         /**
          * Webhook trigger (POST): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         post: operations["HooksController_post"];
         /**
          * Webhook trigger (DELETE): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         delete: operations["HooksController_delete"];
         options?: never;
         head?: never;
         /**
          * Webhook trigger (PATCH): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         patch: operations["HooksController_patch"];
         trace?: never;
@@ -5651,7 +5651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5661,7 +5661,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -5702,7 +5719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5712,14 +5729,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5729,7 +5746,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -5844,7 +5861,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5854,7 +5871,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -5895,7 +5929,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5905,14 +5939,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5922,7 +5956,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6037,7 +6071,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6047,7 +6081,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6088,7 +6139,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6098,14 +6149,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6115,7 +6166,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6217,7 +6268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6227,7 +6278,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6268,7 +6336,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6278,14 +6346,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6295,7 +6363,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6410,7 +6478,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6420,7 +6488,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6461,7 +6546,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6471,14 +6556,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6488,7 +6573,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
