@@ -125,30 +125,34 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
         logger: toNodeLogger(log),
         onAcquired: () => {
           const controller = (abort = new AbortController());
-          stop = Promise.resolve()
-            .then(() =>
-              def.trigger.start(
-                {
-                  params,
-                  workflowId: workflow.id,
-                  nodeId: node.id,
-                  logger: toNodeLogger(log),
-                  credentials: this.security?.credentials ?? noCredentials,
-                  state: this.pluginState(plugin),
-                  signal: controller.signal,
-                  now: () => this.engine.now(),
-                  sleepUntil: (at) => sleepUntilOn(this.engine, controller.signal, at),
-                  // the same across restarts; a new one after re-activation or an edit (both move updatedAt)
-                  activation: `${workflow.version}@${workflow.updatedAt}`,
-                  ...(this.messaging ? { messaging: this.messaging } : {}),
-                },
-                fire,
-              ),
-            )
-            .catch((err: unknown) => {
-              log.error({ err }, 'trigger failed to start');
-              return undefined;
-            });
+          const ctx = {
+            params,
+            workflowId: workflow.id,
+            nodeId: node.id,
+            logger: toNodeLogger(log),
+            credentials: this.security?.credentials ?? noCredentials,
+            state: this.pluginState(plugin),
+            signal: controller.signal,
+            now: () => this.engine.now(),
+            sleepUntil: (at: number) => sleepUntilOn(this.engine, controller.signal, at),
+            // the same across restarts; a new one after re-activation or an edit (both move updatedAt)
+            activation: `${workflow.version}@${workflow.updatedAt}`,
+            ...(this.messaging ? { messaging: this.messaging } : {}),
+          };
+          // a start that fails (the database or NATS away for a moment) is tried again while the lease is
+          // held, 1 s doubling to 60 s: a trigger must not stay off until the next restart
+          stop = (async () => {
+            for (let delay = 1000; !controller.signal.aborted; delay = Math.min(delay * 2, 60_000)) {
+              try {
+                return await def.trigger.start(ctx, fire);
+              } catch (err) {
+                if (controller.signal.aborted) return undefined;
+                log.error({ err, retryInMs: delay }, 'trigger failed to start; trying again');
+                await ctx.sleepUntil(this.engine.now() + delay);
+              }
+            }
+            return undefined;
+          })();
         },
         onLost: async () => {
           abort?.abort();
