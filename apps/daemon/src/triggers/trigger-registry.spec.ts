@@ -9,7 +9,7 @@ import type { NatsCluster } from '../engine/nats-cluster.js';
 import { TriggerRegistry } from './trigger-registry.service.js';
 
 let attempts = 0;
-const seen: TriggerContext[] = [];
+const seen: Array<TriggerContext<object>> = [];
 const flaky = defineTrigger({
   type: 'spec.flaky',
   version: 1,
