@@ -80,7 +80,7 @@ const results = { machine: machine(), cfg, database: db ? 'external' : 'embedded
 try {
   await api(base, 'POST', '/api/v1/credentials', { type: 'hmac-secret', name: 'bench-signer', data: { secret: 'bench-secret-0123456789abcdef' } });
   await api(base, 'POST', '/api/v1/credentials', { type: 'smtp', name: 'bench-mail', data: { host: '127.0.0.1', port: smtpPort, security: 'none', from: 'bench@anchorflow.test' } });
-  const hook = (path, respond = 'lastNode') => ({ id: 'hook', type: 'core.trigger.webhook', params: { path, method: 'POST', respond, include: 'body' } });
+  const hook = (path, respond = 'lastNode') => ({ id: 'hook', type: 'core.trigger.webhook', params: { path, method: 'POST', respond, include: 'body', ...(respond === 'lastNode' ? { publicOutput: true } : {}) } });
   const flow = async (name, path, n, respond) => {
     const wf = await api(base, 'POST', '/api/v1/workflows', { name, nodes: [hook(path, respond), n], edges: [{ from: 'hook', to: 'n' }] });
     await api(base, 'POST', `/api/v1/workflows/${wf.id}/activate`);

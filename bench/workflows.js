@@ -9,7 +9,7 @@
 
 export const BODY = { id: 12345, name: 'bench', tags: ['a', 'b', 'c'], nested: { x: 1, y: 'two' } };
 
-const hook = (path) => ({ id: 'hook', type: 'core.trigger.webhook', params: { path, method: 'POST', respond: 'lastNode', include: 'body' } });
+const hook = (path) => ({ id: 'hook', type: 'core.trigger.webhook', params: { path, method: 'POST', respond: 'lastNode', publicOutput: true, include: 'body' } });
 
 export function w1(path = 'bench/w1') {
   const nodes = [hook(path)];

@@ -482,7 +482,7 @@ describe('webhooks', () => {
   it('an inactive workflow has no webhook (404); activate turns it on, deactivate off', async () => {
     const path = `e2e/toggle-${uid()}`;
     const created = await api.createWorkflow(workflow(`hook toggle ${uid()}`, [
-      node('hook', 'core.trigger.webhook', { path, method: 'POST', respond: 'lastNode' }), node('set', 'core.set', { fields: { seen: true } }),
+      node('hook', 'core.trigger.webhook', { path, method: 'POST', respond: 'lastNode', publicOutput: true }), node('set', 'core.set', { fields: { seen: true } }),
     ], chain('hook', 'set')));
     expectError(await api.post(`/hooks/${path}`, { a: 1 }), 404, 'NOT_FOUND');
     await api.activate(created.id);

@@ -266,7 +266,7 @@ describeNats('cluster mode over NATS', () => {
 
     // a webhook activated through A answers on B too (the change is announced over NATS)
     const hook = await a.api.createWorkflow(workflow(`hook ${tag}`, [
-      node('hook', 'core.trigger.webhook', { path: `lease-${tag}`, method: 'POST', respond: 'lastNode' }),
+      node('hook', 'core.trigger.webhook', { path: `lease-${tag}`, method: 'POST', respond: 'lastNode', publicOutput: true }),
       node('mark', 'core.set', { fields: { seenBy: 'b' } }),
     ], chain('hook', 'mark')));
     expect((await b.api.post(`/hooks/lease-${tag}`, { x: 1 })).status).toBe(404);

@@ -53,7 +53,7 @@ describe('webhooks', () => {
   it('include "request": the node emits {body, headers, query, method, path}', async () => {
     const hookPath = `e2e/request-${uid()}`;
     const created = await api.createWorkflow(workflow(`hook request ${uid()}`, [
-      node('hook', 'core.trigger.webhook', { path: hookPath, method: 'PUT', respond: 'lastNode', include: 'request' }),
+      node('hook', 'core.trigger.webhook', { path: hookPath, method: 'PUT', respond: 'lastNode', publicOutput: true, include: 'request' }),
       node('echo', 'core.set', { fields: { echoed: true } }),
     ], chain('hook', 'echo')));
     await api.activate(created.id);
@@ -80,7 +80,7 @@ describe('webhooks', () => {
   it('a second workflow cannot take an active route: activation is 409 CONFLICT and the first keeps it', async () => {
     const hookPath = `e2e/taken-${uid()}`;
     const mk = (mark: string) => workflow(`hook ${mark} ${uid()}`, [
-      node('hook', 'core.trigger.webhook', { path: hookPath, method: 'POST', respond: 'lastNode' }), node('mark', 'core.set', { fields: { mark } }),
+      node('hook', 'core.trigger.webhook', { path: hookPath, method: 'POST', respond: 'lastNode', publicOutput: true }), node('mark', 'core.set', { fields: { mark } }),
     ], chain('hook', 'mark'));
     const first = await api.createWorkflow(mk('first'));
     const second = await api.createWorkflow(mk('second'));

@@ -512,29 +512,29 @@ export interface paths {
         };
         /**
          * Webhook trigger (GET): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         get: operations["HooksController_get"];
         /**
          * Webhook trigger (PUT): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         put: operations["HooksController_put"];
         /**
          * Webhook trigger (POST): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         post: operations["HooksController_post"];
         /**
          * Webhook trigger (DELETE): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         delete: operations["HooksController_delete"];
         options?: never;
         head?: never;
         /**
          * Webhook trigger (PATCH): starts the active workflow listening on this path
-         * @description Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
+         * @description Outside /api/v1. Who may call is the trigger's `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature (t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. A refused request starts nothing. With `respond: immediately` the answer is 202 {executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header X-Anchorflow-Execution-Id names the execution either way.
          */
         patch: operations["HooksController_patch"];
         trace?: never;
@@ -862,6 +862,11 @@ export interface components {
             pure: boolean;
             /** @description served by plugin workers over NATS */
             remote?: boolean;
+            /**
+             * @description `cluster`: a trigger that runs only in cluster mode (the daemon needs nats.url); activating it without NATS is refused
+             * @enum {string}
+             */
+            requires?: "cluster";
             /** @example HTTP request */
             title: string;
             trigger: boolean;
@@ -5649,7 +5654,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5659,7 +5664,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -5700,7 +5722,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5710,14 +5732,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5727,7 +5749,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -5842,7 +5864,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5852,7 +5874,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -5893,7 +5932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5903,14 +5942,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5920,7 +5959,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6035,7 +6074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6045,7 +6084,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6086,7 +6142,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6096,14 +6152,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6113,7 +6169,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6215,7 +6271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6225,7 +6281,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6266,7 +6339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6276,14 +6349,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6293,7 +6366,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */
@@ -6408,7 +6481,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Unauthorized: the trigger requires a valid HMAC signature and the request has none or a wrong one */
+            /** @description Unauthorized: exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6418,7 +6491,24 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "the trigger requires a valid HMAC signature and the request has none or a wrong one"
+                     *         "message": "exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: exposure key: the key's role lacks executions:run */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "exposure key: the key's role lacks executions:run"
                      *       }
                      *     }
                      */
@@ -6459,7 +6549,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Payload Too Large: the body is larger than http.bodyLimit */
+            /** @description Payload Too Large: the body is larger than the trigger's maxBodyBytes or http.bodyLimit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6469,14 +6559,14 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "PAYLOAD_TOO_LARGE",
-                     *         "message": "the body is larger than http.bodyLimit"
+                     *         "message": "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"
                      *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorEnvelopeSchema"];
                 };
             };
-            /** @description Too Many Requests: too many webhook calls from this client (security.rateLimit.hooks) */
+            /** @description Too Many Requests: too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6486,7 +6576,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "TOO_MANY_REQUESTS",
-                     *         "message": "too many webhook calls from this client (security.rateLimit.hooks)"
+                     *         "message": "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"
                      *       }
                      *     }
                      */

@@ -94,7 +94,7 @@ describeDb('daemon on PostgreSQL', () => {
       .send({
         name: 'hook',
         nodes: [
-          { id: 'hook', type: 'core.trigger.webhook', params: { path: 'e2e/echo', respond: 'lastNode' } },
+          { id: 'hook', type: 'core.trigger.webhook', params: { path: 'e2e/echo', respond: 'lastNode', publicOutput: true } },
           { id: 'double', type: 'core.set', params: { fields: { doubled: '=n * 2' } } },
         ],
         edges: [{ from: 'hook', to: 'double' }],

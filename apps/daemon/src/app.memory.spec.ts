@@ -203,7 +203,7 @@ describe('daemon over HTTP (in-memory ports)', () => {
     });
 
     it('404 until the workflow is active; lastNode answers with the output', async () => {
-      const { body: wf } = await http.post('/api/v1/workflows').send(hookFlow('orders/new', { respond: 'lastNode' })).expect(201);
+      const { body: wf } = await http.post('/api/v1/workflows').send(hookFlow('orders/new', { respond: 'lastNode', publicOutput: true })).expect(201);
       const before = await http.post('/hooks/orders/new').send({ id: 7 }).expect(404);
       expect(before.body.error.code).toBe('NOT_FOUND');
       await http.post(`/api/v1/workflows/${wf.id}/activate`).expect(200);
@@ -233,7 +233,7 @@ describe('daemon over HTTP (in-memory ports)', () => {
     });
 
     it('include: request hands the whole request to the workflow; updates re-route at once', async () => {
-      const { body: wf } = await http.post('/api/v1/workflows').send(hookFlow('req', { include: 'request', method: 'PUT', respond: 'lastNode' })).expect(201);
+      const { body: wf } = await http.post('/api/v1/workflows').send(hookFlow('req', { include: 'request', method: 'PUT', respond: 'lastNode', publicOutput: true })).expect(201);
       await http.post(`/api/v1/workflows/${wf.id}/activate`).expect(200);
       const res = await http.put('/hooks/req?q=1').set('X-Custom', 'yes').send({ a: 1 }).expect(200);
       expect(res.body).toMatchObject({ body: { a: 1 }, query: { q: '1' }, method: 'PUT', path: 'req', seen: true });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { verifyJsonDepth } from './common/json-depth.js';
+import { isHookRequest, keepHookRawBody } from './common/raw-body.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { DAEMON_METRICS } from './engine/engine.tokens.js';
 import type { DaemonMetrics } from './core/daemon-metrics.js';
@@ -48,10 +49,13 @@ export function configureApp(app: NestExpressApplication, options: AppModuleOpti
   applyHttpSecurity(app, options.config.security);
   const limit = options.config.http.bodyLimit;
   // Nest only claims `verify` for itself with { rawBody: true }, which this app does not use
-  const verify = verifyJsonDepth(options.config.http.maxJsonDepth);
+  // /hooks requests also keep their bytes (signed webhooks are verified over exactly what was sent)
+  const verify = keepHookRawBody(verifyJsonDepth(options.config.http.maxJsonDepth) as Parameters<typeof keepHookRawBody>[0]);
   app.useBodyParser('json', { limit, strict: true, verify } as NestExpressBodyParserOptionsFor<'json'>);
-  app.useBodyParser('urlencoded', { limit, extended: true });
-  app.useBodyParser('text', { limit, type: 'text/*' });
+  app.useBodyParser('urlencoded', { limit, extended: true, verify: keepHookRawBody() } as NestExpressBodyParserOptionsFor<'urlencoded'>);
+  app.useBodyParser('text', { limit, type: 'text/*', verify: keepHookRawBody() } as NestExpressBodyParserOptionsFor<'text'>);
+  // any other content type sent to /hooks: only its bytes (for the signature); the workflow gets no body
+  app.useBodyParser('raw', { limit, type: isHookRequest, verify: keepHookRawBody() } as NestExpressBodyParserOptionsFor<'raw'>);
   // the built-in editor at / (hashed assets cached for good; index.html revalidated)
   if (existsSync(path.join(EDITOR_DIST, 'index.html'))) {
     app.useStaticAssets(EDITOR_DIST, {

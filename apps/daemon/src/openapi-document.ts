@@ -74,7 +74,9 @@ function hooksPathItem(): PathItemObject {
       tags: ['hooks'],
       summary: `Webhook trigger (${method.toUpperCase()}): starts the active workflow listening on this path`,
       description:
-        'Outside /api/v1, no API key: a trigger may require its own HMAC signature (X-Anchorflow-Signature). With `respond: immediately` the answer is 202 ' +
+        'Outside /api/v1. Who may call is the trigger\'s `exposure`: `public` anyone; `signed` only requests with a valid X-Anchorflow-Signature ' +
+        '(t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, at most 5 minutes old); `key` only an API key or token allowed executions:run. ' +
+        'A refused request starts nothing. With `respond: immediately` the answer is 202 ' +
         '{executionId}; with `respond: lastNode` it is 200 with the output of the last node, or 500 if the execution failed. The header ' +
         'X-Anchorflow-Execution-Id names the execution either way.',
       security: [],
@@ -98,11 +100,12 @@ function hooksPathItem(): PathItemObject {
           content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookAcceptedSchema' } } },
         },
         400: errorResponse(400, 'the body is not valid JSON (or nested deeper than http.maxJsonDepth), or the signature is malformed'),
-        401: errorResponse(401, 'the trigger requires a valid HMAC signature and the request has none or a wrong one'),
+        401: errorResponse(401, 'exposure signed: the signature is missing, wrong or older than 5 minutes (SIGNATURE_INVALID); exposure key: no valid API key or token (UNAUTHORIZED)'),
+        403: errorResponse(403, "exposure key: the key's role lacks executions:run"),
         404: errorResponse(404, 'no active workflow listens on this path'),
         405: errorResponse(405, 'a workflow listens on this path, but not for this method'),
-        413: errorResponse(413, 'the body is larger than http.bodyLimit'),
-        429: errorResponse(429, 'too many webhook calls from this client (security.rateLimit.hooks)'),
+        413: errorResponse(413, "the body is larger than the trigger's maxBodyBytes or http.bodyLimit"),
+        429: errorResponse(429, "too many calls to this trigger (its rateLimitPerMinute) or from this client (security.rateLimit.hooks); see Retry-After"),
         500: errorResponse(500, 'respond: lastNode and the execution failed or was cancelled (code EXECUTION_FAILED / EXECUTION_CANCELLED, details.executionId)'),
         503: errorResponse(503, 'the daemon is shutting down or its database is unavailable; retry'),
       },

@@ -19,6 +19,8 @@ export interface NodeTypeInfo {
   paramsSchema: object;
   /** served by plugin workers over NATS rather than by this process */
   remote?: boolean;
+  /** `cluster`: a trigger whose source needs NATS (activation without it is refused) */
+  requires?: 'cluster';
 }
 
 /** The node types this engine can validate and run. */
@@ -82,6 +84,7 @@ export class NodeCatalog {
         pure: def.pure === true,
         paramsSchema: remote ? remote.paramsSchema : paramsJsonSchema(def.params),
         ...(remote ? { remote: true } : {}),
+        ...(isTriggerNode(def) && def.trigger.requires === 'cluster' ? { requires: 'cluster' as const } : {}),
       };
     });
   }

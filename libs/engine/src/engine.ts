@@ -285,6 +285,11 @@ export class Engine {
     return this.clock.now();
   }
 
+  /** runs fn after ms on the engine's clock (what trigger sources sleep on); returns a cancel function */
+  setTimer(ms: number, fn: () => void): () => void {
+    return this.clock.setTimer(ms, fn);
+  }
+
   /** resumes the node waiting on this token; throws NOT_FOUND */
   async signal(token: string, data?: unknown): Promise<{ executionId: string; nodeId: string }> {
     const where = this.tokenIndex.get(token) ?? (await this.store.findResumeToken(token));

@@ -25,12 +25,27 @@ export interface WebhookRoute {
    * execution (hooks.responseTimeoutMs) and answer 200 with its output (500 when it failed).
    */
   respond: 'immediately' | 'lastNode';
+  /**
+   * Who may call (issue 17): `public` anyone who can reach /hooks; `signed` only requests the node's
+   * `verify` accepts (a signature over the body); `key` only callers presenting an API key or editor
+   * token whose role has `executions:run`. Default `public`.
+   */
+  exposure?: WebhookExposure;
+  /** a larger body is refused with 413 before anything starts (the daemon's http.bodyLimit applies anyway) */
+  maxBodyBytes?: number;
+  /** at most `limit` accepted requests per `windowMs` on each daemon; more get 429 and start nothing */
+  rateLimit?: { limit: number; windowMs: number };
 }
+
+export const WEBHOOK_EXPOSURES = ['public', 'signed', 'key'] as const;
+export type WebhookExposure = (typeof WEBHOOK_EXPOSURES)[number];
 
 export interface WebhookVerifyContext<P> {
   params: P;
   credentials: CredentialsAccessor;
   logger: NodeLogger;
+  /** epoch ms on the engine's clock (for signature timestamps) */
+  now(): number;
 }
 
 /**

@@ -5,6 +5,8 @@ import plugin, * as core from './index.js';
 const expected = {
   'core.trigger.manual': { name: 'manualTriggerNode', category: 'trigger', pure: true },
   'core.trigger.webhook': { name: 'webhookTriggerNode', category: 'trigger', pure: true },
+  'core.trigger.cron': { name: 'cronTriggerNode', category: 'trigger', pure: true },
+  'core.trigger.nats': { name: 'natsTriggerNode', category: 'trigger', pure: true },
   'core.transform': { name: 'transformNode', category: 'transform', pure: true },
   'core.set': { name: 'setNode', category: 'transform', pure: true },
   'core.if': { name: 'ifNode', category: 'flow', pure: true },

@@ -1,7 +1,9 @@
 import { definePlugin } from '@anchorflow/plugin-sdk';
+import { cronTriggerNode } from './nodes/cron-trigger/cron-trigger.node.js';
 import { httpNode } from './nodes/http/http.node.js';
 import { ifNode } from './nodes/if/if.node.js';
 import { manualTriggerNode } from './nodes/manual-trigger/manual-trigger.node.js';
+import { natsTriggerNode } from './nodes/nats-trigger/nats-trigger.node.js';
 import { mergeNode } from './nodes/merge/merge.node.js';
 import { noopNode } from './nodes/noop/noop.node.js';
 import { setNode } from './nodes/set/set.node.js';
@@ -10,12 +12,14 @@ import { transformNode } from './nodes/transform/transform.node.js';
 import { waitNode } from './nodes/wait/wait.node.js';
 import { webhookTriggerNode } from './nodes/webhook-trigger/webhook-trigger.node.js';
 
-export { httpNode, ifNode, manualTriggerNode, mergeNode, noopNode, setNode, switchNode, transformNode, waitNode, webhookTriggerNode };
+export { cronTriggerNode, httpNode, natsTriggerNode, ifNode, manualTriggerNode, mergeNode, noopNode, setNode, switchNode, transformNode, waitNode, webhookTriggerNode };
 export { switchPorts } from './nodes/switch/switch.node.js';
+export { CronTriggerParams } from './nodes/cron-trigger/cron-trigger.params.js';
 export { HttpParams } from './nodes/http/http.params.js';
 export { IfParams } from './nodes/if/if.params.js';
 export { ManualTriggerParams } from './nodes/manual-trigger/manual-trigger.params.js';
 export { MergeParams } from './nodes/merge/merge.params.js';
+export { NatsTriggerParams } from './nodes/nats-trigger/nats-trigger.params.js';
 export { NoopParams } from './nodes/noop/noop.params.js';
 export { SetParams } from './nodes/set/set.params.js';
 export { SwitchCase, SwitchParams } from './nodes/switch/switch.params.js';
@@ -26,5 +30,5 @@ export { WEBHOOK_PATH_RE, WebhookTriggerParams } from './nodes/webhook-trigger/w
 export default definePlugin({
   name: '@anchorflow/plugin-core',
   version: '0.1.0',
-  nodes: [manualTriggerNode, webhookTriggerNode, transformNode, setNode, ifNode, switchNode, mergeNode, waitNode, httpNode, noopNode],
+  nodes: [manualTriggerNode, webhookTriggerNode, cronTriggerNode, natsTriggerNode, transformNode, setNode, ifNode, switchNode, mergeNode, waitNode, httpNode, noopNode],
 });

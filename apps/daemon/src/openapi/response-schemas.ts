@@ -88,6 +88,7 @@ export class NodeTypeSchema {
   @ApiProperty() pure!: boolean;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the node params' }) paramsSchema!: object;
   @ApiPropertyOptional({ description: 'served by plugin workers over NATS' }) remote?: boolean;
+  @ApiPropertyOptional({ enum: ['cluster'], description: '`cluster`: a trigger that runs only in cluster mode (the daemon needs nats.url); activating it without NATS is refused' }) requires?: 'cluster';
 }
 
 export class NodeTypeListSchema {

@@ -1,12 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { type Engine, EngineError, type NamedLeases, type StoredWorkflow, type WorkflowDefinition, type WorkflowRepository } from '@anchorflow/engine';
 import { LeaseHolder } from '@anchorflow/plugin-host';
-import { type PluginState, isTriggerNode, validateParams } from '@anchorflow/plugin-sdk';
+import { type PluginState, type TriggerMessaging, isTriggerNode, sleepUntilOn, validateParams } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { NAMED_LEASES, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
-import { DAEMON_ID, ENGINE } from '../engine/engine.tokens.js';
+import { DAEMON_ID, ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import type { NatsCluster } from '../engine/nats-cluster.js';
+import { createTriggerMessaging } from '@anchorflow/transport';
 import { noCredentials } from '../engine/engine.factory.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { toNodeLogger } from '../logging/logger.js';
@@ -32,6 +34,8 @@ interface RunningSource {
 export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   readonly webhooks = new WebhookIndex((type) => this.engine.catalog.get(type));
   private readonly sources = new Map<string, RunningSource[]>();
+  /** NATS subscriptions for trigger sources (cluster mode only) */
+  private readonly messaging: TriggerMessaging | undefined;
 
   constructor(
     @Inject(ENGINE) private readonly engine: Engine,
@@ -43,7 +47,10 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(APP_CONFIG) private readonly config: AnchorflowConfig,
     /** the credentials vault (SecurityModule); absent in apps without it */
     @Optional() @Inject(ENGINE_SECURITY) private readonly security?: EngineSecurity,
-  ) {}
+    @Optional() @Inject(NATS_CLUSTER) cluster?: NatsCluster | null,
+  ) {
+    this.messaging = cluster ? createTriggerMessaging({ nc: cluster.nc, prefix: cluster.prefix, logger: toNodeLogger(logger.child({ component: 'trigger-messaging' })) }) : undefined;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const active = await this.workflows.listActive();
@@ -57,6 +64,11 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Throws CONFLICT when activating this definition would take a webhook route another workflow has. */
   assertCanActivate(workflow: { id: string; definition: WorkflowDefinition }): void {
+    const needCluster = this.messaging ? [] : this.clusterOnlyTriggers(workflow.definition);
+    if (needCluster.length) {
+      const list = needCluster.map((n) => `${n.id}: ${n.type}`).join(', ');
+      throw new EngineError('VALIDATION_FAILED', `trigger ${list} needs cluster mode, and this daemon runs without NATS: configure nats.url (NATS_URL) or remove the node`, needCluster.map((n) => ({ path: `$.nodes[${n.index}]`, message: `${n.type} needs cluster mode (nats.url)` })));
+    }
     const conflicts = this.webhooks.conflicts(workflow);
     if (conflicts.length) {
       const list = conflicts.map((c) => `${c.method} /hooks/${c.path} (node ${c.nodeId}) is taken by workflow ${c.takenBy.workflowId} node ${c.takenBy.nodeId}`);
@@ -76,6 +88,16 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     await this.stopSources(workflowId);
   }
 
+  /** trigger nodes whose source needs NATS (`requires: 'cluster'`) */
+  private clusterOnlyTriggers(definition: WorkflowDefinition): Array<{ id: string; type: string; index: number }> {
+    const out: Array<{ id: string; type: string; index: number }> = [];
+    (definition.nodes ?? []).forEach((node, index) => {
+      const def = this.engine.catalog.get(node.type);
+      if (def && isTriggerNode(def) && def.trigger.requires === 'cluster') out.push({ id: node.id, type: node.type, index });
+    });
+    return out;
+  }
+
   private startSources(workflow: StoredWorkflow): void {
     const running: RunningSource[] = [];
     for (const node of workflow.definition.nodes) {
@@ -83,6 +105,10 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
       if (!def || !isTriggerNode(def)) continue;
       const plugin = this.engine.catalog.pluginOf(node.type)!;
       const log = this.logger.child({ workflowId: workflow.id, nodeId: node.id, nodeType: node.type });
+      if (def.trigger.requires === 'cluster' && !this.messaging) {
+        log.error({ event: 'trigger.cluster-required' }, `trigger not started: ${node.type} needs cluster mode (nats.url), and this daemon runs without NATS`);
+        continue;
+      }
       const { value: params, problems } = validateParams(def.params, node.params ?? {});
       if (problems.length) {
         log.error({ problems }, 'trigger not started: invalid params');
@@ -99,17 +125,34 @@ export class TriggerRegistry implements OnApplicationBootstrap, OnModuleDestroy 
         logger: toNodeLogger(log),
         onAcquired: () => {
           const controller = (abort = new AbortController());
-          stop = Promise.resolve()
-            .then(() =>
-              def.trigger.start(
-                { params, workflowId: workflow.id, nodeId: node.id, logger: toNodeLogger(log), credentials: this.security?.credentials ?? noCredentials, state: this.pluginState(plugin), signal: controller.signal },
-                fire,
-              ),
-            )
-            .catch((err: unknown) => {
-              log.error({ err }, 'trigger failed to start');
-              return undefined;
-            });
+          const ctx = {
+            params,
+            workflowId: workflow.id,
+            nodeId: node.id,
+            logger: toNodeLogger(log),
+            credentials: this.security?.credentials ?? noCredentials,
+            state: this.pluginState(plugin),
+            signal: controller.signal,
+            now: () => this.engine.now(),
+            sleepUntil: (at: number) => sleepUntilOn(this.engine, controller.signal, at),
+            // the same across restarts; a new one after re-activation or an edit (both move updatedAt)
+            activation: `${workflow.version}@${workflow.updatedAt}`,
+            ...(this.messaging ? { messaging: this.messaging } : {}),
+          };
+          // a start that fails (the database or NATS away for a moment) is tried again while the lease is
+          // held, 1 s doubling to 60 s: a trigger must not stay off until the next restart
+          stop = (async () => {
+            for (let delay = 1000; !controller.signal.aborted; delay = Math.min(delay * 2, 60_000)) {
+              try {
+                return await def.trigger.start(ctx, fire);
+              } catch (err) {
+                if (controller.signal.aborted) return undefined;
+                log.error({ err, retryInMs: delay }, 'trigger failed to start; trying again');
+                await ctx.sleepUntil(this.engine.now() + delay);
+              }
+            }
+            return undefined;
+          })();
         },
         onLost: async () => {
           abort?.abort();

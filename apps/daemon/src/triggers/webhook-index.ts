@@ -1,5 +1,5 @@
 import type { WorkflowDefinition } from '@anchorflow/engine';
-import { type NodeDefinition, type WebhookCapability, validateParams } from '@anchorflow/plugin-sdk';
+import { type NodeDefinition, type WebhookCapability, type WebhookExposure, validateParams } from '@anchorflow/plugin-sdk';
 
 /** Finds a node type's definition (the engine's catalog). */
 export type NodeTypeLookup = (type: string) => NodeDefinition | undefined;
@@ -13,6 +13,10 @@ export interface WebhookRoute {
   path: string;
   method: string;
   respond: 'immediately' | 'lastNode';
+  /** who may call (the node type's route says; default public) */
+  exposure: WebhookExposure;
+  maxBodyBytes?: number;
+  rateLimit?: { limit: number; windowMs: number };
   /** the node's params with its type's defaults applied */
   params: Record<string, unknown>;
   /** the node type's webhook capability (verify, request → input) */
@@ -62,6 +66,9 @@ export function webhookRoutesOf(workflow: { id: string; version: number; definit
       path: normalizeHookPath(route.path),
       method: route.method.toUpperCase(),
       respond: route.respond,
+      exposure: route.exposure ?? 'public',
+      ...(route.maxBodyBytes !== undefined ? { maxBodyBytes: route.maxBodyBytes } : {}),
+      ...(route.rateLimit !== undefined ? { rateLimit: route.rateLimit } : {}),
       params,
       capability,
     });

@@ -10,3 +10,4 @@ export * from './worker-host.js';
 export * from './workflow-events.js';
 export * from './editor-events.js';
 export * from './permissions.js';
+export * from './trigger-messaging.js';

@@ -23,7 +23,11 @@ export async function startTrigger<P extends object>(def: TriggerNodeDefinition<
     return { executionId: `ex${fired.length}`, duplicate: false };
   };
   const abort = new AbortController();
-  const stopFn = await def.trigger.start({ params, workflowId, nodeId, logger: quiet, credentials: { get: async () => ({}) as never }, state, signal: abort.signal }, fire);
+  const stopFn = await def.trigger.start({ params, workflowId, nodeId, logger: quiet, credentials: { get: async () => ({}) as never }, state, signal: abort.signal,
+    now: () => Date.now(),
+    sleepUntil: (at) => new Promise<void>((resolve) => void setTimeout(resolve, Math.max(0, at - Date.now()))),
+    activation: 'v1',
+  }, fire);
   return {
     fired,
     attempts,

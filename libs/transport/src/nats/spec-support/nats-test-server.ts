@@ -151,7 +151,7 @@ function sharedServer(label: string): NatsTestServer {
       try {
         const jsm = await nc.jetstreamManager();
         // every stream and bucket this test process made (uniquePrefix carries the pid)
-        const mine = new RegExp(`^(KV_)?aft[a-z0-9]*${process.pid}x[a-z0-9]+_(jobs|results)_v1$`, 'i');
+        const mine = new RegExp(`^(KV_)?aft[a-z0-9]*${process.pid}x[a-z0-9]+_((jobs|results)_v1|TRIG_[0-9a-f]{16}|WIDE)$`, 'i');
         const names: string[] = [];
         for await (const si of jsm.streams.list()) if (mine.test(si.config.name)) names.push(si.config.name);
         for (const name of names) await jsm.streams.delete(name).catch(() => undefined);

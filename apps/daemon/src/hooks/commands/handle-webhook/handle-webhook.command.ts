@@ -7,6 +7,8 @@ export interface WebhookRequest {
   body: unknown;
   headers: Record<string, unknown>;
   query: Record<string, unknown>;
+  /** the body's bytes as received (kept for /hooks only), for signatures and size limits */
+  rawBody?: Uint8Array;
 }
 
 export interface WebhookResponse {

@@ -1,7 +1,7 @@
 import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Engine, EngineError } from '@anchorflow/engine';
-import { type CredentialsAccessor, WebhookRejection, silentLogger } from '@anchorflow/plugin-sdk';
+import { silentLogger } from '@anchorflow/plugin-sdk';
 import type { Logger } from 'pino';
 import { noCredentials } from '../../../engine/engine.factory.js';
 import { toNodeLogger } from '../../../logging/logger.js';
@@ -15,6 +15,9 @@ import { ENGINE } from '../../../engine/engine.tokens.js';
 import { TriggerRegistry } from '../../../triggers/trigger-registry.service.js';
 import type { WebhookIndex } from '../../../triggers/webhook-index.js';
 import { HandleWebhookCommand, type WebhookResponse } from './handle-webhook.command.js';
+import { AUTHENTICATOR } from '../../../auth/auth.tokens.js';
+import type { Authenticator } from '../../../auth/authenticator.js';
+import { WebhookGate } from '../../webhook-gate.js';
 import { executionRef } from '../../../executions/execution.presenter.js';
 
 /**
@@ -39,18 +42,25 @@ export function withoutCredentialHeaders(headers: Record<string, unknown>): Reco
 export class HandleWebhookHandler implements ICommandHandler<HandleWebhookCommand> {
   private readonly webhooks: WebhookIndex;
   private readonly responseTimeoutMs: number;
-  private readonly credentials: CredentialsAccessor;
+  private readonly gate: WebhookGate;
 
   constructor(
-    @Inject(ENGINE) private readonly engine: Pick<Engine, 'start' | 'whenFinished'>,
+    @Inject(ENGINE) private readonly engine: Pick<Engine, 'start' | 'whenFinished'> & Partial<Pick<Engine, 'now'>>,
     @Inject(TriggerRegistry) triggers: { webhooks: WebhookIndex },
     @Inject(APP_CONFIG) config: Pick<AnchorflowConfig, 'hooks'>,
     @Optional() @Inject(ENGINE_SECURITY) security?: Pick<EngineSecurity, 'credentials'>,
     @Optional() @Inject(ROOT_LOGGER) private readonly logger?: Logger,
+    @Optional() @Inject(AUTHENTICATOR) authenticator?: Pick<Authenticator, 'authenticate'>,
   ) {
     this.webhooks = triggers.webhooks;
     this.responseTimeoutMs = config.hooks.responseTimeoutMs;
-    this.credentials = security?.credentials ?? noCredentials;
+    // size, exposure (API key / signature) and rate limit: one place, before anything starts
+    this.gate = new WebhookGate({
+      credentials: security?.credentials ?? noCredentials,
+      now: () => (engine.now ? engine.now() : Date.now()),
+      ...(authenticator ? { authenticate: (headers) => authenticator.authenticate(headers) } : {}),
+      logger: (route) => (this.logger ? toNodeLogger(this.logger.child({ workflowId: route.workflowId, nodeId: route.nodeId })) : silentLogger),
+    });
   }
 
   async execute({ request }: HandleWebhookCommand): Promise<WebhookResponse> {
@@ -63,16 +73,10 @@ export class HandleWebhookHandler implements ICommandHandler<HandleWebhookComman
     }
     const { route } = match;
     const { capability, params } = route;
-    if (capability.verify) {
-      try {
-        await capability.verify(request, { params, credentials: this.credentials, logger: this.logger ? toNodeLogger(this.logger.child({ workflowId: route.workflowId, nodeId: route.nodeId })) : silentLogger });
-      } catch (err) {
-        if (err instanceof WebhookRejection) throw new ApiError(err.status, err.code, err.message);
-        throw err;
-      }
-    }
+    await this.gate.admit(route, request);
     // what the workflow gets never carries the caller's credentials (the check above has seen them)
-    const forWorkflow = { ...request, headers: withoutCredentialHeaders(request.headers) };
+    const { rawBody: _raw, ...rest } = request;
+    const forWorkflow = { ...rest, headers: withoutCredentialHeaders(request.headers) };
     const input = capability.input ? capability.input(forWorkflow, params) : (request.body ?? {});
     const lastNode = route.respond === 'lastNode';
     const { executionId } = await this.engine.start({
