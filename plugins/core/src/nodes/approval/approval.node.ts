@@ -28,7 +28,7 @@ export const approvalNode = defineNode<ApprovalParams>({
   version: 1,
   title: 'Approval',
   description:
-    'Waits for a person: one of `approvers` decides with POST /api/v1/executions/{id}/approvals/{nodeId}; leaves by `approved` or `rejected` with {decision, by, at, comment}. Holds no memory while it waits and survives restarts.',
+    'Waits, durably and without holding memory, until one of `approvers` decides with POST /api/v1/executions/{id}/approvals/{nodeId}, then leaves by `approved` or `rejected` with {decision, by, at, comment}.',
   category: 'flow',
   inputs: ['main'],
   outputs: ['approved', 'rejected'],

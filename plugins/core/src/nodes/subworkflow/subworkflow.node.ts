@@ -15,7 +15,7 @@ export const subworkflowNode = defineNode<SubworkflowParams>({
   version: 1,
   title: 'Sub-workflow',
   description:
-    "Runs another workflow. With wait (default) it suspends until the child finishes and outputs the child's output, or fails with its error; without, it outputs {executionId} at once. Cancelling the parent cancels a child it waits for.",
+    "Runs another workflow: with wait (default) it suspends until the child finishes and outputs the child's output or fails with its error (cancelling the parent cancels the child); without, it outputs {executionId} at once.",
   category: 'flow',
   inputs: ['main'],
   outputs: ['main'],
