@@ -129,6 +129,8 @@ export class Engine {
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly tokenIndex = new Map<string, { executionId: string; nodeId: string }>();
   private readonly dedupe = new Map<string, string>();
+  /** `child:` tokens of children that ended before their parent's node suspended on them (wake it when it does) */
+  private readonly endedChildren = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly graphs = new Map<string, CompiledGraph>();
   private readonly loading = new Map<string, Promise<ExecutionRun | undefined>>();
@@ -886,12 +888,25 @@ export class Engine {
   private afterFinish(state: ExecutionState, status: 'succeeded' | 'failed' | 'cancelled', error?: ErrorInfo): void {
     if (this.stopping) return;
     const parent = state.parent;
-    if (parent?.reason === 'subworkflow' && parent.wait) {
-      this.signal(`${CHILD_TOKEN}${state.id}`, { executionId: state.id, status }).catch(() => undefined);
-    }
+    if (parent?.reason === 'subworkflow' && parent.wait) this.wakeParent(parent.executionId, `${CHILD_TOKEN}${state.id}`, { executionId: state.id, status });
     const errorWorkflowId = state.graph.definition.settings?.errorWorkflowId;
     // an error workflow's own failure does not start error workflows (no loops)
     if (status === 'failed' && errorWorkflowId && parent?.reason !== 'error') void this.startErrorWorkflow(state, errorWorkflowId, error);
+  }
+
+  private wakeParent(parentId: string, token: string, data: unknown): void {
+    this.signal(token, data).catch(() => {
+      const parent = this.runs.get(parentId);
+      // not live here (another daemon, or gone): the parent node's own poll finds the child's end
+      if (!parent || parent.finishing || parent.state.finished) return;
+      if (this.tokenIndex.has(token)) {
+        // it suspended while the signal was looking for it
+        this.signal(token, data).catch(() => undefined);
+        return;
+      }
+      if (this.endedChildren.size >= 10_000) this.endedChildren.delete(this.endedChildren.values().next().value!);
+      this.endedChildren.add(token);
+    });
   }
 
   private async startErrorWorkflow(state: ExecutionState, workflowId: string, error?: ErrorInfo): Promise<void> {
@@ -921,6 +936,13 @@ export class Engine {
     if (n.resumeToken) {
       run.tokens.add(n.resumeToken);
       this.tokenIndex.set(n.resumeToken, { executionId: run.state.id, nodeId: id });
+      if (this.endedChildren.delete(n.resumeToken)) {
+        const token = n.resumeToken;
+        // the child was quicker than its parent's node: wake the node now instead of at its poll
+        queueMicrotask(() => {
+          if (!run.finishing && !run.state.finished && !this.stopping && n.status === 'waiting' && n.resumeToken === token) this.resumeNode(run, index, 'signal');
+        });
+      }
     }
     if (n.waitUntil !== undefined) this.arm(run, index, n.waitUntil, 'wait');
   }

@@ -22,11 +22,11 @@ describe('core.subworkflow', () => {
     const h = host({});
     const r = await runNode(subworkflowNode, { params: { workflowId: 'wf-b' }, input: { a: 1 }, executions: h.executions, now });
     expect(h.requests).toEqual([{ workflowId: 'wf-b', input: { a: 1 }, wait: true }]);
-    expect(r).toMatchObject({ kind: 'suspend', suspension: { token: 'child:c1', until: now() + 1000 } });
+    expect(r).toMatchObject({ kind: 'suspend', suspension: { token: 'child:c1', until: now() + 120_000 } });
   });
 
-  it('polls less often the longer it waits (at most every 5 minutes)', () => {
-    expect([0, 1000, 20_000, 10_000_000].map(pollDelayMs)).toEqual([1000, 1000, 20_000, 300_000]);
+  it('looks by itself rarely: after 2 minutes, less often the longer it waits, at most every 10 minutes', () => {
+    expect([0, 1000, 300_000, 10_000_000].map(pollDelayMs)).toEqual([120_000, 120_000, 300_000, 600_000]);
   });
 
   it('outputs the child output once it succeeded, and passes params.input and version', async () => {

@@ -1,9 +1,13 @@
 import { type ChildExecution, defineNode, NodeError } from '@anchorflow/plugin-sdk';
 import { SubworkflowParams } from './subworkflow.params.js';
 
-/** how often a waiting parent looks at its child if no wake-up came: grows with the wait, at most 5 min */
+/**
+ * When a waiting parent looks at its child by itself. The engine wakes it when the child ends; this only
+ * covers a wake-up lost to a crash or to a child running on another daemon, so it is rare (2 min, growing
+ * with the wait, at most 10 min) and beyond the engine's in-memory timer horizon: the wait holds no memory.
+ */
 export function pollDelayMs(waitedMs: number): number {
-  return Math.min(Math.max(1000, waitedMs), 300_000);
+  return Math.min(Math.max(120_000, waitedMs), 600_000);
 }
 
 function finished(child: ChildExecution): boolean {
