@@ -94,4 +94,4 @@ it('approvals and a waiting parent survive SIGKILL: listed again, decided once, 
   // one child only, whatever the parent's restarts and resumes
   const children = await admin2.get(`/api/v1/executions?workflowId=${approvalWf.id}&limit=10`);
   expect((children.body.items as Execution[]).map((e) => e.id).sort()).toEqual([direct, child].sort());
-});
+}, 180_000);
