@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AuditService } from '../audit/audit.service.js';
+import { eventually } from '../testing/eventually.js';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
 
 /** core.approval over HTTP: who may decide, what a decision does, what waits for whom (in-memory ports). */
@@ -39,15 +40,6 @@ describe('approvals (core.approval, /executions/:id/approvals/:nodeId, /approval
     ],
   });
 
-  async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   async function execution(id: string) {
     return (await admin.get(`/api/v1/executions/${id}`).expect(200)).body;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { eventually } from '../testing/eventually.js';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
 
 /** core.subworkflow and settings.errorWorkflowId over HTTP (in-memory ports). */
@@ -27,15 +28,6 @@ describe('sub-workflows and error workflows', () => {
     return (await http.post('/api/v1/workflows').send(body).expect(201)).body.id;
   }
 
-  async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   const execution = async (id: string) => (await http.get(`/api/v1/executions/${id}`).expect(200)).body;
   const finished = (id: string) =>
@@ -60,8 +52,9 @@ describe('sub-workflows and error workflows', () => {
     expect(childExec).toMatchObject({ status: 'succeeded', input: { n: 21 }, parent: { executionId: id, workflowId: parent, nodeId: 'sub', reason: 'subworkflow', wait: true, depth: 1 } });
   });
 
-  it('waits for a child that waits (a person, here), holding no memory; resumes once the child is done', async () => {
-    const child = await create(flow([{ id: 'ok', type: 'core.approval', params: { approvers: ['admin'] } }]));
+  /** a parent whose sub-workflow node waits for a child made of `childNodes`, once both wait */
+  async function waitingParent(childNodes: Node[]): Promise<{ child: string; id: string; childId: string }> {
+    const child = await create(flow(childNodes));
     const parent = await create(flow([{ id: 'sub', type: 'core.subworkflow', params: { workflowId: child } }]));
     const id = await start(parent);
     const childId = await eventually('the child to wait', async () => {
@@ -69,6 +62,13 @@ describe('sub-workflows and error workflows', () => {
       return c?.status === 'waiting' ? c.id : undefined;
     });
     await eventually('the parent to wait', async () => ((await execution(id)).status === 'waiting' ? true : undefined));
+    return { child, id, childId };
+  }
+
+  it('waits for a child that waits (a person, here), holding no memory; resumes once the child is done', async () => {
+    const { child, id, childId } = await waitingParent([{ id: 'ok', type: 'core.approval', params: { approvers: ['admin'] } }]);
+    // its own poll is minutes away (beyond the in-memory horizon): nothing of the parent stays in memory
+    await eventually('the waiting parent to leave memory', async () => (t.engine.view(id) === undefined ? true : undefined));
     await http.post(`/api/v1/executions/${childId}/approvals/ok`).send({ decision: 'approve' }).expect(200);
     const done = await finished(id);
     expect(done.status).toBe('succeeded');
@@ -104,14 +104,7 @@ describe('sub-workflows and error workflows', () => {
   });
 
   it('cancelling the parent cancels the child it waits for', async () => {
-    const child = await create(flow([{ id: 'hold', type: 'core.wait', params: { ms: 3_600_000 } }]));
-    const parent = await create(flow([{ id: 'sub', type: 'core.subworkflow', params: { workflowId: child } }]));
-    const id = await start(parent);
-    const childId = await eventually('the child to wait', async () => {
-      const [c] = await executionsOf(child);
-      return c?.status === 'waiting' ? c.id : undefined;
-    });
-    await eventually('the parent to wait', async () => ((await execution(id)).status === 'waiting' ? true : undefined));
+    const { id, childId } = await waitingParent([{ id: 'hold', type: 'core.wait', params: { ms: 3_600_000 } }]);
     await http.post(`/api/v1/executions/${id}/cancel`).send({}).expect(202);
     expect((await finished(id)).status).toBe('cancelled');
     const c = await finished(childId);
