@@ -71,7 +71,7 @@ describe('OpenAPI', () => {
 });
 
 describe('node types catalog', () => {
-  const CORE = ['core.trigger.manual', 'core.trigger.webhook', 'core.transform', 'core.set', 'core.if', 'core.switch', 'core.merge', 'core.wait', 'core.http', 'core.noop'];
+  const CORE = ['core.trigger.manual', 'core.trigger.webhook', 'core.transform', 'core.set', 'core.if', 'core.switch', 'core.merge', 'core.wait', 'core.http', 'core.noop', 'core.approval', 'core.subworkflow'];
 
   it('lists every core node type with its ports and a JSON schema of its params', async () => {
     const res = await api.get('/api/v1/node-types');
@@ -90,6 +90,9 @@ describe('node types catalog', () => {
     expect(Object.keys(byType.get('core.http')!.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['method', 'url', 'headers', 'body', 'timeoutMs']));
     expect(Object.keys(byType.get('core.wait')!.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['ms']));
     expect(Object.keys(byType.get('core.merge')!.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['mode']));
+    expect(byType.get('core.approval')!.outputs).toEqual(['approved', 'rejected']);
+    expect(Object.keys(byType.get('core.approval')!.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['approvers', 'message', 'timeoutMs', 'onTimeout']));
+    expect(Object.keys(byType.get('core.subworkflow')!.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['workflowId', 'version', 'wait', 'input']));
   });
 });
 

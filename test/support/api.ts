@@ -50,6 +50,8 @@ export interface Execution {
   output?: Record<string, unknown>;
   error?: { code: string; message: string; nodeId?: string; [k: string]: unknown };
   nodeRuns: NodeRun[];
+  /** the execution that started this one (core.subworkflow, error workflow) */
+  parent?: { executionId: string; workflowId: string; nodeId?: string; reason: 'subworkflow' | 'error'; wait: boolean; depth: number };
   startedAt?: number | string;
   finishedAt?: number | string;
   [k: string]: unknown;

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { UnhandledExceptionsLogger } from './common/unhandled-exceptions.logger.js';
@@ -53,6 +54,7 @@ export class AppModule {
         ClusterModule,
         WorkflowsModule,
         ExecutionsModule,
+        ApprovalsModule,
         EditorModule,
         ProofsModule,
         HooksModule,

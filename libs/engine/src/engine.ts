@@ -1,4 +1,6 @@
 import {
+  type ChildExecution,
+  type ChildExecutions,
   type ErrorInfo,
   type NodeLogger,
   type NodeOutputs,
@@ -66,6 +68,9 @@ function withFields(logger: NodeLogger, fields: Record<string, unknown>): NodeLo
   };
 }
 
+/** the resume token a parent's node waits on for a child: the engine signals it when the child ends */
+const CHILD_TOKEN = 'child:';
+
 class NodeTimeoutError extends Error {
   readonly code = 'NODE_TIMEOUT';
   readonly retryable = true;
@@ -124,6 +129,8 @@ export class Engine {
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly tokenIndex = new Map<string, { executionId: string; nodeId: string }>();
   private readonly dedupe = new Map<string, string>();
+  /** `child:` tokens of children that ended before their parent's node suspended on them (wake it when it does) */
+  private readonly endedChildren = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly graphs = new Map<string, CompiledGraph>();
   private readonly loading = new Map<string, Promise<ExecutionRun | undefined>>();
@@ -205,7 +212,7 @@ export class Engine {
     const input = req.input === undefined ? {} : req.input;
     const triggerNodeId = req.triggerNodeId ?? this.defaultTrigger(graph);
     const executionId = this.ids.executionId();
-    const started = new ExecutionStartedEvent(executionId, 1, this.clock.now(), req.workflowId, req.version, input, triggerNodeId, req.dedupeKey);
+    const started = new ExecutionStartedEvent(executionId, 1, this.clock.now(), req.workflowId, req.version, input, triggerNodeId, req.dedupeKey, req.parent);
     const state = ExecutionState.fromStarted(graph, started);
     const run = new ExecutionRun(state);
     this.runs.set(executionId, run);
@@ -627,6 +634,7 @@ export class Engine {
         evaluate: (expression, data) => this.evaluator.evaluate(expression, data, this.bindings(run), paramPathOf(g.spec.params, expression, `$.nodes[${index}].params`)),
         progress: () => undefined,
         now: this.clockNow,
+        executions: this.childExecutions(run, index),
       };
       const running = this.deps.transport.run(job, env);
       if (g.timeoutMs) {
@@ -732,6 +740,10 @@ export class Engine {
     run.timers.clear();
     run.ready.length = 0;
     const now = this.clock.now();
+    // a child this execution waited for has nobody left to wait for it
+    const children: string[] = [];
+    for (const n of state.nodes) if (n.status === 'waiting' && n.resumeToken?.startsWith(CHILD_TOKEN)) children.push(n.resumeToken.slice(CHILD_TOKEN.length));
+    if (children.length) queueMicrotask(() => this.cancelChildren(state.id, children));
     for (const i of graph.order) {
       const n = state.nodes[i];
       if (isTerminalNode(n)) continue;
@@ -761,7 +773,10 @@ export class Engine {
     for (const t of run.tokens) this.tokenIndex.delete(t);
     const view = state.view();
     this.store.durable().then(
-      () => this.release(run, view),
+      () => {
+        this.release(run, view);
+        this.afterFinish(state, status, error);
+      },
       (err) => {
         this.logger.error('could not persist the end of an execution; it stays in memory until the store recovers', { executionId: state.id, err: String(err) });
         this.store.durable().then(() => this.release(run, view), () => undefined);
@@ -811,6 +826,112 @@ export class Engine {
     }
   }
 
+  // ------------------------------------------------------------------ child executions
+
+  /** ctx.executions for one node: starts (or finds again) the one child this node run owns */
+  private childExecutions(run: ExecutionRun, index: number): ChildExecutions {
+    return {
+      start: async ({ workflowId, version, input, wait }) => {
+        const { state } = run;
+        const nodeId = run.graph.nodes[index].id;
+        const dedupeKey = `parent:${state.id}:${nodeId}`;
+        let childId = this.dedupe.get(`${workflowId}\u0000${dedupeKey}`) ?? (await this.store.findByDedupeKey(workflowId, dedupeKey));
+        if (!childId) {
+          const depth = (state.parent?.depth ?? 0) + 1;
+          if (depth > this.options.maxSubworkflowDepth) {
+            throw new NodeError(`sub-workflows nest deeper than ${this.options.maxSubworkflowDepth} levels here (is there a cycle of sub-workflows?): not starting workflow ${workflowId}`, 'SUBWORKFLOW_DEPTH');
+          }
+          const v = version ?? (await this.latestVersion(workflowId));
+          try {
+            const started = await this.start({ workflowId, version: v, input, dedupeKey, parent: { executionId: state.id, workflowId: state.workflowId, nodeId, reason: 'subworkflow', wait, depth } });
+            childId = started.executionId;
+          } catch (err) {
+            if (err instanceof EngineError && err.code === 'NOT_FOUND') throw new NodeError(`sub-workflow ${workflowId}${version !== undefined ? ` version ${version}` : ''} not found`, 'SUBWORKFLOW_NOT_FOUND');
+            if (err instanceof EngineError && err.code === 'VALIDATION_FAILED') throw new NodeError(`sub-workflow ${workflowId} does not compile here: ${err.message}`, 'SUBWORKFLOW_INVALID');
+            throw err;
+          }
+        }
+        return this.childExecution(childId);
+      },
+    };
+  }
+
+  private async latestVersion(workflowId: string): Promise<number> {
+    const v = await this.deps.workflows.latestVersion?.(workflowId);
+    if (v === undefined) throw new NodeError(`workflow ${workflowId} not found`, 'SUBWORKFLOW_NOT_FOUND');
+    return v;
+  }
+
+  private async childExecution(executionId: string): Promise<ChildExecution> {
+    const view = this.runs.get(executionId)?.state.view() ?? (await this.describe(executionId));
+    if (!view) throw new NodeError(`child execution ${executionId} not found`, 'SUBWORKFLOW_NOT_FOUND');
+    return {
+      executionId,
+      workflowId: view.workflowId,
+      workflowVersion: view.workflowVersion,
+      status: view.status,
+      ...(view.output !== undefined ? { output: view.output } : {}),
+      ...(view.error !== undefined ? { error: view.error } : {}),
+      resumeToken: `${CHILD_TOKEN}${executionId}`,
+    };
+  }
+
+  private cancelChildren(parentId: string, children: string[]): void {
+    for (const child of children) {
+      this.cancel(child, `parent execution ${parentId} ended`).catch((err) => {
+        if (!(err instanceof EngineError && (err.code === 'EXECUTION_FINISHED' || err.code === 'NOT_FOUND'))) {
+          this.logger.warn('could not cancel a child execution', { executionId: child, parentExecutionId: parentId, err: String(err) });
+        }
+      });
+    }
+  }
+
+  /**
+   * Once an execution's end is durable: wake the parent waiting for it (its node also polls, so a wake-up
+   * lost to a crash or a race only delays it), and start the workflow's error workflow after a failure.
+   */
+  private afterFinish(state: ExecutionState, status: 'succeeded' | 'failed' | 'cancelled', error?: ErrorInfo): void {
+    if (this.stopping) return;
+    const parent = state.parent;
+    if (parent?.reason === 'subworkflow' && parent.wait) this.wakeParent(parent.executionId, `${CHILD_TOKEN}${state.id}`, { executionId: state.id, status });
+    const errorWorkflowId = state.graph.definition.settings?.errorWorkflowId;
+    // an error workflow's own failure does not start error workflows (no loops)
+    if (status === 'failed' && errorWorkflowId && parent?.reason !== 'error') void this.startErrorWorkflow(state, errorWorkflowId, error);
+  }
+
+  private wakeParent(parentId: string, token: string, data: unknown): void {
+    this.signal(token, data).catch(() => {
+      const parent = this.runs.get(parentId);
+      // not live here (another daemon, or gone): the parent node's own poll finds the child's end
+      if (!parent || parent.finishing || parent.state.finished) return;
+      if (this.tokenIndex.has(token)) {
+        // it suspended while the signal was looking for it
+        this.signal(token, data).catch(() => undefined);
+        return;
+      }
+      if (this.endedChildren.size >= 10_000) this.endedChildren.delete(this.endedChildren.values().next().value!);
+      this.endedChildren.add(token);
+    });
+  }
+
+  private async startErrorWorkflow(state: ExecutionState, workflowId: string, error?: ErrorInfo): Promise<void> {
+    try {
+      const depth = (state.parent?.depth ?? 0) + 1;
+      if (depth > this.options.maxSubworkflowDepth) throw new NodeError(`too deep (maxSubworkflowDepth ${this.options.maxSubworkflowDepth})`, 'SUBWORKFLOW_DEPTH');
+      const version = await this.latestVersion(workflowId);
+      const { nodeId, ...rest } = error ?? { code: 'FAILED', message: 'execution failed', retryable: false };
+      await this.start({
+        workflowId,
+        version,
+        input: { executionId: state.id, workflowId: state.workflowId, failedNode: nodeId ?? null, error: rest, input: state.input },
+        dedupeKey: `error:${state.id}`,
+        parent: { executionId: state.id, workflowId: state.workflowId, reason: 'error', wait: false, depth },
+      });
+    } catch (err) {
+      this.logger.error('could not start the error workflow of a failed execution', { executionId: state.id, workflowId: state.workflowId, errorWorkflowId: workflowId, err: String(err) });
+    }
+  }
+
   // ------------------------------------------------------------------ timers and resume
 
   private registerWait(run: ExecutionRun, index: number): void {
@@ -820,6 +941,13 @@ export class Engine {
     if (n.resumeToken) {
       run.tokens.add(n.resumeToken);
       this.tokenIndex.set(n.resumeToken, { executionId: run.state.id, nodeId: id });
+      if (this.endedChildren.delete(n.resumeToken)) {
+        const token = n.resumeToken;
+        // the child was quicker than its parent's node: wake the node now instead of at its poll
+        queueMicrotask(() => {
+          if (!run.finishing && !run.state.finished && !this.stopping && n.status === 'waiting' && n.resumeToken === token) this.resumeNode(run, index, 'signal');
+        });
+      }
     }
     if (n.waitUntil !== undefined) this.arm(run, index, n.waitUntil, 'wait');
   }

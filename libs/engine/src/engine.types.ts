@@ -8,6 +8,7 @@ import type { Ids } from './ports/ids.port.js';
 import type { NodeTransport } from './ports/node-transport.port.js';
 import type { WorkflowSource } from './ports/workflow-source.port.js';
 import type { WorkflowDefinition } from './workflow/workflow.types.js';
+import type { ExecutionParent } from './events/execution-events.js';
 
 export interface EngineOptions {
   /** node attempts running at once in this process (all executions) */
@@ -22,6 +23,8 @@ export interface EngineOptions {
   wakeUpHorizonMs: number;
   /** how often the leases of live executions are renewed (must be well under the store's lease) */
   leaseRenewMs: number;
+  /** how deep sub-workflows may nest (a parent's child is depth 1); deeper starts fail SUBWORKFLOW_DEPTH */
+  maxSubworkflowDepth: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -31,6 +34,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxNodes: 20_000,
   wakeUpHorizonMs: 60_000,
   leaseRenewMs: 5_000,
+  maxSubworkflowDepth: 10,
 };
 
 export interface EngineDeps {
@@ -92,6 +96,8 @@ export interface StartExecutionRequest {
    * durability before they run.
    */
   awaitDurable?: boolean;
+  /** the execution starting this one (sub-workflow node, error workflow): recorded in execution.started */
+  parent?: ExecutionParent;
 }
 
 export interface StartExecutionResult {

@@ -1,5 +1,5 @@
 import { NodeError } from './errors.js';
-import type { CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
+import type { ChildExecutions, CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
 import { isSuspension, outputPortsOf } from './node.js';
 import { noopMetrics, type PluginMetrics } from './metrics.js';
 import { defaultGuardedFetch, type OutboundFetch } from './outbound.js';
@@ -33,6 +33,8 @@ export interface NodeHost {
   now?(): number;
   /** the guarded fetch built from the admin's outbound policy; the default policy (nothing allow-listed) when absent */
   fetch?: OutboundFetch;
+  /** starting child workflows (the daemon's engine); absent in workers */
+  executions?: ChildExecutions;
 }
 
 export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
@@ -62,6 +64,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     progress: host.progress,
     now: host.now ?? Date.now,
     fetch: host.fetch ?? defaultGuardedFetch(),
+    ...(host.executions ? { executions: host.executions } : {}),
     suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
   };
   const result = await def.execute(ctx, inv.input);

@@ -51,6 +51,38 @@ export interface ResumeInfo {
 }
 
 import type { PluginMetrics } from './metrics.js';
+import type { ErrorInfo } from './errors.js';
+
+/** A workflow execution started by a node (`ctx.executions.start`), as it is now. */
+export interface ChildExecution {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+  /** the child's output once it succeeded (by sink node id) */
+  output?: Record<string, unknown>;
+  /** why it failed or was cancelled */
+  error?: ErrorInfo;
+  /**
+   * Suspend on this token (`ctx.suspend({ token })`) to be resumed when the child finishes (`wait: true`);
+   * the engine signals it with the child's final status. Reserved: the public resume route refuses it.
+   */
+  resumeToken: string;
+}
+
+/**
+ * Starting other workflows from a node (core.subworkflow). Provided by the engine in the daemon; absent
+ * where nodes run without it (plugin workers).
+ */
+export interface ChildExecutions {
+  /**
+   * Starts `workflowId` (its latest version unless `version` is given) as a child of this node, or — on a
+   * retry, a resume or after a crash — returns the child this node already started (one child per node
+   * run: the node's idempotency key). The child records its parent; `wait` says the parent waits for it
+   * (cancelling the parent then cancels the child). Refused beyond the engine's sub-workflow depth limit.
+   */
+  start(request: { workflowId: string; version?: number; input?: unknown; wait: boolean }): Promise<ChildExecution>;
+}
 
 export interface NodeContext<P = Record<string, unknown>> {
   /** params with `=expressions` already evaluated against this node's input */
@@ -92,6 +124,8 @@ export interface NodeContext<P = Record<string, unknown>> {
   evaluate(expression: string, input?: unknown): Promise<unknown>;
   /** live progress for watchers; not persisted */
   progress(data: unknown): void;
+  /** start other workflows (core.subworkflow); absent where the host cannot (plugin workers) */
+  readonly executions?: ChildExecutions;
   /** build a suspension to return from execute */
   suspend(options: { until?: Date | number; token?: string }): Suspension;
 }

@@ -15,6 +15,8 @@ const expected = {
   'core.wait': { name: 'waitNode', category: 'flow', pure: false },
   'core.http': { name: 'httpNode', category: 'action', pure: false },
   'core.noop': { name: 'noopNode', category: 'flow', pure: true },
+  'core.approval': { name: 'approvalNode', category: 'flow', pure: false },
+  'core.subworkflow': { name: 'subworkflowNode', category: 'flow', pure: false },
 } as const;
 
 describe('@anchorflow/plugin-core', () => {

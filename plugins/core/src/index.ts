@@ -1,4 +1,5 @@
 import { definePlugin } from '@anchorflow/plugin-sdk';
+import { approvalNode } from './nodes/approval/approval.node.js';
 import { cronTriggerNode } from './nodes/cron-trigger/cron-trigger.node.js';
 import { httpNode } from './nodes/http/http.node.js';
 import { ifNode } from './nodes/if/if.node.js';
@@ -7,12 +8,16 @@ import { natsTriggerNode } from './nodes/nats-trigger/nats-trigger.node.js';
 import { mergeNode } from './nodes/merge/merge.node.js';
 import { noopNode } from './nodes/noop/noop.node.js';
 import { setNode } from './nodes/set/set.node.js';
+import { subworkflowNode } from './nodes/subworkflow/subworkflow.node.js';
 import { switchNode } from './nodes/switch/switch.node.js';
 import { transformNode } from './nodes/transform/transform.node.js';
 import { waitNode } from './nodes/wait/wait.node.js';
 import { webhookTriggerNode } from './nodes/webhook-trigger/webhook-trigger.node.js';
 
-export { cronTriggerNode, httpNode, natsTriggerNode, ifNode, manualTriggerNode, mergeNode, noopNode, setNode, switchNode, transformNode, waitNode, webhookTriggerNode };
+export { approvalNode, cronTriggerNode, httpNode, natsTriggerNode, ifNode, manualTriggerNode, mergeNode, noopNode, setNode, subworkflowNode, switchNode, transformNode, waitNode, webhookTriggerNode };
+export { approvalToken, type ApprovalDecision } from './nodes/approval/approval.node.js';
+export { ApprovalParams } from './nodes/approval/approval.params.js';
+export { SubworkflowParams } from './nodes/subworkflow/subworkflow.params.js';
 export { switchPorts } from './nodes/switch/switch.node.js';
 export { CronTriggerParams } from './nodes/cron-trigger/cron-trigger.params.js';
 export { HttpParams } from './nodes/http/http.params.js';
@@ -30,5 +35,5 @@ export { WEBHOOK_PATH_RE, WebhookTriggerParams } from './nodes/webhook-trigger/w
 export default definePlugin({
   name: '@anchorflow/plugin-core',
   version: '0.1.0',
-  nodes: [manualTriggerNode, webhookTriggerNode, cronTriggerNode, natsTriggerNode, transformNode, setNode, ifNode, switchNode, mergeNode, waitNode, httpNode, noopNode],
+  nodes: [manualTriggerNode, webhookTriggerNode, cronTriggerNode, natsTriggerNode, transformNode, setNode, ifNode, switchNode, mergeNode, waitNode, httpNode, noopNode, approvalNode, subworkflowNode],
 });

@@ -32,6 +32,12 @@ function errorSummary(error: ErrorInfo | undefined, text: Text): JsonValue | und
   return out;
 }
 
+function isDecision(data: unknown): data is { decision: string; by: string } {
+  if (typeof data !== 'object' || data === null) return false;
+  const d = data as { decision?: unknown; by?: unknown };
+  return (d.decision === 'approve' || d.decision === 'reject') && typeof d.by === 'string';
+}
+
 /**
  * The audit action of an engine event: `execution.started`, `execution.node.succeeded`, `execution.finished`…
  * Details carry what happened, not the data: node inputs and outputs stay in the execution history
@@ -50,6 +56,7 @@ export function executionEventFields(event: ExecutionEvent, text: Text = (s) => 
       details.workflowVersion = num(event.workflowVersion);
       put(details, 'triggerNodeId', event.triggerNodeId === undefined ? undefined : text(event.triggerNodeId));
       put(details, 'dedupeKey', event.dedupeKey === undefined ? undefined : text(event.dedupeKey));
+      put(details, 'parentExecutionId', event.parent === undefined ? undefined : text(event.parent.executionId));
       break;
     case 'node.started':
       details.nodeId = text(event.nodeId);
@@ -77,6 +84,11 @@ export function executionEventFields(event: ExecutionEvent, text: Text = (s) => 
     case 'node.resumed':
       details.nodeId = text(event.nodeId);
       details.reason = text(String(event.reason));
+      // an approval's decision (core.approval): what was decided and by whom; the comment stays in the history
+      if (isDecision(event.data)) {
+        details.decision = text(event.data.decision);
+        details.by = text(event.data.by);
+      }
       break;
     case 'node.skipped':
     case 'node.cancelled':

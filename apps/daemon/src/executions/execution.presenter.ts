@@ -1,4 +1,4 @@
-import type { ExecutionEvent, ExecutionSummary, ExecutionView, NodeRunView } from '@anchorflow/engine';
+import type { ExecutionEvent, ExecutionParent, ExecutionSummary, ExecutionView, NodeRunView } from '@anchorflow/engine';
 import type { ErrorInfo } from '@anchorflow/plugin-sdk';
 
 const iso = (ms: number | undefined): string | undefined => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined);
@@ -50,6 +50,8 @@ export interface ExecutionDto {
   output?: Record<string, unknown>;
   error?: ErrorInfo;
   triggerNodeId?: string;
+  /** the execution that started this one: a core.subworkflow node's (reason subworkflow) or a failed one's (reason error) */
+  parent?: ExecutionParent;
   startedAt: string;
   finishedAt?: string;
   /** nodes that failed although the execution went on (onError continue / errorPort) or stopped it */
@@ -73,7 +75,8 @@ export function toNodeRunDto(run: NodeRunView): NodeRunDto {
     resumedAt: iso(run.resumedAt),
     retryAt: iso(run.retryAt),
     waitUntil: iso(run.waitUntil),
-    resumeToken: run.status === 'waiting' ? run.resumeToken : undefined,
+    // reserved tokens (`approval:…`, `child:…`) are not for POST /resume: the approvals route and the engine deliver them
+    resumeToken: run.status === 'waiting' && run.resumeToken && !run.resumeToken.includes(':') ? run.resumeToken : undefined,
   });
 }
 
@@ -88,6 +91,7 @@ export function toExecutionDto(view: ExecutionView): ExecutionDto {
     output: view.output,
     error: view.error,
     triggerNodeId: view.triggerNodeId,
+    parent: view.parent,
     startedAt: iso(view.startedAt)!,
     finishedAt: iso(view.finishedAt),
     failedNodes: view.failedNodes,

@@ -30,6 +30,10 @@ export class MemoryWorkflowRepository implements WorkflowRepository {
     return found ? structuredClone({ ...found, active: latest.active }) : undefined;
   }
 
+  async latestVersion(workflowId: string): Promise<number | undefined> {
+    return this.latest(workflowId)?.version;
+  }
+
   async getVersion(workflowId: string, version: number): Promise<WorkflowDefinition | undefined> {
     return this.versions.get(workflowId)?.find((v) => v.version === version)?.definition;
   }

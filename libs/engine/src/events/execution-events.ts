@@ -16,6 +16,20 @@ abstract class BaseExecutionEvent {
   ) {}
 }
 
+/**
+ * Who started an execution, when another execution did: a `core.subworkflow` node (`reason: subworkflow`,
+ * `nodeId`; `wait`: the parent waits for it) or a failed execution whose workflow names it as its error
+ * workflow (`reason: error`). `depth` counts the chain of parents (1 for a child of a top-level run).
+ */
+export interface ExecutionParent {
+  executionId: string;
+  workflowId: string;
+  nodeId?: string;
+  reason: 'subworkflow' | 'error';
+  wait: boolean;
+  depth: number;
+}
+
 export class ExecutionStartedEvent extends BaseExecutionEvent {
   readonly type = 'execution.started' as const;
   constructor(
@@ -26,6 +40,8 @@ export class ExecutionStartedEvent extends BaseExecutionEvent {
     /** the trigger/start node that fired, if any */
     readonly triggerNodeId: string | undefined,
     readonly dedupeKey?: string,
+    /** set when another execution started this one (sub-workflow, error workflow) */
+    readonly parent?: ExecutionParent,
   ) { super(executionId, seq, at); }
 }
 

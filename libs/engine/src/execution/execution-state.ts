@@ -1,5 +1,5 @@
 import type { ErrorInfo, NodeOutputs, ResumeInfo } from '@anchorflow/plugin-sdk';
-import type { ExecutionEvent, ExecutionStartedEvent } from '../events/execution-events.js';
+import type { ExecutionEvent, ExecutionParent, ExecutionStartedEvent } from '../events/execution-events.js';
 import type { CompiledGraph } from '../workflow/compiled-graph.js';
 import type { ExecutionStatus, ExecutionView, NodeRunStatus, NodeRunView } from './execution.types.js';
 
@@ -51,6 +51,8 @@ export class ExecutionState {
   error?: ErrorInfo;
   finishedAt?: number;
   cancelRequested?: string;
+  /** the execution that started this one, if any */
+  parent?: ExecutionParent;
   terminalCount = 0;
   readonly nodes: NodeRunState[];
   /** $nodes binding: payload per succeeded (or continued-failed) node */
@@ -72,6 +74,7 @@ export class ExecutionState {
   static fromStarted(graph: CompiledGraph, e: ExecutionStartedEvent): ExecutionState {
     const s = new ExecutionState(graph, e.executionId, e.workflowId, e.workflowVersion, e.input, e.triggerNodeId, e.dedupeKey, e.at);
     s.seq = e.seq;
+    if (e.parent) s.parent = e.parent;
     return s;
   }
 
@@ -233,6 +236,7 @@ export class ExecutionState {
     if (this.error !== undefined) view.error = this.error;
     if (this.triggerNodeId !== undefined) view.triggerNodeId = this.triggerNodeId;
     if (this.dedupeKey !== undefined) view.dedupeKey = this.dedupeKey;
+    if (this.parent !== undefined) view.parent = this.parent;
     if (this.finishedAt !== undefined) view.finishedAt = this.finishedAt;
     if (failedNodes) view.failedNodes = failedNodes;
     if (!this.finished && wakeAt !== undefined) view.wakeAt = wakeAt;

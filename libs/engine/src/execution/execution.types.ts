@@ -1,4 +1,5 @@
 import type { ErrorInfo, NodeOutputs } from '@anchorflow/plugin-sdk';
+import type { ExecutionParent } from '../events/execution-events.js';
 
 export type ExecutionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'waiting';
 export type NodeRunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
@@ -36,6 +37,8 @@ export interface ExecutionView {
   error?: ErrorInfo;
   triggerNodeId?: string;
   dedupeKey?: string;
+  /** the execution that started this one (sub-workflow or error workflow) */
+  parent?: ExecutionParent;
   startedAt: number;
   finishedAt?: number;
   /**

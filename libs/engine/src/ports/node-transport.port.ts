@@ -1,4 +1,4 @@
-import type { CredentialsAccessor, NodeInvocation, NodeInvocationOutcome, NodeLogger, PluginMetrics, PluginState } from '@anchorflow/plugin-sdk';
+import type { ChildExecutions, CredentialsAccessor, NodeInvocation, NodeInvocationOutcome, NodeLogger, PluginMetrics, PluginState } from '@anchorflow/plugin-sdk';
 
 /**
  * One node attempt to run, as it travels to wherever the node type lives (in-process or a worker): the
@@ -22,6 +22,8 @@ export interface NodeJobEnvironment {
   progress(data: unknown): void;
   /** the engine's clock: nodes compute wake-up times from it, never from Date.now() */
   now(): number;
+  /** ctx.executions: starting child workflows (in-process nodes only) */
+  executions?: ChildExecutions;
 }
 
 /** what a node attempt came to: the SDK's invocation outcome */

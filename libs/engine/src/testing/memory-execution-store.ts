@@ -109,4 +109,12 @@ export class MemoryWorkflowSource implements WorkflowSource {
   async getVersion(workflowId: string, version: number): Promise<WorkflowDefinition | undefined> {
     return this.versions.get(`${workflowId}@${version}`);
   }
+  async latestVersion(workflowId: string): Promise<number | undefined> {
+    let latest: number | undefined;
+    for (const key of this.versions.keys()) {
+      const at = key.lastIndexOf('@');
+      if (key.slice(0, at) === workflowId) latest = Math.max(latest ?? 0, Number(key.slice(at + 1)));
+    }
+    return latest;
+  }
 }

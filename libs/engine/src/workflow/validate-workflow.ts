@@ -54,7 +54,9 @@ function expressionsIn(value: unknown, base: string): Array<[string, string]> {
 const NODE_KEYS = new Set(['id', 'type', 'params', 'position', 'retry', 'timeoutMs', 'onError', 'continueOnFail', 'notes']);
 const RETRY_KEYS = new Set(['maxAttempts', 'backoffMs', 'factor', 'maxBackoffMs']);
 const EDGE_KEYS = new Set(['from', 'to', 'fromPort', 'toPort']);
-const WORKFLOW_KEYS = new Set(['name', 'description', 'nodes', 'edges', 'version', 'id', 'active']);
+const WORKFLOW_KEYS = new Set(['name', 'description', 'nodes', 'edges', 'settings', 'version', 'id', 'active']);
+const SETTINGS_KEYS = new Set(['errorWorkflowId']);
+const WORKFLOW_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
 function checkNodeOptions(n: Record<string, unknown>, base: string, problems: ValidationProblem[], nodeId?: string): void {
   const shape = (path: string, message: string) => problems.push({ code: 'INVALID_SHAPE', path, message, ...(nodeId ? { nodeId } : {}) });
@@ -146,6 +148,16 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
   }
   if (input.description !== undefined && (typeof input.description !== 'string' || input.description.length > 10_000)) {
     problems.push({ code: 'INVALID_SHAPE', path: '$.description', message: 'description must be a string of at most 10000 characters' });
+  }
+  if (input.settings !== undefined) {
+    if (!isObj(input.settings)) problems.push({ code: 'INVALID_SHAPE', path: '$.settings', message: 'settings must be an object' });
+    else {
+      for (const k in input.settings) if (!SETTINGS_KEYS.has(k)) problems.push({ code: 'INVALID_SHAPE', path: `$.settings.${k}`, message: `unknown setting "${k}"; known: errorWorkflowId` });
+      const ew = input.settings.errorWorkflowId;
+      if (ew !== undefined && !(typeof ew === 'string' && WORKFLOW_ID_RE.test(ew))) {
+        problems.push({ code: 'INVALID_SHAPE', path: '$.settings.errorWorkflowId', message: 'errorWorkflowId must be the id of a workflow' });
+      }
+    }
   }
   for (const k in input) {
     if (!WORKFLOW_KEYS.has(k)) problems.push({ code: 'INVALID_SHAPE', path: `$.${k}`, message: `unknown workflow property "${k}"` });

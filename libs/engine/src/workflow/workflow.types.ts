@@ -36,6 +36,13 @@ export interface WorkflowDefinition {
   description?: string;
   nodes: WorkflowNode[];
   edges: WorkflowEdge[];
+  settings?: WorkflowSettings;
+}
+
+/** Workflow-wide settings. */
+export interface WorkflowSettings {
+  /** a workflow started with {executionId, workflowId, failedNode, error, input} when an execution of this one fails */
+  errorWorkflowId?: string;
 }
 
 /** Something valid but probably not meant (the workflow is saved; the answer lists it). */
@@ -58,6 +65,7 @@ export interface ValidationProblem {
     | 'DANGLING_EDGE'
     | 'DUPLICATE_EDGE'
     | 'CYCLE'
+    | 'SUBWORKFLOW_CYCLE'
     | 'NO_START_NODE'
     | 'TOO_LARGE';
   message: string;
@@ -65,4 +73,6 @@ export interface ValidationProblem {
   nodeId?: string;
   /** for CYCLE: the nodes on the cycle, in order */
   nodes?: string[];
+  /** for SUBWORKFLOW_CYCLE: the workflow ids on the cycle, from this workflow back to it */
+  workflows?: string[];
 }

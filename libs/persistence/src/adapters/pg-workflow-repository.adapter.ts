@@ -62,6 +62,13 @@ export class PgWorkflowRepository implements WorkflowRepository {
     return stored ? toStored(workflow, wanted, stored.definition) : undefined;
   }
 
+  /** the current version of a workflow that is not deleted (sub-workflows and error workflows start it) */
+  async latestVersion(workflowId: string): Promise<number | undefined> {
+    if (!isUuid(workflowId)) return undefined;
+    const workflow = await this.em().findOne(WorkflowEntity, { id: workflowId, deletedAt: null });
+    return workflow?.currentVersion;
+  }
+
   /** deleted workflows included: executions keep running the version they started with */
   async getVersion(workflowId: string, version: number): Promise<WorkflowDefinition | undefined> {
     if (!isUuid(workflowId)) return undefined;

@@ -1,7 +1,7 @@
 import jsonata from 'jsonata';
 import { NodeError } from '../errors.js';
 import { invokeNode } from '../invoke.js';
-import type { NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo, Suspension } from '../node.js';
+import type { ChildExecutions, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo, Suspension } from '../node.js';
 import { isExpression, validateParams } from '../params.js';
 import type { PluginMetrics } from '../metrics.js';
 import { MemoryPluginState } from './memory-plugin-state.js';
@@ -33,6 +33,8 @@ export interface RunNodeOptions {
    * calling a receiver on loopback passes `{ allowHosts: ['127.0.0.1'] }`.
    */
   outbound?: OutboundPolicy;
+  /** what ctx.executions starts child workflows with (default: absent, as in a plugin worker) */
+  executions?: ChildExecutions;
 }
 
 export type RunNodeResult =
@@ -109,6 +111,7 @@ export async function runNode<P extends object>(def: NodeDefinition<P>, options:
       progress: (d) => void progress.push(d),
       now: options.now ?? Date.now,
       ...(options.outbound ? { fetch: fetchFor(options.outbound) } : {}),
+      ...(options.executions ? { executions: options.executions } : {}),
     },
   );
   if (outcome.kind === 'suspend') return { kind: 'suspend', suspension: { kind: 'suspend', ...(outcome.until !== undefined ? { until: outcome.until } : {}), ...(outcome.token ? { token: outcome.token } : {}) }, progress, logs };

@@ -78,6 +78,15 @@ export class NodeRunSchema {
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
 }
 
+export class ExecutionParentSchema {
+  @ApiProperty({ format: 'uuid' }) executionId!: string;
+  @ApiProperty({ format: 'uuid' }) workflowId!: string;
+  @ApiPropertyOptional({ description: 'the core.subworkflow node that started it' }) nodeId?: string;
+  @ApiProperty({ enum: ['subworkflow', 'error'] }) reason!: string;
+  @ApiProperty({ description: 'the parent waits for this execution' }) wait!: boolean;
+  @ApiProperty({ description: 'how many parents are above it (1: started by a top-level execution)' }) depth!: number;
+}
+
 export class ExecutionSchema {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) workflowId!: string;
@@ -86,6 +95,7 @@ export class ExecutionSchema {
   @ApiProperty({ ...JSON_OBJECT }) input!: unknown;
   @ApiPropertyOptional({ description: 'outputs of the succeeded sink nodes by node id', ...JSON_OBJECT }) output?: unknown;
   @ApiPropertyOptional({ type: () => ErrorInfoSchema }) error?: unknown;
+  @ApiPropertyOptional({ type: () => ExecutionParentSchema, description: 'the execution that started this one (a core.subworkflow node, or a failure whose workflow names this one as settings.errorWorkflowId)' }) parent?: ExecutionParentSchema;
   @ApiProperty({ type: [NodeRunSchema] }) nodeRuns!: NodeRunSchema[];
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;

@@ -4,6 +4,7 @@ import { type Engine, EngineError } from '@anchorflow/engine';
 import { ENGINE } from '../../../engine/engine.tokens.js';
 import { ResumeExecutionCommand } from './resume-execution.command.js';
 
+/** no `:`: tokens with one (`approval:…`, `child:…`) are reserved for the approvals route and the engine */
 const TOKEN_RE = /^[A-Za-z0-9_-]{8,200}$/;
 
 @CommandHandler(ResumeExecutionCommand)

@@ -12,6 +12,7 @@ import { validWorkflow } from '../create-workflow/create-workflow.handler.js';
 import { assertCredentialRefs, type CredentialRefsCheck } from '../../credential-refs.check.js';
 import { CREDENTIAL_REFS_CHECK } from '../../workflows.tokens.js';
 import { UpdateWorkflowCommand } from './update-workflow.command.js';
+import { assertNoSubworkflowCycle } from '../../subworkflow-cycles.check.js';
 
 @CommandHandler(UpdateWorkflowCommand)
 export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowCommand> {
@@ -35,6 +36,8 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
     if (current.version !== expected) {
       throw new EngineError('CONFLICT', `workflow ${workflowId} is at version ${current.version}, not ${expected}; reload it and apply your change again`, { currentVersion: current.version });
     }
+    // a workflow that is new cannot be named by another yet: only a change can close a cycle
+    await assertNoSubworkflowCycle(workflowId, definition, this.workflows);
     if (current.active) this.triggers.assertCanActivate({ id: workflowId, definition });
     const updated = await this.workflows.update(workflowId, expected, definition);
     if (updated.active) await this.triggers.apply(updated);
