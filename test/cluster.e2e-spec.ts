@@ -77,8 +77,8 @@ function servedBy(api: Api, ...ws: Worker[]): Promise<Record<string, unknown>> {
   });
 }
 
-const greetFlow = (name: string, notifyUrl: string) =>
-  workflow(name, [manual(), node('greet', 'example.greet', { name: '=$.name', notifyUrl })], chain('start', 'greet'));
+const greetFlow = (name: string, notifyUrl: string, options: Parameters<typeof node>[3] = {}) =>
+  workflow(name, [manual(), node('greet', 'example.greet', { name: '=$.name', notifyUrl }, options)], chain('start', 'greet'));
 
 const keysOf = (requests: readonly RecordedRequest[]) => requests.map((r) => r.idempotencyKey);
 
@@ -164,7 +164,9 @@ describeNats('cluster mode over NATS', () => {
     const ackWait = { ANCHORFLOW_WORKER_ACK_WAIT_MS: '1500' };
     const first = await worker(prefix, { name: 'worker-1', env: ackWait });
     await servedBy(api, first);
-    const wf = await api.createWorkflow(greetFlow(`sigkill ${tag}`, receiver.url + path));
+    // example.greet's own 10 s attempt timeout would turn a slow worker start on a loaded machine into an
+    // engine retry (attempt 2): the attempt gets room for the ack wait and a second worker to start
+    const wf = await api.createWorkflow(greetFlow(`sigkill ${tag}`, receiver.url + path, { timeoutMs: 60_000 }));
     const id = await api.startExecution(wf.id, { name: 'Barbara' });
     await receiver.waitFor((r) => r.path === path, { what: 'the first delivery' });
     await first.waitForLog((l) => l.msg === 'job started' && l.executionId === id, { what: 'job started in worker 1' });
