@@ -250,7 +250,8 @@ describeNats('cluster mode over NATS', () => {
     // every execution's greeting arrived; a repeat (result lost with the connection) keeps its key
     expect(new Set(keysOf(receiver.requestsTo(path)))).toEqual(new Set(all.map((id) => `${id}:greet`)));
     await until('readiness 200 again', async () => ((await api.get('/api/v1/health/ready')).status === 200 ? true : undefined));
-    expect(daemon.logs()).toContain('"event":"nats.reconnected"');
+    // the log line and the readiness answer travel on different pipes: wait for the line
+    await until('the daemon logging nats.reconnected', async () => (daemon.logs().includes('"event":"nats.reconnected"') ? true : undefined));
     await w.waitForLog((l) => l.msg === 'NATS reconnected', { what: 'the worker reconnecting' });
   }, 120_000);
 
@@ -267,7 +268,9 @@ describeNats('cluster mode over NATS', () => {
     const wf = await a.api.createWorkflow(workflow(`lease ${tag}`, [
       manual(),
       node('visit', 'core.http', { method: 'POST', url: `${receiver.url}/${tag}/visit`, body: { from: 'visit' } }),
-      node('pause', 'core.wait', { ms: 4000 }),
+      // long enough that they are still parked when B looks below, even when starting four executions
+      // takes seconds on a loaded machine; B wakes them at this time after taking over
+      node('pause', 'core.wait', { ms: 10_000 }),
       node('greet', 'example.greet', { name: '=$trigger.name', notifyUrl: `${receiver.url}/${tag}/done` }),
     ], chain('start', 'visit', 'pause', 'greet')));
 
