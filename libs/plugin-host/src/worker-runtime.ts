@@ -374,7 +374,7 @@ export class WorkerRuntime {
       return;
     }
     const job = decoded.value;
-    const where = { jobId: job.jobId, nodeType: job.nodeType, executionId: job.executionId, nodeId: job.nodeId, attempt: job.attempt, delivery: msg.info.deliveryCount };
+    const where = { jobId: job.jobId, nodeType: job.nodeType, executionId: job.executionId, nodeId: job.nodeId, attempt: job.attempt, delivery: msg.info.deliveryCount, streamSeq: msg.seq };
     if (job.nodeType !== def.type) {
       this.stats.rejected++;
       this.logger.error('rejected a job for another node type; terminated', { ...where, subject: msg.subject, reason: `job is for ${job.nodeType} but arrived on the subject of ${def.type}` });
