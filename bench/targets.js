@@ -338,7 +338,7 @@ export async function createExternalDatabase(adminUrl) {
  * The daemon (apps/daemon/dist/main.js) on a fresh data dir, embedded Postgres unless `db` (from
  * createExternalDatabase) is given. Creates and activates W1 and W2, waits for the first 200 on W1.
  */
-export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', nodeArgs = [], keepData = false, extraEnv = {}, main = DAEMON_MAIN }) {
+export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', nodeArgs = [], keepData = false, extraEnv = {}, main = DAEMON_MAIN, wrapper = [], readyTimeoutMs, stopGraceMs }) {
   const dataDir = mkdtempSync(join(os.tmpdir(), `af-bench-${name}-`));
   // as root, the embedded Postgres runs as nobody and must be able to enter the data dir
   chmodSync(dataDir, 0o755);
@@ -348,8 +348,9 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
   if (db) env.DATABASE_URL = db.url;
   Object.assign(env, extraEnv);
   const t0 = performance.now();
-  const started = await spawnServer(pinned(cpu, [NODE, ...nodeArgs, main]), {
+  const started = await spawnServer(pinned(cpu, [...wrapper, NODE, ...nodeArgs, main]), {
     env,
+    timeoutMs: readyTimeoutMs,
     logFile: join(outDir, `${name}.server.log`),
     ready: (line) => {
       if (!line.includes('"listening"')) return undefined;
@@ -377,13 +378,13 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
       workflows[w] = created.id;
       urls[w] = `${base}/hooks/bench/${w}`;
     }
-    const firstMs = await waitFor200(urls.w1, 60_000, () => child.exitCode === null);
+    const firstMs = await waitFor200(urls.w1, readyTimeoutMs ?? 60_000, () => child.exitCode === null);
     const startup = { listeningMs: Math.round(readyMs), firstOkMs: Math.round(performance.now() - t0), sinceListeningMs: Math.round(firstMs) };
     return {
       name, kind: 'daemon', base, urls, child, workflows, dataDir, db, startup,
       pids: () => [child.pid],
       async stop() {
-        const how = await stopProcess(child);
+        const how = await stopProcess(child, stopGraceMs);
         const leftover = await embeddedLeftover(dataDir);
         if (!keepData) rmSync(dataDir, { recursive: true, force: true });
         return leftover ? `${how}; ${leftover}` : how;
