@@ -23,7 +23,7 @@ if (spawnSync('sh', ['-c', 'command -v valgrind'], { stdio: 'ignore' }).status !
   console.error('valgrind is not installed (apt-get install valgrind)');
   process.exit(2);
 }
-const out = join(ROOT, '.bench-out', `instructions-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+const out = join(ROOT, '.bench-out', `instructions-${Date.now()}-${process.pid}`);
 mkdirSync(out, { recursive: true });
 
 async function once(n) {
