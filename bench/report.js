@@ -23,7 +23,11 @@ const LABEL = {
   external: 'Anchorflow, external Postgres',
   'embedded-nolimit': 'Anchorflow, embedded Postgres, webhook rate limit off',
   'external-nolimit': 'Anchorflow, external Postgres, webhook rate limit off',
+  'node-red': 'Node-RED 4.1.8 (persists nothing)',
+  'embedded-base': 'Anchorflow BASE build (BASE_DAEMON), embedded Postgres',
+  'external-base': 'Anchorflow BASE build (BASE_DAEMON), external Postgres',
 };
+const ANCHORFLOW = (t) => t === 'embedded' || t === 'external' || t.startsWith('embedded-') || t.startsWith('external-');
 
 export function collect(dir) {
   const results = readJsonl(join(dir, 'results.jsonl')).filter((x) => x.r);
@@ -98,6 +102,64 @@ export function renderReport(dir) {
   p('rps = 2xx responses per second (closed loop: c requests always in flight); latency measured by the client; ratios are target ÷ baseline (plain Node 24 unless stated) at the same workload and concurrency, medians over repetitions. CPU µs/req = user+system CPU time during the measured run ÷ responses, read from /proc: the server process (Node), plus Postgres: for the embedded one its whole process tree (it is the daemon\'s child, pinned to the same CPU), for the external one the backends connected to the benchmark database (not pinned: they run on any core). CPU ÷ base = (process + Postgres) ÷ the baseline\'s CPU per request: how much more work a request costs, independent of how busy the shared machine was.');
   p();
 
+  // Anchorflow ÷ Node-RED, same run: throughput and the CPU time a request costs (robust to a loaded machine)
+  const cpuOf = (t, w, c) => med(get(t, w, c).map((x) => (x.cpu?.processUsPerReq ?? x.cpu?.serverUsPerReq) + (x.cpu?.dbUsPerReq ?? 0)));
+  if (targets.includes('node-red')) {
+    p('#### Anchorflow ÷ Node-RED (same run)');
+    p();
+    p('| workload | c | Node-RED rps | Node-RED CPU µs/req | Anchorflow target | rps | rps ÷ Node-RED | CPU µs/req (Node + Postgres) | CPU ÷ Node-RED | p99 ms (Node-RED / Anchorflow) |');
+    p('|---|---|---|---|---|---|---|---|---|---|');
+    for (const w of workloads) {
+      for (const c of concs) {
+        const nr = med(metric('node-red', w, c, 'rps'));
+        if (!Number.isFinite(nr)) continue;
+        for (const t of targets.filter(ANCHORFLOW)) {
+          const a = med(metric(t, w, c, 'rps'));
+          if (!Number.isFinite(a)) continue;
+          p(`| ${w} | ${c} | ${f(nr, 0)} | ${f(cpuOf('node-red', w, c), 0)} | ${LABEL[t] ?? t} | ${f(a, 0)} | ${f(a / nr, 2)} | ${f(cpuOf(t, w, c), 0)} | ${f(cpuOf(t, w, c) / cpuOf('node-red', w, c), 2)} | ${f(med(metric('node-red', w, c, 'p99_ms')), 1)} / ${f(med(metric(t, w, c, 'p99_ms')), 1)} |`);
+        }
+      }
+    }
+    p();
+  }
+  // this build ÷ the BASE build (BASE_DAEMON), same run
+  const based = targets.filter((t) => t.endsWith('-base') && targets.includes(t.slice(0, -5)));
+  if (based.length) {
+    p('#### This build ÷ the base build (same run)');
+    p();
+    p('| target | workload | c | rps base → this | rps ratio | CPU µs/req (Node + Postgres) base → this | CPU ratio |');
+    p('|---|---|---|---|---|---|---|');
+    for (const b of based) {
+      const t = b.slice(0, -5);
+      for (const w of workloads) {
+        for (const c of concs) {
+          const rb = med(metric(b, w, c, 'rps'));
+          const rt = med(metric(t, w, c, 'rps'));
+          if (!Number.isFinite(rb) || !Number.isFinite(rt)) continue;
+          p(`| ${t} | ${w} | ${c} | ${f(rb, 0)} → ${f(rt, 0)} | ${f(rt / rb, 2)}× | ${f(cpuOf(b, w, c), 0)} → ${f(cpuOf(t, w, c), 0)} | ${f(cpuOf(t, w, c) / cpuOf(b, w, c), 2)}× |`);
+        }
+      }
+    }
+    p();
+  }
+  // memory: idle (after start-up) and right after each measured run
+  const stm = readJsonl(join(dir, 'startup.jsonl')).filter((x) => x.idleMemMiB);
+  if (stm.length) {
+    p('#### Memory (MiB): server process RSS, and its process tree\'s PSS (an embedded Postgres included, shared pages counted once)');
+    p();
+    p(`| target | idle RSS | idle tree PSS | ${workloads.flatMap((w) => concs.map((c) => `${w} c=${c} RSS / PSS`)).join(' | ')} |`);
+    p(`|---|---|---|${workloads.flatMap(() => concs.map(() => '---|')).join('')}`);
+    for (const t of [...new Set(stm.map((x) => x.target))]) {
+      const idle = stm.filter((x) => x.target === t);
+      const cells = workloads.flatMap((w) => concs.map((c) => {
+        const g = get(t, w, c).filter((x) => x.memMiB);
+        return g.length ? `${f(med(g.map((x) => x.memMiB.rss)), 0)} / ${f(med(g.map((x) => x.memMiB.treePss)), 0)}` : '';
+      }));
+      p(`| ${LABEL[t] ?? t} | ${f(med(idle.map((x) => x.idleMemMiB.rss)), 0)} | ${f(med(idle.map((x) => x.idleMemMiB.treePss)), 0)} | ${cells.join(' | ')} |`);
+    }
+    p();
+  }
+
   const layers = readJsonl(join(dir, 'layers.jsonl')).filter((x) => !x.skipped);
   if (layers.length) {
     const LL = { null: 'engine, store keeps nothing', memory: 'engine, in-memory store', pg: 'engine + PgExecutionStore, external Postgres', 'pg-embedded': 'engine + PgExecutionStore, embedded Postgres' };
@@ -119,9 +181,9 @@ export function renderReport(dir) {
   if (st.length) {
     p('#### Start-up and skipped targets');
     p();
-    p('| target | rep | spawn → listening ms | spawn → first 200 on W1 ms (workflows created + activated) | settled s | note |');
+    p('| target | rep | spawn → listening ms | spawn → first 200 on W1 ms (daemon: workflows created + activated; Node-RED: flows loaded from its flow file) | settled s | note |');
     p('|---|---|---|---|---|---|');
-    for (const s of st) p(`| ${LABEL[s.target] ?? s.target} | ${s.rep} | ${s.listeningMs ?? '-'} | ${s.firstOkMs ?? '-'} | ${s.settle?.seconds ?? '-'} | ${s.skipped ? `skipped: ${s.skipped}` : s.error ? `FAILED: ${s.error.slice(0, 200)}` : ''} |`);
+    for (const s of st) p(`| ${LABEL[s.target] ?? s.target} | ${s.rep} | ${s.listeningMs ?? '-'} | ${s.firstOkMs ?? '-'} | ${s.settle?.seconds ?? '-'} | ${s.skipped ? `skipped: ${s.skipped}` : s.error ? `FAILED: ${s.error.slice(0, 200)}` : s.importMs !== undefined ? `flows imported through the Admin API in ${s.importMs} ms (provisioning boot)` : ''} |`);
     p();
   }
 

@@ -1,5 +1,6 @@
 // Anchorflow benchmark, one command (`npm run bench`, which builds first; or `node bench/run.js`):
 //   * the peers' plain-Node baseline (on our Node 24, and on the system Node 20 the peers used, if present),
+//   * Node-RED 4.1.8 (installed by bench/node-red.js into a cache directory outside the repository),
 //   * the daemon on embedded PostgreSQL, and on the external PostgreSQL at 127.0.0.1:5432 when it answers,
 //   each: create + activate W1/W2, verify under 50-way concurrency, then W1 and W2 at each concurrency
 //   (warm-up discarded + measured run with wrk, server pinned to SERVER_CPU, wrk to LOADER_CPU),
@@ -8,11 +9,13 @@
 // Raw results go to .bench-out/<timestamp>/; the markdown table is printed (bench/report.js).
 //
 // Knobs (env): DURATION (10 s) WARMUP (2 s) REPS (1) CONCS ("1 10 50") TARGETS ("baseline baseline-node20
-// embedded external") WORKLOADS ("w1 w2") SERVER_CPU (1) LOADER_CPU (0) MAX_REQ (3,000,000 per load run)
+// node-red embedded external") WORKLOADS ("w1 w2") SERVER_CPU (1) LOADER_CPU (0) MAX_REQ (3,000,000 per load run)
 // PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres) VERIFY_N (50) ENGINE (1: run engine-overhead)
 // LAYERS ("null pg pg-embedded": bench/layers.js, the engine in-process per store; 0 to skip) LAYER_SECONDS (5)
 // DAEMON_LOG_LEVEL (warn) KEEP_DATA (0) OUT_DIR (.bench-out/<timestamp>)
-// Diagnostic targets: embedded-nolimit, external-nolimit (webhook rate limit off; see VARIANTS below).
+// Diagnostic targets: embedded-nolimit, external-nolimit (webhook rate limit off; see VARIANTS below);
+// embedded-base, external-base: the daemon of another checkout (BASE_DAEMON=<its apps/daemon/dist/main.js>),
+// to measure a change against its baseline in the same run, as ratios.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +23,11 @@ import { load, loader } from './load.js';
 import { renderReport } from './report.js';
 import {
   HERE, NODE, PEERS_DIR, ROOT, backendPids, checkNodeRunsViaApi, commitsViaSql, countExecutionsViaApi, countExecutionsViaSql,
-  createExternalDatabase, loadavg, machine, ownCpuMs, pinned, portOpen, settle, sleep, startBaseline, startDaemon, treeCpuMs,
+  createExternalDatabase, loadavg, machine, memoryMiB, ownCpuMs, pinned, portOpen, settle, sleep, startBaseline, startDaemon, treeCpuMs,
 } from './targets.js';
 import { verify } from './verify.js';
-import { WORKFLOWS, w1 as makeW1 } from './workflows.js';
+import { NODE_RED_DIR, ensureNodeRed, startNodeRed } from './node-red.js';
+import { WORKFLOWS, nodeRedFlows, w1 as makeW1 } from './workflows.js';
 
 const E = process.env;
 const cfg = {
@@ -31,7 +35,7 @@ const cfg = {
   warmup: Number(E.WARMUP ?? 2),
   reps: Number(E.REPS ?? 1),
   concs: (E.CONCS ?? '1 10 50').split(/[\s,]+/).filter(Boolean).map(Number),
-  targets: (E.TARGETS ?? 'baseline baseline-node20 embedded external').split(/[\s,]+/).filter(Boolean),
+  targets: (E.TARGETS ?? 'baseline baseline-node20 node-red embedded external').split(/[\s,]+/).filter(Boolean),
   workloads: (E.WORKLOADS ?? 'w1 w2').split(/[\s,]+/).filter(Boolean),
   serverCpu: E.SERVER_CPU ?? '1',
   loaderCpu: E.LOADER_CPU ?? '0',
@@ -83,6 +87,13 @@ if (existsSync(fixture)) {
   const f = JSON.parse(readFileSync(fixture, 'utf8'));
   const m = makeW1(f.nodes?.[0]?.params?.path ?? 'bench/w1');
   env.w1MatchesFixture = JSON.stringify([f.nodes, f.edges]) === JSON.stringify([m.nodes, m.edges]);
+}
+// Node-RED's flows must be the peers' ones
+const peerFlows = join(PEERS_DIR, 'flows/node-red-flows.json');
+if (existsSync(peerFlows)) env.nodeRedFlowsMatchPeers = `${JSON.stringify(nodeRedFlows(), null, 2)}\n` === readFileSync(peerFlows, 'utf8');
+if (cfg.targets.includes('node-red')) {
+  env.nodeRed = ensureNodeRed(log);
+  log(env.nodeRed.skipped ? `node-red: SKIPPED (${env.nodeRed.skipped})` : `node-red ${env.nodeRed.version} in ${NODE_RED_DIR}${env.nodeRed.installSeconds ? ` (installed in ${env.nodeRed.installSeconds} s)` : ''}`);
 }
 const sysNode = spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
 const sysNodeUsable = sysNode && env.systemNode && env.systemNode !== env.node;
@@ -143,7 +154,7 @@ if (cfg.layers.length) {
  * Diagnostic variants (not in the default TARGETS): `<embedded|external>-nolimit` runs the daemon with the
  * webhook rate limit switched off (security.rateLimit.hooks.limit = 0), to measure what the limiter costs.
  */
-const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' } };
+const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' }, base: {} };
 
 async function startTarget(t, rep) {
   const outDir = OUT;
@@ -152,21 +163,29 @@ async function startTarget(t, rep) {
   const variant = t.includes('-') && VARIANTS[suffix] ? suffix : undefined;
   const kind = variant ? t.slice(0, t.lastIndexOf('-')) : t;
   const extraEnv = variant ? VARIANTS[variant] : {};
+  let main;
+  if (variant === 'base') {
+    if (!E.BASE_DAEMON || !existsSync(E.BASE_DAEMON)) return { skipped: `BASE_DAEMON (${E.BASE_DAEMON ?? 'unset'}) is not a built daemon main.js` };
+    main = E.BASE_DAEMON;
+  }
   switch (kind) {
     case 'baseline':
       return startBaseline({ name, node: NODE, cpu: cfg.serverCpu, outDir });
     case 'baseline-node20':
       if (!sysNodeUsable) return { skipped: `no other system node (system: ${env.systemNode ?? 'none'})` };
       return startBaseline({ name, node: sysNode, cpu: cfg.serverCpu, outDir });
+    case 'node-red':
+      if (env.nodeRed?.skipped) return { skipped: env.nodeRed.skipped };
+      return startNodeRed({ name, cpu: cfg.serverCpu, outDir, keepData: cfg.keepData });
     case 'embedded':
-      return startDaemon({ name, cpu: cfg.serverCpu, outDir, logLevel: cfg.logLevel, keepData: cfg.keepData, extraEnv });
+      return startDaemon({ name, cpu: cfg.serverCpu, outDir, logLevel: cfg.logLevel, keepData: cfg.keepData, extraEnv, main });
     case 'external': {
       if (!pgUp) return { skipped: `nothing answers at ${new URL(cfg.pgAdminUrl).host}` };
       const db = await createExternalDatabase(cfg.pgAdminUrl);
       currentDb = db;
       log(`${name}: fresh database ${db.name} (PostgreSQL ${db.settings.version}, synchronous_commit=${db.settings.synchronous_commit}, fsync=${db.settings.fsync})`);
       try {
-        return await startDaemon({ name, cpu: cfg.serverCpu, outDir, db, logLevel: cfg.logLevel, keepData: cfg.keepData, extraEnv });
+        return await startDaemon({ name, cpu: cfg.serverCpu, outDir, db, logLevel: cfg.logLevel, keepData: cfg.keepData, extraEnv, main });
       } catch (err) {
         await db.drop().catch(() => undefined);
         currentDb = undefined;
@@ -206,8 +225,11 @@ async function measureTarget(t, rep) {
   try {
     const st = await settle(target.urls.w1);
     if (sent.w1) sent.w1.ok200 += st.ok200 + 1; // + the first 200 that ended the start-up
-    log(`${t} rep${rep}: up (${target.startup.listeningMs !== undefined ? `listening after ${target.startup.listeningMs} ms, ` : ''}first 200 after ${target.startup.firstOkMs} ms), settled in ${st.seconds} s`);
-    jsonl('startup.jsonl', { rep, target: t, ...target.startup, settle: st });
+    // idle memory: after start-up and the settling requests, before any load
+    await sleep(1000);
+    const idle = memoryMiB(target.pids());
+    log(`${t} rep${rep}: up (${target.startup.listeningMs !== undefined ? `listening after ${target.startup.listeningMs} ms, ` : ''}first 200 after ${target.startup.firstOkMs} ms), settled in ${st.seconds} s; idle memory: server RSS ${idle.rss} MiB, with its children (PSS) ${idle.treePss} MiB`);
+    jsonl('startup.jsonl', { rep, target: t, ...target.startup, settle: st, idleMemMiB: idle });
     const commitWindows = [];
     for (const w of cfg.workloads) {
       const url = target.urls[w];
@@ -225,6 +247,7 @@ async function measureTarget(t, rep) {
         const r = await load(url, { conc: c, seconds: cfg.duration, cpu: cfg.loaderCpu, maxReq: cfg.maxReq });
         const to = Date.now();
         const cpu1 = await cpuNow(target);
+        const mem = memoryMiB(target.pids());
         account(sent[w], r, c);
         const perReq = (ms) => (r.requests ? +((ms * 1000) / r.requests).toFixed(1) : undefined);
         const cpu = {
@@ -234,10 +257,10 @@ async function measureTarget(t, rep) {
           ...(cpu0.db !== undefined ? { dbMs: Math.round(cpu1.db - cpu0.db), dbUsPerReq: perReq(cpu1.db - cpu0.db) } : {}),
           external: Boolean(target.db),
         };
-        const rec = { rep, target: t, workload: w, conc: c, loadavgStart: laStart, loadavg: loadavg(), from, to, cpu, r };
+        const rec = { rep, target: t, workload: w, conc: c, loadavgStart: laStart, loadavg: loadavg(), from, to, cpu, memMiB: mem, r };
         if (target.workflows) commitWindows.push({ rec, workflowId: target.workflows[w] });
         jsonl('results.jsonl', rec);
-        log(`${t} rep${rep} ${w} c=${c}: ${r.rps} rps, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.non2xx_or_err}, CPU/req: ${cpu.processUsPerReq} µs ${target.kind === 'daemon' ? 'daemon' : 'server'}${cpu.dbUsPerReq !== undefined ? ` + ${cpu.dbUsPerReq} µs Postgres` : ''}; load ${rec.loadavg}`);
+        log(`${t} rep${rep} ${w} c=${c}: ${r.rps} rps, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.non2xx_or_err}, CPU/req: ${cpu.processUsPerReq} µs ${target.kind === 'daemon' ? 'daemon' : 'server'}${cpu.dbUsPerReq !== undefined ? ` + ${cpu.dbUsPerReq} µs Postgres` : ''}; RSS ${mem.rss} MiB (tree PSS ${mem.treePss}); load ${rec.loadavg}`);
       }
     }
     if (target.kind === 'daemon') {

@@ -116,6 +116,49 @@ export function treeCpuMs(rootPids) {
   return total;
 }
 
+// ------------------------------------------------------------------ memory of a process tree
+
+function kibOf(file, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function descendants(rootPids) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = statOf(d);
+    if (!st) continue;
+    if (!children.has(st.ppid)) children.set(st.ppid, []);
+    children.get(st.ppid).push(Number(d));
+  }
+  const seen = new Set();
+  const stack = [...rootPids];
+  while (stack.length) {
+    const pid = stack.pop();
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return [...seen];
+}
+
+/**
+ * Memory now, in MiB: `rss` of the first process alone (the server), `treePss` of it and all its descendants
+ * (proportional set size: shared pages, e.g. an embedded Postgres's shared buffers, counted once overall).
+ */
+export function memoryMiB(rootPids) {
+  const rss = kibOf(`/proc/${rootPids[0]}/status`, 'VmRSS');
+  let pss = 0;
+  for (const pid of descendants(rootPids)) pss += kibOf(`/proc/${pid}/smaps_rollup`, 'Pss') ?? 0;
+  const mib = (k) => (k === undefined ? undefined : Math.round(k / 102.4) / 10);
+  return { rss: mib(rss), treePss: mib(pss) };
+}
+
 // ------------------------------------------------------------------ processes
 
 /**
@@ -295,7 +338,7 @@ export async function createExternalDatabase(adminUrl) {
  * The daemon (apps/daemon/dist/main.js) on a fresh data dir, embedded Postgres unless `db` (from
  * createExternalDatabase) is given. Creates and activates W1 and W2, waits for the first 200 on W1.
  */
-export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', nodeArgs = [], keepData = false, extraEnv = {} }) {
+export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', nodeArgs = [], keepData = false, extraEnv = {}, main = DAEMON_MAIN, wrapper = [], readyTimeoutMs, stopGraceMs }) {
   const dataDir = mkdtempSync(join(os.tmpdir(), `af-bench-${name}-`));
   // as root, the embedded Postgres runs as nobody and must be able to enter the data dir
   chmodSync(dataDir, 0o755);
@@ -305,8 +348,9 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
   if (db) env.DATABASE_URL = db.url;
   Object.assign(env, extraEnv);
   const t0 = performance.now();
-  const started = await spawnServer(pinned(cpu, [NODE, ...nodeArgs, DAEMON_MAIN]), {
+  const started = await spawnServer(pinned(cpu, [...wrapper, NODE, ...nodeArgs, main]), {
     env,
+    timeoutMs: readyTimeoutMs,
     logFile: join(outDir, `${name}.server.log`),
     ready: (line) => {
       if (!line.includes('"listening"')) return undefined;
@@ -334,13 +378,13 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
       workflows[w] = created.id;
       urls[w] = `${base}/hooks/bench/${w}`;
     }
-    const firstMs = await waitFor200(urls.w1, 60_000, () => child.exitCode === null);
+    const firstMs = await waitFor200(urls.w1, readyTimeoutMs ?? 60_000, () => child.exitCode === null);
     const startup = { listeningMs: Math.round(readyMs), firstOkMs: Math.round(performance.now() - t0), sinceListeningMs: Math.round(firstMs) };
     return {
       name, kind: 'daemon', base, urls, child, workflows, dataDir, db, startup,
       pids: () => [child.pid],
       async stop() {
-        const how = await stopProcess(child);
+        const how = await stopProcess(child, stopGraceMs);
         const leftover = await embeddedLeftover(dataDir);
         if (!keepData) rmSync(dataDir, { recursive: true, force: true });
         return leftover ? `${how}; ${leftover}` : how;

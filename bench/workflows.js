@@ -53,3 +53,47 @@ export function checkResponse(kind, status, json, id) {
   }
   return ks.size === 8 ? undefined : `branches seen: ${[...ks].join(',')}`;
 }
+
+/**
+ * The same two workflows for Node-RED (one flow file, two tabs), node for node what the peers' benchmark
+ * generated (../shared/bench-peers/gen-flows.js → flows/node-red-flows.json; run.js checks they are equal
+ * when that file is present): `http in` → 10 `change` nodes → `http response`, and `http in` → fan-out
+ * `change` wired to 8 branches of 3 `change` nodes → `join` (automatic, keyed on msg.parts so that
+ * concurrent requests are not mixed) → `http response`.
+ */
+export function nodeRedFlows() {
+  const nr = [];
+  const change = (id, z, name, rules, x, y, wires) => ({ id, type: 'change', z, name, rules, action: '', property: '', from: '', to: '', reg: false, x, y, wires });
+  {
+    const z = 'tab_w1';
+    nr.push({ id: z, type: 'tab', label: 'W1 webhook + 10 change', disabled: false, info: '' });
+    const ids = Array.from({ length: 10 }, (_, i) => `w1_c${i + 1}`);
+    nr.push({ id: 'w1_in', type: 'http in', z, name: 'POST /w1', url: '/w1', method: 'post', upload: false, swaggerDoc: '', x: 100, y: 100, wires: [[ids[0]]] });
+    ids.forEach((id, i) => nr.push(change(id, z, `f${i + 1}`, [{ t: 'set', p: `payload.f${i + 1}`, pt: 'msg', to: String(i + 1), tot: 'num' }], 250 + i * 120, 100, [[ids[i + 1] || 'w1_out']])));
+    nr.push({ id: 'w1_out', type: 'http response', z, name: 'respond', statusCode: '', headers: {}, x: 1600, y: 100, wires: [] });
+  }
+  {
+    const z = 'tab_w2';
+    nr.push({ id: z, type: 'tab', label: 'W2 fan-out 8x3 + join', disabled: false, info: '' });
+    const firsts = Array.from({ length: 8 }, (_, k) => `w2_b${k}_1`);
+    nr.push({ id: 'w2_in', type: 'http in', z, name: 'POST /w2', url: '/w2', method: 'post', upload: false, swaggerDoc: '', x: 100, y: 300, wires: [['w2_fan']] });
+    nr.push(change('w2_fan', z, 'fanout', [
+      { t: 'set', p: 'payload.fanout', pt: 'msg', to: 'true', tot: 'bool' },
+      { t: 'set', p: 'parts.id', pt: 'msg', to: '_msgid', tot: 'msg' },
+      { t: 'set', p: 'parts.count', pt: 'msg', to: '8', tot: 'num' },
+      { t: 'set', p: 'parts.type', pt: 'msg', to: 'array', tot: 'str' },
+    ], 250, 300, [firsts]));
+    for (let k = 0; k < 8; k++) {
+      for (let j = 1; j <= 3; j++) {
+        const rules = [{ t: 'set', p: `payload.b${k}_${j}`, pt: 'msg', to: String(k), tot: 'num' }];
+        if (j === 1) rules.push({ t: 'set', p: 'parts.index', pt: 'msg', to: String(k), tot: 'num' });
+        nr.push(change(`w2_b${k}_${j}`, z, `b${k}_${j}`, rules, 300 + j * 150, 200 + k * 40, [[j < 3 ? `w2_b${k}_${j + 1}` : 'w2_join']]));
+      }
+    }
+    nr.push({ id: 'w2_join', type: 'join', z, name: 'merge', mode: 'auto', build: 'array', property: 'payload', propertyType: 'msg',
+      key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '', count: '', reduceRight: false,
+      reduceExp: '', reduceInit: '', reduceInitType: '', reduceFixup: '', x: 1000, y: 300, wires: [['w2_out']] });
+    nr.push({ id: 'w2_out', type: 'http response', z, name: 'respond', statusCode: '', headers: {}, x: 1150, y: 300, wires: [] });
+  }
+  return nr;
+}

@@ -134,15 +134,79 @@ interface ClassShape {
   known: Set<string>;
   /** nested DTOs need class-transformer to build instances; flat ones take the fast path */
   nested: boolean;
+  /** compiled once per class (see compileValidCheck): true = class-validator would report nothing */
+  valid?: (instance: object) => boolean;
 }
+
+interface ValidatorInstance {
+  validate(value: unknown, args: object): unknown;
+}
+interface CompiledMeta {
+  propertyName: string;
+  constraints: unknown[];
+  validateIf?: (object: object, value: unknown) => boolean;
+  each: boolean;
+  validators: ValidatorInstance[];
+}
+
+/**
+ * A params class's validators, compiled once: the decorators' own validate functions called in the order
+ * class-validator's ValidationExecutor calls them (per property: conditions such as @IsOptional, then
+ * @IsDefined, then the others), without its per-call metadata grouping, ValidationError objects and
+ * message formatting. It only ever answers "valid" when each check returned exactly true; anything else
+ * (a failed check, a promise, a value validated with `each`) sends the params through validateSync, which
+ * then produces the problems with their usual messages. So results are class-validator's, and the
+ * 10,000-node validation no longer spends a third of its time in it. Undefined for a class whose metadata
+ * has other kinds (nested or promise validation): those always go through validateSync.
+ */
+function compileValidCheck(cls: ParamsClass): ((instance: object) => boolean) | undefined {
+  const storage = getMetadataStorage() as unknown as {
+    getTargetValidationMetadatas: (...a: unknown[]) => Array<{ type: string; propertyName: string; constraints: unknown[]; constraintCls: object; validateIf?: CompiledMeta['validateIf']; each?: boolean }>;
+    getTargetValidatorConstraints: (cls: object) => Array<{ async: boolean; instance: ValidatorInstance }>;
+  };
+  // what validateSync(instance, { forbidUnknownValues: false }) asks for
+  const metas = storage.getTargetValidationMetadatas(cls, undefined, false, false, undefined);
+  const props = new Map<string, { conditions: Array<(object: object, value: unknown) => boolean>; defined: CompiledMeta[]; custom: CompiledMeta[] }>();
+  for (const m of metas) {
+    let p = props.get(m.propertyName);
+    if (!p) props.set(m.propertyName, (p = { conditions: [], defined: [], custom: [] }));
+    if (m.type === 'whitelistValidation') continue;
+    if (m.type === 'conditionalValidation') {
+      p.conditions.push(m.constraints[0] as (object: object, value: unknown) => boolean);
+      continue;
+    }
+    if (m.type !== 'customValidation' && m.type !== 'isDefined') return undefined;
+    // validateSync skips async constraints
+    const validators = storage.getTargetValidatorConstraints(m.constraintCls).filter((c) => !c.async).map((c) => c.instance);
+    (m.type === 'isDefined' ? p.defined : p.custom).push({ propertyName: m.propertyName, constraints: m.constraints, validateIf: m.validateIf, each: m.each === true, validators });
+  }
+  const compiled = [...props.entries()].map(([name, p]) => ({ name, conditions: p.conditions, checks: [...p.defined, ...p.custom] }));
+  const targetName = cls.name;
+  return (instance) => {
+    next: for (const p of compiled) {
+      const value = (instance as Record<string, unknown>)[p.name];
+      for (const c of p.conditions) if (!c(instance, value)) continue next;
+      for (const m of p.checks) {
+        if (m.validateIf && !m.validateIf(instance, value)) continue;
+        if (m.each && (Array.isArray(value) || value instanceof Set || value instanceof Map)) return false;
+        const args = { targetName, property: m.propertyName, object: instance, value, constraints: m.constraints };
+        for (const v of m.validators) if (v.validate(value, args) !== true) return false;
+      }
+    }
+    return true;
+  };
+}
+
 const shapes = new WeakMap<object, ClassShape>();
 function shapeOf(cls: ParamsClass): ClassShape {
   let shape = shapes.get(cls);
   if (!shape) {
     const metas = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
+    const nested = metas.some((m) => m.type === 'nestedValidation');
     shape = {
       known: new Set(metas.map((m) => m.propertyName)),
-      nested: metas.some((m) => m.type === 'nestedValidation'),
+      nested,
+      valid: nested ? undefined : compileValidCheck(cls),
     };
     shapes.set(cls, shape);
   }
@@ -173,7 +237,7 @@ export function validateParams<P extends object>(cls: ParamsClass<P> | undefined
     instance = new cls();
     for (const key in params) if (shape.known.has(key)) (instance as Record<string, unknown>)[key] = (params as Record<string, unknown>)[key];
   }
-  if (shape.known.size) flatten(validateSync(instance as object, { forbidUnknownValues: false, whitelist: shape.nested, forbidNonWhitelisted: shape.nested }), '$', problems, params);
+  if (shape.known.size && !shape.valid?.(instance as object)) flatten(validateSync(instance as object, { forbidUnknownValues: false, whitelist: shape.nested, forbidNonWhitelisted: shape.nested }), '$', problems, params);
   return { value: instance, problems };
 }
 

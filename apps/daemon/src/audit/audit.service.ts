@@ -114,6 +114,8 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     this.subscription?.unsubscribe();
     this.endTurn();
     await this.writer.close(timeoutMs);
+    // the sealed head of the last batch is written off the event loop: wait for it
+    await (this.store as Partial<{ sealed(): Promise<void> }>).sealed?.();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -379,8 +379,12 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     this.recent.add(e);
     if (e.type === 'execution.started') {
       // editors of the workflow learn about runs they did not start (to watch them)
-      const m = toLiveMessage(e);
-      if (m?.event === 'execution:started') this.ns?.to(`workflow:${m.data.workflowId}`).emit('execution:started', m.data);
+      // (remote daemons' events come through here too, so the local rooms are the whole audience)
+      const room = `workflow:${String(e.workflowId)}`;
+      if (this.ns?.adapter.rooms.has(room)) {
+        const m = toLiveMessage(e);
+        if (m?.event === 'execution:started') this.ns.to(room).emit('execution:started', m.data);
+      }
     }
     if (!this.watchers.isWatched(e.executionId)) return;
     const m = toLiveMessage(e);

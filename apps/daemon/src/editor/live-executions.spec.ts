@@ -93,3 +93,19 @@ describe('RecentEvents', () => {
     expect([recent.of('e1').length, recent.of('e2').length, recent.of('e3').length]).toEqual([0, 1, 1]);
   });
 });
+
+describe('RecentEvents when full', () => {
+  it('sweeps out expired executions at most once a second, and otherwise lets the oldest go', () => {
+    let t = 0;
+    const recent = new RecentEvents(1000, 10, 2, () => t);
+    recent.add({ ...history[0]!, executionId: 'e1' });
+    recent.add({ ...history[0]!, executionId: 'e2' });
+    t = 2000; // both expired: the sweep takes them, e3 joins
+    recent.add({ ...history[0]!, executionId: 'e3' });
+    expect(recent.size).toBe(1);
+    recent.add({ ...history[0]!, executionId: 'e4' });
+    t = 2100; // full again, no sweep within the second: the oldest (e3) goes
+    recent.add({ ...history[0]!, executionId: 'e5' });
+    expect([recent.of('e3').length, recent.of('e4').length, recent.of('e5').length]).toEqual([0, 1, 1]);
+  });
+});

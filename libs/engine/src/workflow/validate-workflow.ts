@@ -177,17 +177,23 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
   const nodes: CompiledNode[] = [];
   const byId = new Map<string, CompiledNode>();
   const seenIds = new Map<string, number>();
-  const portsOf = new Map<CompiledNode, string[] | undefined>();
+  // output ports by node index (an array: a Map keyed by node was a tenth of a 10,000-node validation)
+  const portsOf: Array<string[] | undefined> = [];
   rawNodes.forEach((raw, i) => {
     const base = `$.nodes[${i}]`;
     if (!isObj(raw)) return void problems.push({ code: 'INVALID_SHAPE', path: base, message: 'a node must be an object with id and type' });
     const id = raw.id;
     const nodeId = typeof id === 'string' ? id : undefined;
+    let duplicate = false;
     if (typeof id !== 'string' || !ID_RE.test(id)) {
       problems.push({ code: 'INVALID_SHAPE', path: `${base}.id`, message: 'id must be 1-128 characters of letters, digits, _ . : - (not starting with . : -)' });
-    } else if (seenIds.has(id)) {
-      problems.push({ code: 'DUPLICATE_NODE_ID', path: `${base}.id`, nodeId: id, message: `node id "${id}" is already used by $.nodes[${seenIds.get(id)}]` });
-    } else seenIds.set(id, i);
+    } else {
+      const first = seenIds.get(id);
+      if (first !== undefined) {
+        duplicate = true;
+        problems.push({ code: 'DUPLICATE_NODE_ID', path: `${base}.id`, nodeId: id, message: `node id "${id}" is already used by $.nodes[${first}]` });
+      } else seenIds.set(id, i);
+    }
     checkNodeOptions(raw, base, problems, nodeId);
     if (typeof raw.type !== 'string' || raw.type === '') {
       return void problems.push({ code: 'INVALID_SHAPE', path: `${base}.type`, message: 'type must be a node type name such as core.set', ...(nodeId ? { nodeId } : {}) });
@@ -196,7 +202,8 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     if (!def) {
       problems.push({ code: 'UNKNOWN_NODE_TYPE', path: `${base}.type`, message: `unknown node type "${raw.type}" (no loaded plugin provides it)`, ...(nodeId ? { nodeId } : {}) });
     }
-    if (!nodeId || byId.has(nodeId) || !def) return;
+    // (a duplicate id never gets a node: the first one with that id has it, or no node has it)
+    if (!nodeId || duplicate || !def) return;
     const rawParams = isObj(raw.params) ? raw.params : {};
     const { value, problems: paramProblems } = validateParams(def.params, rawParams);
     for (const p of paramProblems) problems.push({ code: 'INVALID_PARAMS', path: `${base}.params${p.path.slice(1)}`, nodeId, message: p.message });
@@ -233,7 +240,7 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
         ports = undefined; // dynamic ports from params that an expression fills: checked at run time
       }
     }
-    portsOf.set(node, ports);
+    portsOf[node.index] = ports;
     nodes.push(node);
     byId.set(nodeId, node);
   });
@@ -246,7 +253,11 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
     for (const k in raw) if (!EDGE_KEYS.has(k)) problems.push({ code: 'INVALID_SHAPE', path: `${base}.${k}`, message: `unknown edge property "${k}"` });
     const e = raw as Partial<WorkflowEdge>;
     let bad = false;
+    // one lookup per end when it names a compiled node (the usual case), the id list only otherwise
+    const from = typeof e.from === 'string' ? byId.get(e.from) : undefined;
+    const to = typeof e.to === 'string' ? byId.get(e.to) : undefined;
     for (const end of ['from', 'to'] as const) {
+      if ((end === 'from' ? from : to) !== undefined) continue;
       if (typeof e[end] !== 'string') {
         problems.push({ code: 'INVALID_SHAPE', path: `${base}.${end}`, message: `${end} must be a node id` });
         bad = true;
@@ -262,8 +273,6 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
       }
     }
     if (bad) return;
-    const from = byId.get(e.from!);
-    const to = byId.get(e.to!);
     const fromPort = e.fromPort ?? 'main';
     const toPort = e.toPort ?? 'main';
     if (!from || !to) return; // node itself invalid: already reported
@@ -277,7 +286,7 @@ export function validateWorkflow(input: unknown, catalog: NodeCatalog, options: 
       if (from.outgoing.length === 32) for (const x of from.outgoing) seenEdges.add(`${e.from}\u0000${x.fromPort}\u0000${nodes[x.to].id}\u0000${x.toPort}`);
     }
     if (duplicate) return void problems.push({ code: 'DUPLICATE_EDGE', path: base, message: `edge ${e.from}.${fromPort} → ${e.to}.${toPort} appears twice` });
-    const outPorts = portsOf.get(from);
+    const outPorts = portsOf[from.index];
     if (fromPort === 'error') {
       if (from.onError !== 'errorPort') problems.push({ code: 'UNKNOWN_PORT', path: `${base}.fromPort`, nodeId: from.id, message: `node "${from.id}" has an "error" port only with onError: "errorPort"` });
     } else if (outPorts && !outPorts.includes(fromPort)) {
