@@ -132,9 +132,9 @@ function eventsText(events: readonly ExecutionEvent[]): string {
 }
 
 /**
- * The events of one commit as JSON text, each with its `hash` (libs/engine history-chain.ts): the event's
- * canonical JSON is what gets hashed and what gets stored, so serialising costs one canonicalisation plus
- * one SHA-256 per event instead of one JSON.stringify. The hash is spliced in as the last member.
+ * The events of one commit as JSON text, each with its `hash` (libs/engine history-chain.ts) spliced in as
+ * its last member. The hash covers the event's canonical JSON; the stored text stays JSON.stringify's, so
+ * payloads keep their key order. Each event is hashed once: a retried flush reuses `entry.chain`.
  */
 function chainedEventsText(entry: PendingExecution, heads: HistoryHeads, warn: (message: string) => void): string {
   const events = entry.events;
@@ -154,14 +154,19 @@ function chainedEventsText(entry: PendingExecution, heads: HistoryHeads, warn: (
   }
   for (let i = chain.texts.length; i < events.length; i++) {
     const { executionId: _x, ...body } = events[i] as ExecutionEvent & Record<string, unknown>;
-    let json: string;
+    let canonical: string;
+    let text: string;
     try {
-      json = canonicalJson(body);
+      canonical = canonicalJson(body);
+      text = JSON.stringify(body);
     } catch {
-      json = canonicalJson(storable(body, new Set())); // lone surrogates, bigints, cycles: stored (and hashed) as toJsonText stores them
+      // lone surrogates, bigints, cycles: stored (and hashed) the way toJsonText makes them storable
+      const safe = storable(body, new Set());
+      canonical = canonicalJson(safe);
+      text = JSON.stringify(safe);
     }
-    const hash = chainLink(chain.last, json);
-    chain.texts.push(json.length > 2 ? `${json.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`);
+    const hash = chainLink(chain.last, canonical);
+    chain.texts.push(text.length > 2 ? `${text.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`);
     chain.last = hash;
   }
   const last = events[events.length - 1]!;
