@@ -92,6 +92,7 @@ export interface ReceiptBody {
 export function receiptBodyOf(executionId: string, events: readonly Record<string, unknown>[]): ReceiptBody | string {
   const first = events[0];
   const last = events[events.length - 1];
+  if (typeof last?.seq !== 'number') return 'the history is empty';
   if (!first || first.type !== 'execution.started') return 'the history does not begin with execution.started';
   if (!last || last.type !== 'execution.finished') return 'the execution has not ended';
   if (typeof last.hash !== 'string') return 'the history carries no hashes (written before receipts existed)';
@@ -101,13 +102,14 @@ export function receiptBodyOf(executionId: string, events: readonly Record<strin
     workflowId: String(first.workflowId),
     version: Number(first.workflowVersion),
     status: last.status as ReceiptBody['status'],
-    eventCount: events.length,
+    // seq runs 1..n without gaps (verifyHistory checks it), so the last seq is the count even when only the ends were read
+    eventCount: Number(last.seq),
     historyHead: last.hash,
   };
 }
 
-/** §9 leaf of a receipt body: SHA-256(0x00 ‖ UTF-8 of its RFC 8785 canonical JSON), 0x hex. */
-export function receiptLeaf(body: ReceiptBody): string {
+/** §9 leaf of a receipt body (or any JSON statement the daemon anchors: the audit head): SHA-256(0x00 ‖ UTF-8 of its RFC 8785 canonical JSON), 0x hex. */
+export function receiptLeaf(body: ReceiptBody | Record<string, unknown>): string {
   const json = canonicalJson(body);
   const pre = Buffer.allocUnsafe(1 + Buffer.byteLength(json, 'utf8'));
   pre[0] = 0;

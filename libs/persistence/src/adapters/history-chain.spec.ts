@@ -37,7 +37,7 @@ function moveTo(run: FakeExecution, store: ExecutionStore): FakeExecution {
     return store;
   }
 
-  const hashed = (id: string) => reader.events(id, { hashes: true }) as Promise<Array<Record<string, unknown>>>;
+  const hashed = async (id: string) => (await reader.events(id, { hashes: true })) as unknown as Array<Record<string, unknown>>;
 
   it('every stored event carries its link; the chain verifies across flushes and names the head of the receipt', async () => {
     const store = newStore();
