@@ -4,11 +4,11 @@ import { canonicalJson } from '@anchorflow/plugin-sdk';
 /**
  * The hash chain over an execution's events (ARCHITECTURE §9, "Execution receipts"), byte for byte:
  *
- *   h0 = SHA-256(UTF-8 "anchorflow/history/v1:" ‖ executionId)
- *   hN = SHA-256(h(N-1) as 32 bytes ‖ UTF-8 of the RFC 8785 canonical JSON of event N without its
- *        `executionId` and `hash` members)
+ *   h0 = SHA-256(UTF-8 of "anchorflow/history/v1:" ‖ executionId)
+ *   hN = SHA-256(UTF-8 of h(N-1) ‖ the RFC 8785 canonical JSON of event N without its `executionId` and
+ *        `hash` members)
  *
- * written as 0x + 64 lowercase hex digits. The executionId is bound through h0, so a history cannot be
+ * every h written as text, 0x + 64 lowercase hex digits (so the preimage of hN is one UTF-8 string). The executionId is bound through h0, so a history cannot be
  * passed off as another execution's. Any event type is covered the same way (the body is the whole event),
  * so new event types need nothing here; they must only not use the member names `hash` and `executionId`
  * for anything else. The store computes each event's hash once, where it serialises the event, and keeps
@@ -22,17 +22,87 @@ export function historyGenesis(executionId: string): string {
 
 /** One link: the hash after an event whose canonical body (without executionId and hash) is `canonicalBody`. */
 export function chainLink(prev: string, canonicalBody: string): string {
-  const bodyBytes = Buffer.byteLength(canonicalBody, 'utf8');
-  const pre = Buffer.allocUnsafe(32 + bodyBytes);
-  pre.write(prev.slice(2), 0, 32, 'hex');
-  pre.write(canonicalBody, 32, bodyBytes, 'utf8');
-  return '0x' + oneShotHash('sha256', pre, 'hex');
+  return '0x' + oneShotHash('sha256', prev + canonicalBody, 'hex');
 }
 
-/** the canonical body an event's hash covers: every member but `executionId` and `hash` */
+/**
+ * The canonical body an event's hash covers: RFC 8785 canonical JSON of every member but `executionId` and
+ * `hash`. Throws CanonicalJsonError for what canonical JSON refuses (lone surrogates, bigints, NaN, cycles).
+ *
+ * It runs once per stored event on the group commit's path, so plain data (what events are made of) takes
+ * a lean path: keys sorted only when they are not already, strings escaped by JSON.stringify (RFC 8785's
+ * own rule), no per-value bookkeeping. Anything else — class instances other than the event itself,
+ * toJSON, non-finite numbers, very deep nesting, an escaped lone surrogate in the output — is handed to the
+ * SDK's strict canonicalJson, whose output the lean path reproduces exactly (history-chain.spec.ts).
+ */
 export function eventBody(event: object): string {
+  try {
+    const out = leanObject(event as Record<string, unknown>, 0, true);
+    if (!LONE_SURROGATE_ESCAPE.test(out)) return out;
+  } catch (err) {
+    if (err !== BAIL) throw err;
+  }
   const { executionId: _x, hash: _h, ...body } = event as Record<string, unknown>;
   return canonicalJson(body);
+}
+
+const BAIL = Symbol('bail');
+/** JSON.stringify escapes a lone surrogate as \udXXX: canonical JSON refuses it (the strict path throws) */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const MAX_DEPTH = 64;
+const OBJECT_PROTO = Object.prototype;
+const { getPrototypeOf, keys: objectKeys } = Object;
+const { isArray } = Array;
+const stringify = JSON.stringify;
+/** quoted member names: events repeat the same few hundred names, quoting them is a fifth of the work */
+const quotedKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = stringify(k);
+    if (quotedKeys.size < 10_000) quotedKeys.set(k, q);
+  }
+  return q;
+}
+
+function leanValue(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case 'string': return stringify(v);
+    case 'number': if (!Number.isFinite(v)) throw BAIL; return '' + v;
+    case 'boolean': return v ? 'true' : 'false';
+    case 'undefined': case 'function': case 'symbol': return undefined;
+    case 'bigint': throw BAIL;
+  }
+  if (v === null) return 'null';
+  if (depth > MAX_DEPTH) throw BAIL;
+  if (isArray(v)) {
+    if (getPrototypeOf(v) !== Array.prototype) throw BAIL;
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (leanValue(v[i], depth + 1) ?? 'null');
+    return out + ']';
+  }
+  const proto = getPrototypeOf(v);
+  if ((proto !== OBJECT_PROTO && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw BAIL;
+  return leanObject(v as Record<string, unknown>, depth + 1, false);
+}
+
+function leanObject(o: Record<string, unknown>, depth: number, top: boolean): string {
+  const keys = objectKeys(o);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (top && (k === 'executionId' || k === 'hash')) continue;
+    const member = leanValue(o[k], depth);
+    if (member === undefined) continue;
+    out += (out.length > 1 ? ',' : '') + quoteKey(k) + ':' + member;
+  }
+  return out + '}';
 }
 
 export interface HistoryCheck {

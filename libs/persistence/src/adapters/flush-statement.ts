@@ -1,4 +1,4 @@
-import { chainLink, historyGenesis, type ExecutionEvent, type ExecutionView } from '@anchorflow/engine';
+import { chainLink, eventBody, historyGenesis, type ExecutionEvent, type ExecutionView } from '@anchorflow/engine';
 import { canonicalJson } from '@anchorflow/plugin-sdk';
 import type { SqlStatement } from '../database/sql-pool.js';
 import { storable, toJsonText } from '../internal/json-text.js';
@@ -133,8 +133,9 @@ function eventsText(events: readonly ExecutionEvent[]): string {
 
 /**
  * The events of one commit as JSON text, each with its `hash` (libs/engine history-chain.ts) spliced in as
- * its last member. The hash covers the event's canonical JSON; the stored text stays JSON.stringify's, so
- * payloads keep their key order. Each event is hashed once: a retried flush reuses `entry.chain`.
+ * its last member. What is stored is the canonical JSON the hash covers (one serialisation per event, as
+ * before, only canonical: object members come back sorted by key). Each event is hashed once: a retried
+ * flush reuses `entry.chain`.
  */
 function chainedEventsText(entry: PendingExecution, heads: HistoryHeads, warn: (message: string) => void): string {
   const events = entry.events;
@@ -153,20 +154,17 @@ function chainedEventsText(entry: PendingExecution, heads: HistoryHeads, warn: (
     chain = entry.chain = { texts: [], last: prev };
   }
   for (let i = chain.texts.length; i < events.length; i++) {
-    const { executionId: _x, ...body } = events[i] as ExecutionEvent & Record<string, unknown>;
     let canonical: string;
-    let text: string;
     try {
-      canonical = canonicalJson(body);
-      text = JSON.stringify(body);
+      canonical = eventBody(events[i]!);
     } catch {
       // lone surrogates, bigints, cycles: stored (and hashed) the way toJsonText makes them storable
-      const safe = storable(body, new Set());
-      canonical = canonicalJson(safe);
-      text = JSON.stringify(safe);
+      const { executionId: _x, ...body } = events[i] as ExecutionEvent & Record<string, unknown>;
+      // (through JSON text: NaN and Infinity become null there, as JSON.stringify always stored them)
+      canonical = canonicalJson(JSON.parse(JSON.stringify(storable(body, new Set()))));
     }
     const hash = chainLink(chain.last, canonical);
-    chain.texts.push(text.length > 2 ? `${text.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`);
+    chain.texts.push(canonical.length > 2 ? `${canonical.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`);
     chain.last = hash;
   }
   const last = events[events.length - 1]!;
