@@ -143,7 +143,11 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
 
   /** resolves once every execution finished so far has been handed over (tests, shutdown) */
   async idle(): Promise<void> {
-    while (this.finished.size || this.draining) await (this.draining ?? this.drain());
+    for (;;) {
+      if (this.draining) await this.draining;
+      else if (this.finished.size && !this.retryTimer && !this.stopped) this.kick();
+      else return; // done, or a failed hand-off waits for its retry
+    }
   }
 
   private itemFor(body: ReceiptBody): QueuedItem {
