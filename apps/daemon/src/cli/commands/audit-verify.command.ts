@@ -3,9 +3,8 @@ import { verifyChain, type AuditEntry, type AuditHead } from '@anchorflow/securi
 import { auditEntries } from '../../audit/audit-log.port.js';
 import { AUDIT_HEAD_FILE, loadAuditKey, readSealedHead, type SealedHead } from '../../audit/sealed-head.js';
 import { PgAuditLog, pluginStateFor } from '@anchorflow/persistence';
-import { onlineCheckerFor, verifyProof, type Verdict } from '@anchorflow/plugin-chain-anchor';
+import type { Verdict } from '@anchorflow/plugin-chain-anchor';
 import { AUDIT_ANCHOR_PREFIX, auditHeadStatement, CHAIN_ANCHOR_PLUGIN } from '../../receipts/receipt-keys.js';
-import { configuredNetworks } from './proof-verify.command.js';
 import { withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CliIo, printJson } from '../io.js';
@@ -100,6 +99,9 @@ export async function auditVerify(io: CliIo, options: AuditVerifyOptions): Promi
       const hash = seen.get(a.seq);
       if (hash === undefined) problems.push(`the anchored head seq ${a.seq} is missing: the log ends at seq ${logHead} (entries were deleted from its tail)`);
       else {
+        // loaded only here: plain `audit verify` does not pay for the chain code (ethers)
+        const { onlineCheckerFor, verifyProof } = await import('@anchorflow/plugin-chain-anchor');
+        const { configuredNetworks } = await import('./proof-verify.command.js');
         anchoredVerdict = await verifyProof(a.proof, {
           data: auditHeadStatement({ seq: a.seq, hash }),
           hasData: true,
