@@ -74,6 +74,20 @@ function moveTo(run: FakeExecution, store: ExecutionStore): FakeExecution {
     for (const run of [a, b]) expect(verifyHistory(run.id, await hashed(run.id))).toMatchObject({ ok: true, count: 6 });
   });
 
+  it('a failed flush is retried with the hashes it computed, and events appended meanwhile continue the same chain', async () => {
+    let failures = 1;
+    const flaky = Object.create(db.pool) as typeof db.pool;
+    flaky.query = ((...args: Parameters<typeof db.pool.query>) =>
+      failures-- > 0 ? Promise.reject(Object.assign(new Error('connection lost'), { code: '08006' })) : db.pool.query(...args)) as typeof db.pool.query;
+    const store = new PgExecutionStore({ pool: flaky }, { retryInitialMs: 10, retryMaxMs: 20 });
+    stores.push(store);
+    const run = new FakeExecution(store).start().nodeSucceeded('a');
+    await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    run.nodeSucceeded('b').finish(); // merged with the failed batch before its retry
+    await store.durable();
+    expect(verifyHistory(run.id, await hashed(run.id))).toMatchObject({ ok: true, count: 6 });
+  });
+
   it('editing a stored event in the database makes verification fail at exactly that event', async () => {
     const store = newStore();
     const run = new FakeExecution(store).start().nodeSucceeded('a', { main: { amount: 100 } }).nodeSucceeded('b').finish();
