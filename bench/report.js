@@ -23,6 +23,8 @@ const LABEL = {
   external: 'Anchorflow, external Postgres',
   'embedded-nolimit': 'Anchorflow, embedded Postgres, webhook rate limit off',
   'external-nolimit': 'Anchorflow, external Postgres, webhook rate limit off',
+  'embedded-nochain': 'Anchorflow, embedded Postgres, history hash chain off',
+  'external-nochain': 'Anchorflow, external Postgres, history hash chain off',
 };
 
 export function collect(dir) {

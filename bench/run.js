@@ -12,7 +12,8 @@
 // PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres) VERIFY_N (50) ENGINE (1: run engine-overhead)
 // LAYERS ("null pg pg-embedded": bench/layers.js, the engine in-process per store; 0 to skip) LAYER_SECONDS (5)
 // DAEMON_LOG_LEVEL (warn) KEEP_DATA (0) OUT_DIR (.bench-out/<timestamp>)
-// Diagnostic targets: embedded-nolimit, external-nolimit (webhook rate limit off; see VARIANTS below).
+// Diagnostic targets: embedded-nolimit, external-nolimit (webhook rate limit off; see VARIANTS below);
+// embedded-nochain, external-nochain (execution histories not hash-chained: what receipts cost).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,7 +144,7 @@ if (cfg.layers.length) {
  * Diagnostic variants (not in the default TARGETS): `<embedded|external>-nolimit` runs the daemon with the
  * webhook rate limit switched off (security.rateLimit.hooks.limit = 0), to measure what the limiter costs.
  */
-const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' } };
+const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' }, nochain: { AF_BENCH_NO_HISTORY_CHAIN: '1' } };
 
 async function startTarget(t, rep) {
   const outDir = OUT;
