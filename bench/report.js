@@ -26,6 +26,8 @@ const LABEL = {
   'node-red': 'Node-RED 4.1.8 (persists nothing)',
   'embedded-base': 'Anchorflow BASE build (BASE_DAEMON), embedded Postgres',
   'external-base': 'Anchorflow BASE build (BASE_DAEMON), external Postgres',
+  'embedded-nochain': 'Anchorflow, embedded Postgres, history hash chain off',
+  'external-nochain': 'Anchorflow, external Postgres, history hash chain off',
 };
 const ANCHORFLOW = (t) => t === 'embedded' || t === 'external' || t.startsWith('embedded-') || t.startsWith('external-');
 

@@ -16,6 +16,7 @@
 // Diagnostic targets: embedded-nolimit, external-nolimit (webhook rate limit off; see VARIANTS below);
 // embedded-base, external-base: the daemon of another checkout (BASE_DAEMON=<its apps/daemon/dist/main.js>),
 // to measure a change against its baseline in the same run, as ratios.
+// embedded-nochain, external-nochain (execution histories not hash-chained: what receipts cost).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -154,7 +155,7 @@ if (cfg.layers.length) {
  * Diagnostic variants (not in the default TARGETS): `<embedded|external>-nolimit` runs the daemon with the
  * webhook rate limit switched off (security.rateLimit.hooks.limit = 0), to measure what the limiter costs.
  */
-const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' }, base: {} };
+const VARIANTS = { nolimit: { ANCHORFLOW_SECURITY_RATE_LIMIT_HOOKS_LIMIT: '0' }, base: {}, nochain: { AF_BENCH_NO_HISTORY_CHAIN: '1' } };
 
 async function startTarget(t, rep) {
   const outDir = OUT;

@@ -19,6 +19,7 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomInt } from 'node:crypto';
+import { verifyHistory } from '@anchorflow/engine';
 import { Api, ApiError, type Execution, type ExecutionEventRecord, type WorkflowRecord } from './support/api.js';
 import { startDaemon, type Daemon } from './support/daemon.js';
 import { currentRun } from './support/e2e-env.js';
@@ -83,7 +84,7 @@ function check(problems: Problems, cond: boolean, what: () => string): void {
 }
 
 /** Invariants of one ended execution (events and node runs); side effects are checked at the end. */
-function checkEnded(problems: Problems, s: Started, e: Execution, events: ExecutionEventRecord[]): void {
+function checkEnded(problems: Problems, s: Started, e: Execution, events: ExecutionEventRecord[], stored: Array<Record<string, unknown>>): void {
   const tag = `${s.wf} ${s.id} (iteration ${s.iteration}, n=${s.input.n})`;
   check(problems, e.status === 'succeeded', () => `${tag}: ended ${e.status} ${JSON.stringify(e.error ?? null)}`);
   const got = Object.fromEntries(e.nodeRuns.map((r) => [r.nodeId, r.status]));
@@ -96,7 +97,13 @@ function checkEnded(problems: Problems, s: Started, e: Execution, events: Execut
   for (const [nodeId, n] of succeeded) check(problems, n === 1, () => `${tag}: node ${nodeId} succeeded ${n} times`);
   const finished = events.filter((ev) => ev.type === 'execution.finished').length;
   check(problems, finished === 1, () => `${tag}: ${finished} execution.finished events`);
+  // the history's hash chain (receipts) survives every kill, restart and retried flush unbroken
+  const chain = verifyHistory(s.id, stored);
+  check(problems, chain.ok && chain.count === events.length, () => `${tag}: history hash chain broken at ${JSON.stringify(chain.brokenAt)} (${chain.count}/${events.length} links hold)`);
 }
+
+const storedHistory = async (api: Api, id: string): Promise<Array<Record<string, unknown>>> =>
+  ((await api.get<{ items: Array<Record<string, unknown>> }>(`/api/v1/executions/${id}/events?format=receipt`)).body.items);
 
 itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRASH_SEED to replay)`, async () => {
   process.stdout.write(`[crash-loop] seed ${SEED} (replay: CRASH_SEED=${SEED}), ${ITERATIONS} iterations\n`);
@@ -168,7 +175,7 @@ itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRA
       if (checked.has(row.id) || !TERMINAL.has(row.status)) continue;
       const s = started.find((x) => x.id === row.id);
       if (!s) continue; // a start whose 202 never arrived: checked at the end
-      checkEnded(problems, s, await api.getExecution(row.id), await api.events(row.id));
+      checkEnded(problems, s, await api.getExecution(row.id), await api.events(row.id), await storedHistory(api, row.id));
       checked.add(row.id);
     }
   };
@@ -271,7 +278,7 @@ itExternal(`survives ${ITERATIONS} SIGKILLs at random moments (seed ${SEED}, CRA
     const input = typeof row.input === 'string' ? JSON.parse(row.input) as { n: number } : row.input as { n: number };
     const s = known ?? { id: row.id, wf: wfName.get(row.workflow_id)!, input, iteration: -1 };
     if (!known) started.push(s);
-    checkEnded(problems, s, await api.getExecution(row.id), await api.events(row.id));
+    checkEnded(problems, s, await api.getExecution(row.id), await api.events(row.id), await storedHistory(api, row.id));
   }
 
   // side effects: one key per node that ran, `<execution>:<node>`, on that node's path; re-sends counted

@@ -180,8 +180,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The append-only event history (seq order); page with ?afterSeq */
+        /** The append-only event history (seq order); page with ?afterSeq; ?format=receipt exports it whole, with hashes, for receipt verification */
         get: operations["ExecutionsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The receipt of a finished execution: its history head anchored on chain (404 before it ends, 202 + Retry-After while anchoring) */
+        get: operations["ReceiptsController_receipt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -772,10 +789,25 @@ export interface components {
             retryAfterMs?: number;
         };
         ExecutionEventPageSchema: {
+            /**
+             * Format: uuid
+             * @description ?format=receipt: the execution
+             */
+            executionId?: string;
+            /**
+             * @description ?format=receipt: the whole history as stored (times in epoch ms, each event with its hash), for `anchorflow receipt verify --history`
+             * @enum {string}
+             */
+            format?: "receipt";
             /** @description events in seq order; each carries the fields of its type */
             items: components["schemas"]["ExecutionEventSchema"][];
             /** @description pass as ?afterSeq to read on; absent when this page was not full */
             nextAfterSeq?: number;
+            /**
+             * @description ?format=receipt: version of the export
+             * @enum {number}
+             */
+            v?: 1;
         };
         ExecutionEventSchema: {
             /**
@@ -785,6 +817,11 @@ export interface components {
             at: number;
             /** Format: uuid */
             executionId: string;
+            /**
+             * @description ?format=receipt only: the event's history-chain link (0x + 64 hex)
+             * @example 0xabababababababababababababababababababababababababababababababab
+             */
+            hash?: string;
             /** @example http */
             nodeId?: string;
             /** @example 3 */
@@ -1080,6 +1117,58 @@ export interface components {
              * @enum {string}
              */
             side: "left" | "right";
+        };
+        ReceiptPendingSchema: {
+            /**
+             * @description ask again after this many seconds (also the Retry-After header)
+             * @example 3
+             */
+            retryAfterSeconds: number;
+            /** @enum {string} */
+            status: "anchoring";
+        };
+        ReceiptProofSchema: {
+            /** @description {chain, network, chainId?, txHash, block, blockHash, contract, timestamp} (ARCHITECTURE §9) */
+            anchor: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            hash: "sha256";
+            /** @example 0x1111111111111111111111111111111111111111111111111111111111111111 */
+            leaf: string;
+            path: {
+                hash?: string;
+                /** @enum {string} */
+                side?: "left" | "right";
+            }[];
+            /** @example 0x2222222222222222222222222222222222222222222222222222222222222222 */
+            root: string;
+            /** @enum {number} */
+            v: 1;
+        };
+        ReceiptSchema: {
+            /**
+             * @description events in the history
+             * @example 12
+             */
+            eventCount: number;
+            /** Format: uuid */
+            executionId: string;
+            /**
+             * @description hash of the last event: the head of the history's hash chain
+             * @example 0xabababababababababababababababababababababababababababababababab
+             */
+            historyHead: string;
+            /** @description the chain-anchor proof (ARCHITECTURE §9) whose leaf is the §9 leaf of the other members */
+            proof: components["schemas"]["ReceiptProofSchema"];
+            /** @enum {string} */
+            status: "succeeded" | "failed" | "cancelled";
+            /** @enum {number} */
+            v: 1;
+            /** @example 1 */
+            version: number;
+            /** Format: uuid */
+            workflowId: string;
         };
         ResumeExecutionDto: {
             /**
@@ -2914,6 +3003,8 @@ export interface operations {
             query?: {
                 /** @description only events with a greater seq */
                 afterSeq?: number;
+                /** @description receipt: the whole history as stored, with each event's hash (afterSeq and limit do not apply) */
+                format?: "receipt";
                 limit?: number;
             };
             header?: never;
@@ -2930,6 +3021,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionEventPageSchema"];
+                };
+            };
+            /** @description Bad Request: a parameter or the body is malformed or invalid (details lists each problem with its path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_REQUEST",
+                     *         "message": "a parameter or the body is malformed or invalid (details lists each problem with its path)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Unauthorized: no credential, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "no credential, or an unknown, revoked or expired one"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Forbidden: the credential's role lacks the permission executions:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "the credential's role lacks the permission executions:read"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Not Found: no such id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "no such id"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Internal Server Error: an unexpected failure (logged with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL",
+                     *         "message": "an unexpected failure (logged with the request id)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+            /** @description Service Unavailable: the daemon is shutting down or its database is unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "the daemon is shutting down or its database is unavailable; retry"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelopeSchema"];
+                };
+            };
+        };
+    };
+    ReceiptsController_receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptSchema"];
+                };
+            };
+            /** @description the history head is in the batch being anchored: ask again after Retry-After seconds */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptPendingSchema"];
                 };
             };
             /** @description Bad Request: a parameter or the body is malformed or invalid (details lists each problem with its path) */

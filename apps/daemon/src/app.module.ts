@@ -21,6 +21,7 @@ import { PluginsModule } from './plugins/plugins.module.js';
 import { ObserversModule } from './observers/observers.module.js';
 import { ClusterModule } from './triggers/cluster.module.js';
 import { ProofsModule } from './proofs/proofs.module.js';
+import { ReceiptsModule } from './receipts/receipts.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecurityOptions } from './security/security.options.js';
@@ -62,6 +63,7 @@ export class AppModule {
         ApprovalsModule,
         EditorModule,
         ProofsModule,
+        ReceiptsModule,
         HooksModule,
         AuditModule,
         MetricsModule,

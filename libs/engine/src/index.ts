@@ -2,6 +2,7 @@ export * from './catalog.js';
 export * from './engine.types.js';
 export * from './errors.js';
 export * from './events/execution-events.js';
+export * from './events/history-chain.js';
 export * from './execution/execution.types.js';
 export * from './ports/clock.port.js';
 export * from './ports/event-sink.port.js';

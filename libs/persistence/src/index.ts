@@ -20,3 +20,4 @@ export type { RetentionStore } from './repositories/retention.port.js';
 export * from './repositories/pg-retention.repository.js';
 export * from './repositories/rotate-master-key.js';
 export * from './database/database-checks.js';
+export * from './repositories/pg-receipt-queue.repository.js';

@@ -87,8 +87,21 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .description('recompute the hash chain from the database and report the first broken link (exit 1)')
     .option('--after <seq:hash>', 'verify only the entries after a trusted (anchored) head')
     .option('--expect-head <seq:hash>', 'fail unless the chain still holds this head (recorded outside the database)')
+    .option('--anchored', 'also prove the newest anchored head (receipts.network): up to which entry the log is anchored, checked on chain')
+    .option('--offline', 'with --anchored: check the proof leaf → root only, no RPC')
+    .option('--rpc <url>', 'with --anchored: check on chain through this RPC URL instead of the configured network')
     .option('--json', 'print the result as JSON')
-    .action(act(async (options: { after?: string; expectHead?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
+    .action(act(async (options: { after?: string; expectHead?: string; anchored?: boolean; offline?: boolean; rpc?: string; json?: boolean }) => (await import('./commands/audit-verify.command.js')).auditVerify(io, options)));
+
+  const receipt = program.command('receipt').description('verifiable execution receipts (ARCHITECTURE §9)');
+  receipt.command('verify <receipt>')
+    .description('verify a receipt against its exported history: exit 0 valid, 1 invalid (the first broken link is named), 2 unreadable')
+    .option('--history <file>', 'the history: GET /api/v1/executions/<id>/events?format=receipt')
+    .option('--offline', 'no chain check (history, statement, leaf → root)')
+    .option('--rpc <url>', 'check on chain through this RPC URL instead of the configured network')
+    .option('--confirmations <n>', 'blocks required on top (default: the network\'s confirmations, else 1)')
+    .option('--json', 'print the verdict as JSON')
+    .action(act(async (file: string, options: { history?: string; offline?: boolean; rpc?: string; confirmations?: string; json?: boolean }) => (await import('./commands/receipt-verify.command.js')).receiptVerify(io, file, options)));
 
   const proof = program.command('proof').description('chain-anchor proofs (ARCHITECTURE §9)');
   proof.command('verify <file>')

@@ -113,6 +113,16 @@ export class AuditConfig {
   /** entries held in memory while the database does not take them; beyond, new ones are dropped and counted (logged, metric) */
   @IsInt() @Min(1000)
   maxPending!: number;
+
+  /** anchor the log's head on receipts.network this often; null → 1 h when receipts.network is set; 0 → never */
+  @IsOptional() @IsInt() @Min(0) @Max(30 * 86_400_000)
+  anchorEveryMs?: number | null;
+}
+
+/** Verifiable execution receipts (apps/daemon/src/receipts): off unless a chain-anchor network is named. */
+export class ReceiptsConfig {
+  @IsOptional() @IsString() @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'network must be a network name of pluginConfig.chain-anchor.chains' })
+  network?: string | null;
 }
 
 /** Prometheus exposition at GET /metrics (outside /api/v1). */
@@ -275,6 +285,9 @@ export class AnchorflowConfig {
   @IsObject() @ValidateNested() @Type(() => AuditConfig)
   audit!: AuditConfig;
 
+  @IsObject() @ValidateNested() @Type(() => ReceiptsConfig)
+  receipts!: ReceiptsConfig;
+
   @IsObject() @ValidateNested() @Type(() => MetricsConfig)
   metrics!: MetricsConfig;
 
@@ -323,6 +336,8 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'log.requests', type: 'boolean' },
   { path: 'audit.maxBatch', type: 'number' },
   { path: 'audit.maxPending', type: 'number' },
+  { path: 'audit.anchorEveryMs', type: 'number' },
+  { path: 'receipts.network', type: 'string' },
   { path: 'metrics.enabled', type: 'boolean' },
   { path: 'metrics.token', type: 'string' },
   { path: 'shutdown.timeoutMs', type: 'number' },

@@ -95,9 +95,10 @@ export class ExecutionsController {
 
   @Get('executions/:id/events')
   @RequirePermission('executions:read')
-  @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq' })
+  @ApiOperation({ summary: 'The append-only event history (seq order); page with ?afterSeq; ?format=receipt exports it whole, with hashes, for receipt verification' })
   @ApiOkResponse({ type: ExecutionEventPageSchema })
   events(@Param('id', new ParseIdPipe('execution')) id: string, @Query() q: ListEventsQueryDto): Promise<ExecutionEventsPage> {
+    if (q.format === 'receipt') return this.queries.execute(new ListExecutionEventsQuery(id, undefined, Number.MAX_SAFE_INTEGER, 'receipt'));
     return this.queries.execute(new ListExecutionEventsQuery(id, q.afterSeq, q.limit ?? 500));
   }
 

@@ -52,7 +52,7 @@ async function callHook(requests: boolean): Promise<{ lines: Array<Record<string
   const auth = { Authorization: `Bearer ${m.adminKey}` };
   const wf = await http.post('/api/v1/workflows').set(auth).send({
     name: 'hook log',
-    nodes: [{ id: 'hook', type: 'core.trigger.webhook', params: { path: 'hook-log', method: 'POST', respond: 'lastNode' } }, { id: 'talk', type: 'hooklog.chatty' }],
+    nodes: [{ id: 'hook', type: 'core.trigger.webhook', params: { path: 'hook-log', method: 'POST', respond: 'lastNode', publicOutput: true } }, { id: 'talk', type: 'hooklog.chatty' }],
     edges: [{ from: 'hook', to: 'talk' }],
   }).expect(201);
   await http.post(`/api/v1/workflows/${wf.body.id}/activate`).set(auth).expect(200);

@@ -68,11 +68,40 @@ export class ExecutionEventSchema {
   @ApiProperty({ format: 'uuid' }) executionId!: string;
   @ApiPropertyOptional({ example: 'http' }) nodeId?: string;
   @ApiProperty({ description: 'epoch ms', example: 1765090000000 }) at!: number;
+  @ApiPropertyOptional({ description: '?format=receipt only: the event\'s history-chain link (0x + 64 hex)', example: `0x${'ab'.repeat(32)}` }) hash?: string;
 }
 
 export class ExecutionEventPageSchema {
   @ApiProperty({ type: [ExecutionEventSchema], description: 'events in seq order; each carries the fields of its type' }) items!: ExecutionEventSchema[];
   @ApiPropertyOptional({ description: 'pass as ?afterSeq to read on; absent when this page was not full' }) nextAfterSeq?: number;
+  @ApiPropertyOptional({ enum: ['receipt'], description: '?format=receipt: the whole history as stored (times in epoch ms, each event with its hash), for `anchorflow receipt verify --history`' }) format?: 'receipt';
+  @ApiPropertyOptional({ enum: [1], description: '?format=receipt: version of the export' }) v?: 1;
+  @ApiPropertyOptional({ format: 'uuid', description: '?format=receipt: the execution' }) executionId?: string;
+}
+
+export class ReceiptProofSchema {
+  @ApiProperty({ enum: [1] }) v!: 1;
+  @ApiProperty({ enum: ['sha256'] }) hash!: 'sha256';
+  @ApiProperty({ example: `0x${'11'.repeat(32)}` }) leaf!: string;
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { side: { type: 'string', enum: ['left', 'right'] }, hash: { type: 'string' } } } }) path!: Array<{ side: string; hash: string }>;
+  @ApiProperty({ example: `0x${'22'.repeat(32)}` }) root!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{chain, network, chainId?, txHash, block, blockHash, contract, timestamp} (ARCHITECTURE §9)' }) anchor!: Record<string, unknown>;
+}
+
+export class ReceiptSchema {
+  @ApiProperty({ enum: [1] }) v!: 1;
+  @ApiProperty({ format: 'uuid' }) executionId!: string;
+  @ApiProperty({ format: 'uuid' }) workflowId!: string;
+  @ApiProperty({ example: 1 }) version!: number;
+  @ApiProperty({ enum: ['succeeded', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ example: 12, description: 'events in the history' }) eventCount!: number;
+  @ApiProperty({ example: `0x${'ab'.repeat(32)}`, description: 'hash of the last event: the head of the history\'s hash chain' }) historyHead!: string;
+  @ApiProperty({ type: ReceiptProofSchema, description: 'the chain-anchor proof (ARCHITECTURE §9) whose leaf is the §9 leaf of the other members' }) proof!: ReceiptProofSchema;
+}
+
+export class ReceiptPendingSchema {
+  @ApiProperty({ enum: ['anchoring'] }) status!: 'anchoring';
+  @ApiProperty({ example: 3, description: 'ask again after this many seconds (also the Retry-After header)' }) retryAfterSeconds!: number;
 }
 
 export class NodeTypeSchema {

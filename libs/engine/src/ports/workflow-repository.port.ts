@@ -42,7 +42,8 @@ export type ExecutionSummary = Omit<ExecutionView, 'nodeRuns' | 'input' | 'outpu
 /** Read side of executions for the API. */
 export interface ExecutionReader {
   get(id: string): Promise<ExecutionView | undefined>;
-  events(id: string, options?: { afterSeq?: number; limit?: number }): Promise<ExecutionEvent[]>;
+  /** `hashes`: keep each event's history-chain `hash` (the receipt export); left out otherwise */
+  events(id: string, options?: { afterSeq?: number; limit?: number; hashes?: boolean }): Promise<ExecutionEvent[]>;
   list(query: { workflowId?: string; status?: ExecutionStatus; limit: number; cursor?: string }): Promise<Page<ExecutionSummary>>;
   /** unfinished executions of the whole cluster by status (queued, running, waiting): the metrics' queue depth */
   countUnfinished?(): Promise<Partial<Record<ExecutionStatus, number>>>;

@@ -1,6 +1,7 @@
-import type { ExecutionEvent, ExecutionView } from '@anchorflow/engine';
+import { chainLink, eventBody, historyGenesis, type ExecutionEvent, type ExecutionView } from '@anchorflow/engine';
+import { canonicalJson } from '@anchorflow/plugin-sdk';
 import type { SqlStatement } from '../database/sql-pool.js';
-import { toJsonText } from '../internal/json-text.js';
+import { storable, toJsonText } from '../internal/json-text.js';
 
 /** Everything appended for one execution since its last commit. */
 export interface PendingExecution {
@@ -9,7 +10,15 @@ export interface PendingExecution {
   view: () => ExecutionView;
   /** number of the first append in here; durable() waits for every entry at or below its mark */
   firstAppend: number;
+  /** the hash chain of these events, computed once per event (a retried flush reuses it) */
+  chain?: { texts: string[]; last: string };
 }
+
+/** The last hash written for an execution (its seq), by execution: where the next chunk's chain continues. */
+export type HistoryHeads = Map<string, { seq: number; hash: string }>;
+
+/** chains start here when the head before them could not be found: verification then names the first such event */
+export const UNKNOWN_HEAD = '0x' + '0'.repeat(64);
 
 /**
  * One statement (hence one transaction, one round trip) per flush: all events, each touched
@@ -67,6 +76,8 @@ export function buildFlushStatement(
   warn: (message: string) => void = () => undefined,
   owner = 'local',
   leaseMs = 15_000,
+  /** the hash chain's heads (the store's); without it events are stored without hashes (benchmarks only) */
+  heads?: HistoryHeads,
 ): SqlStatement & { values: unknown[]; eventCount: number } {
   const chunks: string[] = [];
   const ids: string[] = [];
@@ -81,7 +92,7 @@ export function buildFlushStatement(
       ids.push(entry.executionId);
       firstSeqs.push(entry.events[0]!.seq);
       lastSeqs.push(entry.events[entry.events.length - 1]!.seq);
-      chunks.push(eventsText(entry.events));
+      chunks.push(heads ? chainedEventsText(entry, heads, warn) : eventsText(entry.events));
       eventCount += entry.events.length;
     }
     let view = entry.view();
@@ -118,4 +129,46 @@ function eventsText(events: readonly ExecutionEvent[]): string {
   } catch {
     return toJsonText(slim); // bigints, cycles
   }
+}
+
+/**
+ * The events of one commit as JSON text, each with its `hash` (libs/engine history-chain.ts) spliced in as
+ * its last member. What is stored is the canonical JSON the hash covers (one serialisation per event, as
+ * before, only canonical: object members come back sorted by key). Each event is hashed once: a retried
+ * flush reuses `entry.chain`.
+ */
+function chainedEventsText(entry: PendingExecution, heads: HistoryHeads, warn: (message: string) => void): string {
+  const events = entry.events;
+  const executionId = entry.executionId;
+  let chain = entry.chain;
+  if (!chain) {
+    const firstSeq = events[0]!.seq;
+    const head = heads.get(executionId);
+    let prev: string;
+    if (firstSeq === 1) prev = historyGenesis(executionId);
+    else if (head?.seq === firstSeq - 1) prev = head.hash;
+    else {
+      warn(`execution ${executionId}: the history hash before seq ${firstSeq} is unknown; its hash chain is broken there`);
+      prev = UNKNOWN_HEAD;
+    }
+    chain = entry.chain = { texts: [], last: prev };
+  }
+  for (let i = chain.texts.length; i < events.length; i++) {
+    let canonical: string;
+    try {
+      canonical = eventBody(events[i]!);
+    } catch {
+      // lone surrogates, bigints, cycles: stored (and hashed) the way toJsonText makes them storable
+      const { executionId: _x, ...body } = events[i] as ExecutionEvent & Record<string, unknown>;
+      // (through JSON text: NaN and Infinity become null there, as JSON.stringify always stored them)
+      canonical = canonicalJson(JSON.parse(JSON.stringify(storable(body, new Set()))));
+    }
+    const hash = chainLink(chain.last, canonical);
+    chain.texts.push(canonical.length > 2 ? `${canonical.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`);
+    chain.last = hash;
+  }
+  const last = events[events.length - 1]!;
+  if (last.type === 'execution.finished') heads.delete(executionId);
+  else heads.set(executionId, { seq: last.seq, hash: chain.last });
+  return `[${chain.texts.join(',')}]`;
 }

@@ -15,8 +15,8 @@ export class PgExecutionReader implements ExecutionReader {
     return readExecution(this.pool, id);
   }
 
-  events(id: string, options: { afterSeq?: number; limit?: number } = {}): Promise<ExecutionEvent[]> {
-    return readEvents(this.pool, id, options.afterSeq ?? 0, options.limit === undefined ? undefined : clampLimit(options.limit, 10_000));
+  events(id: string, options: { afterSeq?: number; limit?: number; hashes?: boolean } = {}): Promise<ExecutionEvent[]> {
+    return readEvents(this.pool, id, options.afterSeq ?? 0, options.limit === undefined ? undefined : clampLimit(options.limit, 10_000), options.hashes);
   }
 
   /** newest first (started_at, then id) */

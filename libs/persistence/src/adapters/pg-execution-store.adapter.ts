@@ -2,7 +2,7 @@ import { EngineError, type ExecutionEvent, type ExecutionStore, type ExecutionVi
 import type { DatabaseLogger } from '../database/database-logger.js';
 import type { SqlPool } from '../database/sql-pool.js';
 import { isUuid, ms, readEvents, readExecution, TERMINAL_STATUSES_SQL } from './execution-rows.js';
-import { buildFlushStatement, dedupeSlot, type PendingExecution } from './flush-statement.js';
+import { buildFlushStatement, dedupeSlot, type HistoryHeads, type PendingExecution } from './flush-statement.js';
 
 /** the flush statement lives in flush-statement.ts; re-exported for bench/flush-explain.js */
 export { buildFlushStatement };
@@ -24,6 +24,11 @@ export interface PgExecutionStoreOptions {
   leaseMs?: number;
   /** told after every committed group-commit flush (metrics: batch size, flush latency); keep it cheap */
   onFlush?: (flush: { events: number; executions: number; seconds: number }) => void;
+  /**
+   * hash-chain every event (execution receipts, libs/engine history-chain.ts); default true. false only
+   * for the benchmark that measures the chain's cost: histories written so have no receipts.
+   */
+  historyChain?: boolean;
 }
 
 export interface ExecutionStoreStats {
@@ -91,6 +96,14 @@ export class PgExecutionStore implements ExecutionStore {
   };
 
   private readonly onFlush: PgExecutionStoreOptions['onFlush'];
+  /**
+   * the last hash written per unfinished execution, set when a flush statement is built (undefined: no
+   * chain). Seeded by `events()` (recovery, takeover and reloading a waiting execution all read the
+   * history first); an execution appended to without that is looked up before the flush (`missingHeads`).
+   */
+  private readonly heads: HistoryHeads | undefined;
+  private readonly missingHeads = new Set<string>();
+  private loadingHeads = false;
 
   constructor(db: { pool: SqlPool }, options: PgExecutionStoreOptions = {}) {
     this.pool = db.pool;
@@ -101,6 +114,7 @@ export class PgExecutionStore implements ExecutionStore {
     this.owner = options.owner ?? 'local';
     this.leaseMs = options.leaseMs ?? 15_000;
     this.onFlush = options.onFlush;
+    this.heads = options.historyChain === false ? undefined : new Map();
   }
 
   append(events: readonly ExecutionEvent[], view: () => ExecutionView): void {
@@ -111,6 +125,8 @@ export class PgExecutionStore implements ExecutionStore {
     if (!entry) {
       entry = { executionId, events: [], view, firstAppend: mark };
       this.pending.set(executionId, entry);
+      const firstSeq = events[0]?.seq;
+      if (this.heads && firstSeq !== undefined && firstSeq > 1 && this.heads.get(executionId)?.seq !== firstSeq - 1) this.missingHeads.add(executionId);
     }
     for (const event of events) {
       entry.events.push(event);
@@ -129,7 +145,28 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   async events(executionId: string): Promise<ExecutionEvent[]> {
-    return readEvents(this.pool, executionId);
+    const events = await readEvents(this.pool, executionId, 0, undefined, this.heads !== undefined);
+    if (!this.heads) return events;
+    const last = events[events.length - 1] as (ExecutionEvent & { hash?: string }) | undefined;
+    // a read older than what this store already built (a flush raced the query) must not roll the head back
+    if (last && last.type !== 'execution.finished' && typeof last.hash === 'string' && (this.heads.get(executionId)?.seq ?? 0) <= last.seq) {
+      this.heads.set(executionId, { seq: last.seq, hash: last.hash });
+    }
+    for (const e of events) delete (e as { hash?: string }).hash;
+    return events;
+  }
+
+  /** one query for the heads appends need but this store never saw (rare: see `heads`) */
+  private async loadMissingHeads(): Promise<void> {
+    const ids = [...this.missingHeads].filter((id) => isUuid(id));
+    this.missingHeads.clear();
+    if (!ids.length || !this.heads) return;
+    const { rows } = await this.pool.query<{ execution_id: string; events: string }>(
+      `SELECT DISTINCT ON (execution_id) execution_id, events FROM execution_event WHERE execution_id = ANY($1::uuid[]) ORDER BY execution_id, seq DESC`, [ids]);
+    for (const row of rows) {
+      const last = (JSON.parse(row.events) as Array<{ seq: number; hash?: string }>).at(-1);
+      if (last?.hash && (this.heads.get(row.execution_id)?.seq ?? 0) <= last.seq) this.heads.set(row.execution_id, { seq: last.seq, hash: last.hash });
+    }
   }
 
   async get(executionId: string): Promise<ExecutionView | undefined> {
@@ -229,7 +266,7 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   private scheduleFlush(): void {
-    if (this.closed || this.flushScheduled || this.inflight || this.retryTimer || this.pending.size === 0) return;
+    if (this.closed || this.flushScheduled || this.inflight || this.loadingHeads || this.retryTimer || this.pending.size === 0) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -250,7 +287,19 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   private async flush(): Promise<void> {
-    if (this.closed || this.inflight || this.pending.size === 0) return;
+    if (this.closed || this.inflight || this.loadingHeads || this.pending.size === 0) return;
+    if (this.missingHeads.size) {
+      this.loadingHeads = true;
+      try {
+        await this.loadMissingHeads();
+      } catch (error) {
+        // the flush below still stores the events (durability first); their chain is marked broken there
+        this.logger.warn?.(`could not read the history heads of executions appended to without their history: ${(error as Error)?.message}`);
+      } finally {
+        this.loadingHeads = false;
+      }
+      if (this.closed || this.inflight || this.pending.size === 0) return;
+    }
     const batch = this.takeBatch();
     this.inflight = batch;
     // after a data error, one statement per execution so the others are not held back by the bad one
@@ -259,7 +308,7 @@ export class PgExecutionStore implements ExecutionStore {
     // it covers (appends made while a statement runs belong to the next flush)
     const statements = groups.map((group) => {
       try {
-        return { group, statement: buildFlushStatement(group, (message) => this.logger.warn?.(message), this.owner, this.leaseMs) };
+        return { group, statement: buildFlushStatement(group, (message) => this.logger.warn?.(message), this.owner, this.leaseMs, this.heads) };
       } catch (error) {
         return { group, error };
       }

@@ -26,7 +26,7 @@ function cleanString(s: string): string {
   return s.replace(UNSTORABLE_CHARS, '\uFFFD');
 }
 
-function storable(value: unknown, ancestors: Set<object>): unknown {
+export function storable(value: unknown, ancestors: Set<object>): unknown {
   switch (typeof value) {
     case 'string': return cleanString(value);
     case 'bigint': return value.toString();

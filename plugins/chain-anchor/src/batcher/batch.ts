@@ -1,12 +1,29 @@
 import type { ProofAnchor } from '../proof/proof-format.js';
 
-/** What `chain.anchor` writes to plugin state, keyed `pending/<network>/<idempotencyKey>`. */
+/**
+ * What `chain.anchor` writes to plugin state, keyed `pending/<network>/<idempotencyKey>`. The daemon writes
+ * the same for execution receipts and audit heads (ARCHITECTURE §9 "Anchoring without a node"), with
+ * `deliverTo` instead of a node waiting on `token`.
+ */
 export interface PendingItem {
   leaf: string;
+  /** the resume token of the suspended chain.anchor node ('' when deliverTo is set) */
   token: string;
   enqueuedAt: number;
   /** set when the proof could not be handed over yet (the node was not suspended at that moment) */
   proof?: unknown;
+  /**
+   * no node waits: the batcher writes `{proof, anchoredAt}` to this key of the plugin's state and removes
+   * the pending item (it must not start with `pending/` or `batch/`)
+   */
+  deliverTo?: string;
+}
+
+/** what the batcher writes at a pending item's `deliverTo` */
+export interface DeliveredProof {
+  proof: unknown;
+  /** epoch ms */
+  anchoredAt: number;
 }
 
 /**

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 import { MerkleTree } from '../proof/merkle.js';
 import { fromHex, toHex, type Proof } from '../proof/proof-format.js';
-import { batchKey, pendingKey, pendingPrefix, type ActiveBatch, type ChainDriver, type PendingItem } from './batch.js';
+import { batchKey, pendingKey, pendingPrefix, type ActiveBatch, type ChainDriver, type DeliveredProof, type PendingItem } from './batch.js';
+
+/** a delivery key may not overwrite the batcher's own bookkeeping */
+const validDeliverTo = (key: string): boolean => key.length > 0 && !key.startsWith('pending/') && !key.startsWith('batch/') && key !== 'networks';
 
 /** What the batcher needs from its service context (a subset of the SDK's ServiceContext). */
 export interface BatcherContext {
@@ -109,6 +112,12 @@ export class NetworkBatcher {
     const k = pendingKey(this.network, key);
     const item = await this.ctx.state.get<PendingItem>(k);
     if (!item) return;
+    if (typeof item.deliverTo === 'string' && validDeliverTo(item.deliverTo)) {
+      // written before the pending item goes: a SIGKILL in between repeats the same write
+      await this.ctx.state.set(item.deliverTo, { proof, anchoredAt: this.ctx.now() } satisfies DeliveredProof);
+      await this.ctx.state.delete(k);
+      return;
+    }
     if (await this.ctx.resume(item.token, { proof })) await this.ctx.state.delete(k);
     else await this.ctx.state.update<PendingItem>(k, (cur) => (cur ? { ...cur, proof } : cur));
   }

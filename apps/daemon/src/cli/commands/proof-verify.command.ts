@@ -16,7 +16,7 @@ export interface ProofVerifyOptions {
   json?: boolean;
 }
 
-function readJson(io: CliIo, file: string, what: string): unknown {
+export function readJson(io: CliIo, file: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(resolve(io.cwd, file), 'utf8');
@@ -31,7 +31,7 @@ function readJson(io: CliIo, file: string, what: string): unknown {
 }
 
 /** The configured networks (pluginConfig.chain-anchor of ANCHORFLOW_CONFIG), for online checks. */
-function configuredNetworks(io: CliIo): PublishedNetworks {
+export function configuredNetworks(io: CliIo): PublishedNetworks {
   try {
     return publishedNetworks(parseChainAnchorConfig(cliConfig(io).pluginConfig?.['chain-anchor']));
   } catch (err) {

@@ -48,7 +48,12 @@ export const persistenceProviders: Provider[] = [
     inject: [DATABASE, ROOT_LOGGER, DAEMON_ID, APP_CONFIG, DAEMON_METRICS],
     // executions are leased to this daemon (stable id: a restarted daemon takes its own back at once)
     useFactory: (db: Database, logger: Logger, daemonId: string, config: AnchorflowConfig, metrics: DaemonMetrics): ClosableExecutionStore =>
-      new persistence.PgExecutionStore(db, { logger: databaseLogger(logger), owner: daemonId, leaseMs: config.cluster.leaseMs, onFlush: metrics.onFlush }),
+      new persistence.PgExecutionStore(db, {
+        logger: databaseLogger(logger), owner: daemonId, leaseMs: config.cluster.leaseMs, onFlush: metrics.onFlush,
+        // benchmark switch only (bench/run.js target `<db>-nochain`, BENCHMARKS.md "Execution receipts"): measures
+        // what the history hash chain costs; histories written so get no receipts. Not a config key on purpose.
+        historyChain: !noHistoryChainForBenchmark(logger),
+      }),
   },
   {
     provide: EXECUTION_LEASES,
@@ -91,3 +96,10 @@ export const persistenceProviders: Provider[] = [
     useFactory: (db: Database) => (): Promise<void> => persistence.pingDatabase(db.pool),
   },
 ];
+
+/** AF_BENCH_NO_HISTORY_CHAIN=1: the benchmark's "chain off" daemon; said loudly, since it costs receipts */
+function noHistoryChainForBenchmark(logger: Logger): boolean {
+  if (process.env.AF_BENCH_NO_HISTORY_CHAIN !== '1') return false;
+  logger.warn({ event: 'store.history-chain-off' }, 'AF_BENCH_NO_HISTORY_CHAIN=1: execution histories are NOT hash-chained (benchmark only); their executions get no receipts');
+  return true;
+}

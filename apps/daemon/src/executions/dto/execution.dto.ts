@@ -41,6 +41,10 @@ export class ListEventsQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 500 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
+
+  @ApiPropertyOptional({ enum: ['receipt'], description: 'receipt: the whole history as stored, with each event\'s hash (afterSeq and limit do not apply)' })
+  @IsOptional() @IsIn(['receipt'])
+  format?: 'receipt';
 }
 
 export class CancelExecutionDto {

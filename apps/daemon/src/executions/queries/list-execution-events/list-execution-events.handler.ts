@@ -13,7 +13,13 @@ export class ListExecutionEventsHandler implements IQueryHandler<ListExecutionEv
     @Inject(EXECUTION_READER) private readonly reader: Pick<ExecutionReader, 'events' | 'get'>,
   ) {}
 
-  async execute({ executionId, afterSeq, limit }: ListExecutionEventsQuery): Promise<ExecutionEventsPage> {
+  async execute({ executionId, afterSeq, limit, format }: ListExecutionEventsQuery): Promise<ExecutionEventsPage> {
+    if (format === 'receipt') {
+      // as stored: the verifier hashes exactly these members (no ISO times, nothing compacted)
+      const events = await this.reader.events(executionId, { hashes: true });
+      if (events.length === 0 && !this.engine.view(executionId) && !(await this.reader.get(executionId))) throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
+      return { format: 'receipt', v: 1, executionId, items: events as unknown as Array<Record<string, unknown>> };
+    }
     const events = await this.reader.events(executionId, { afterSeq, limit });
     if (events.length === 0 && !afterSeq && !this.engine.view(executionId) && !(await this.reader.get(executionId))) {
       throw new EngineError('NOT_FOUND', `execution ${executionId} not found`);
