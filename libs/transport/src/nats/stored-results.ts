@@ -1,4 +1,4 @@
-import { type JetStreamClient, type JetStreamManager, type JsMsg, headers } from 'nats';
+import { type JetStreamClient, type JetStreamManager, headers } from 'nats';
 import type { NatsNames } from './subjects.js';
 
 /**
@@ -10,8 +10,14 @@ import type { NatsNames } from './subjects.js';
  */
 export const JOB_MESSAGE_HEADER = 'Anchorflow-Job-Msg';
 
+/** what identifies one job message in the jobs stream (a JsMsg has it) */
+export interface JobMessageRef {
+  seq: number;
+  info: { timestampNanos: number };
+}
+
 /** the mark of one job message (its stream sequence and the server's timestamp of its publication) */
-export function jobMessageMark(msg: Pick<JsMsg, 'seq' | 'info'>): string {
+export function jobMessageMark(msg: JobMessageRef): string {
   return `${msg.seq}@${msg.info.timestampNanos}`;
 }
 
@@ -19,7 +25,7 @@ export function jobMessageMark(msg: Pick<JsMsg, 'seq' | 'info'>): string {
  * Stores a job's result in the results bucket (exactly what `kv.put` publishes, plus the job message's
  * mark as a header): one publish, as before.
  */
-export async function storeJobResult(js: JetStreamClient, names: NatsNames, jobId: string, data: Uint8Array, msg: Pick<JsMsg, 'seq' | 'info'>): Promise<void> {
+export async function storeJobResult(js: JetStreamClient, names: NatsNames, jobId: string, data: Uint8Array, msg: JobMessageRef): Promise<void> {
   const h = headers();
   h.set(JOB_MESSAGE_HEADER, jobMessageMark(msg));
   await js.publish(`$KV.${names.resultsBucket}.${names.resultKey(jobId)}`, data, { headers: h });
