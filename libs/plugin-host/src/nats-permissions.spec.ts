@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { IsString, definePlugin, defineNode } from '@anchorflow/plugin-sdk';
 import type { WorkflowDefinition } from '@anchorflow/engine';
-import { connectNats, natsAuthorizationConfig, natsNames, natsPermissions } from '@anchorflow/transport';
+import { connectNats, natsAuthorizationConfig, natsNames, natsPermissions, openResultsBucket, readJobResult, storeJobResult } from '@anchorflow/transport';
 import { natsServerBinary, uniquePrefix } from '../../transport/src/nats/spec-support/nats-test-server.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 import { startDaemon, until } from './spec-support/daemon-harness.js';
@@ -113,6 +113,17 @@ describeIf('NATS permissions per role (issue 17)', () => {
     const done = await d.finished(await d.start(flow, { x: 4 }));
     expect({ status: done.status, output: done.output }).toEqual({ status: 'succeeded', output: { use: { token: 'token-of-api', doubled: 8 } } });
     expect(await d.states.get('perm-plugin')!.get('used')).toBe(true);
+  });
+
+  it('the worker permissions can store a result with its job message mark and read it back (the redelivery check)', async () => {
+    const nc = await connect('worker');
+    const names = natsNames(prefix);
+    await openResultsBucket(nc, names);
+    const data = new TextEncoder().encode('{"stored":true}');
+    await storeJobResult(nc.jetstream(), names, 'perm-job', data, { seq: 7, info: { timestampNanos: 1234 } });
+    const read = await readJobResult(await nc.jetstreamManager(), names, 'perm-job');
+    expect(read && { text: new TextDecoder().decode(read.data), mark: read.mark }).toEqual({ text: '{"stored":true}', mark: '7@1234' });
+    expect(await readJobResult(await nc.jetstreamManager(), names, 'no-such-job')).toBeUndefined();
   });
 
   it.each([['jobs', (p: string) => natsNames(p).jobsAll], ['RPC', (p: string) => `${natsNames(p).prefix}.v1.rpc.>`], ['results', (p: string) => natsNames(p).results('daemon-perm')]])(

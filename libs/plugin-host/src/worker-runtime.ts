@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ConsumerMessages, JetStreamClient, JsMsg, KV, NatsConnection, Subscription } from 'nats';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Subscription } from 'nats';
 import {
   type NodeDefinition,
   type NodeLogger,
@@ -32,10 +32,13 @@ import {
   ensureJobConsumer,
   ensureJobsStream,
   natsNames,
+  jobMessageMark,
   openResultsBucket,
+  readJobResult,
   remoteJobHost,
   retryUntil,
   sleep,
+  storeJobResult,
   unlessReconnected,
   watchReconnects,
 } from '@anchorflow/transport';
@@ -52,6 +55,12 @@ export interface WorkerRuntimeOptions {
   concurrency?: number;
   /** consumer ack wait: a job whose worker stops heartbeating is redelivered after this (default 30 s) */
   ackWaitMs?: number;
+  /**
+   * a job message published longer ago than this (by the NATS server's timestamp, read with this host's
+   * clock) may have been delivered before, even when it arrives as delivery 1: the worker looks for its
+   * stored result before running it (default ackWaitMs / 2; see handle())
+   */
+  redeliveryCheckAgeMs?: number;
   /**
    * a job is run at most this many times (a worker died or stalled each time before); one more delivery
    * reports JOB_REDELIVERY_EXHAUSTED instead of running it (default 5)
@@ -133,7 +142,7 @@ export class WorkerRuntime {
   readonly names: NatsNames;
   private readonly nc: NatsConnection;
   private readonly js: JetStreamClient;
-  private kv?: KV;
+  private jsm?: JetStreamManager;
   private readonly logger: NodeLogger;
   private readonly defs = new Map<string, { def: NodeDefinition; plugin: LoadedPlugin }>();
   private readonly inflight = new Map<string, InFlight>();
@@ -148,10 +157,12 @@ export class WorkerRuntime {
   private stopping = false;
   private startedAt = 0;
   private readonly ackWaitMs: number;
+  private readonly redeliveryCheckAgeMs: number;
   private readonly maxDeliver: number;
   private readonly heartbeatMs: number;
   private readonly fetch: OutboundFetch;
-  readonly stats = { completed: 0, failed: 0, rejected: 0, redeliveredWithResult: 0, exhausted: 0, cancelled: 0, handedBack: 0 };
+  /** `resultLookups`: reads of the results bucket before running a job (0 for fresh first deliveries) */
+  readonly stats = { completed: 0, failed: 0, rejected: 0, redeliveredWithResult: 0, resultLookups: 0, exhausted: 0, cancelled: 0, handedBack: 0 };
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.fetch = createGuardedFetch(opts.outbound ?? outboundPolicyFromEnv());
@@ -163,6 +174,7 @@ export class WorkerRuntime {
     this.logger = opts.logger ?? silentLogger;
     this.slots = new Slots(Math.max(1, opts.concurrency ?? 4));
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.redeliveryCheckAgeMs = opts.redeliveryCheckAgeMs ?? Math.floor(this.ackWaitMs / 2);
     this.maxDeliver = Math.max(1, opts.maxDeliver ?? 5);
     this.heartbeatMs = opts.heartbeatMs ?? 5000;
     this.reconnects = watchReconnects(opts.nc);
@@ -193,11 +205,13 @@ export class WorkerRuntime {
       if (attempt === 1 || attempt % 10 === 0) this.logger.warn(`NATS not ready (${what}); retrying`, { err: String(err) });
     };
     const jsm = await retryUntil(() => this.nc.jetstreamManager(), { signal, onError: onError('JetStream') });
+    this.jsm = jsm;
     await retryUntil(() => ensureJobsStream(jsm, this.names, this.opts.stream), { signal, onError: onError('jobs stream') });
     for (const type of this.defs.keys()) {
       await retryUntil(() => ensureJobConsumer(jsm, this.names, type, { ackWaitMs: this.ackWaitMs, maxDeliver: this.maxDeliver + 1 }), { signal, onError: onError(`consumer of ${type}`) });
     }
-    this.kv = await retryUntil(() => openResultsBucket(this.nc, this.names), { signal, onError: onError('results bucket') });
+    // created here if missing (results are stored with storeJobResult, read with readJobResult)
+    await retryUntil(() => openResultsBucket(this.nc, this.names), { signal, onError: onError('results bucket') });
     for (const type of this.defs.keys()) {
       this.subs.push(this.nc.subscribe(this.names.cancel(type), { callback: (err, msg) => (err ? undefined : this.onCancel(msg.data)) }));
     }
@@ -392,7 +406,7 @@ export class WorkerRuntime {
       msg.term();
       return;
     }
-    if ((msg.info.deliveryCount > 1 || waited) && (await this.resendStoredResult(job, msg))) return;
+    if (this.mayHaveRunBefore(msg, waited) && (await this.resendStoredResult(job, msg, waited))) return;
     if (msg.info.deliveryCount > this.maxDeliver) {
       this.stats.exhausted++;
       this.logger.error('job was delivered too many times without finishing; reporting a failure instead of running it again', where);
@@ -442,14 +456,46 @@ export class WorkerRuntime {
     await this.finish(job, msg, outcome, Date.now() - started);
   }
 
-  /** a redelivered job whose result was stored before (the worker died between storing and acking): send it again */
-  private async resendStoredResult(job: JobMessage, msg: JsMsg): Promise<boolean> {
+  /**
+   * Could this message have been delivered (and run) before? Then its result may already be stored.
+   * - deliveryCount > 1: JetStream says so.
+   * - waited: the client may have held it unseen long enough for JetStream to redeliver it elsewhere.
+   * - it is older than redeliveryCheckAgeMs: nats-server 2.9 can hand a message whose ack wait ran out
+   *   to the next worker as delivery 1 (it rewinds the consumer when no live puller takes the
+   *   redelivery; DEVELOPERS.md "Tests"). A redelivery comes at least one ack wait after the first
+   *   delivery, so at least ackWait after publication by the server's clock; a message younger than
+   *   that cannot be one. The default threshold, ackWait / 2, leaves the other half for clock skew
+   *   between the NATS server (the timestamp) and this host (Date.now()): a worker clock up to ackWait/2
+   *   (15 s by default) behind the server still checks every real redelivery; a clock ahead only makes
+   *   fresh jobs pay one bucket read. Fresh jobs on a sane clock read nothing (stats.resultLookups).
+   */
+  private mayHaveRunBefore(msg: JsMsg, waited: boolean): boolean {
+    if (msg.info.deliveryCount > 1 || waited) return true;
+    const publishedAt = msg.info.timestampNanos / 1e6;
+    return Date.now() - publishedAt > this.redeliveryCheckAgeMs;
+  }
+
+  /**
+   * A job whose result was stored by an earlier delivery of the SAME stream message (the worker died
+   * between storing and acking): send that result again instead of running the node. A result stored
+   * for another message with the same job id (the daemon published the job id again after the
+   * duplicate window, e.g. a node resumed twice with the same data) is stale and never resent: the job
+   * runs. A result without a mark (stored by an older worker) is trusted as before: only for
+   * deliveryCount > 1 or a message that waited.
+   */
+  private async resendStoredResult(job: JobMessage, msg: JsMsg, waited: boolean): Promise<boolean> {
     try {
-      const entry = await this.kv!.get(this.names.resultKey(job.jobId));
-      if (!entry || entry.operation !== 'PUT' || !decodeResult(entry.value).ok) return false;
+      this.stats.resultLookups++;
+      const stored = await readJobResult(this.jsm!, this.names, job.jobId);
+      if (!stored || !decodeResult(stored.data).ok) return false;
+      const sameMessage = stored.mark === undefined ? msg.info.deliveryCount > 1 || waited : stored.mark === jobMessageMark(msg);
+      if (!sameMessage) {
+        this.logger.debug('a stored result of an earlier message with this job id is not this delivery\'s; running the job', { jobId: job.jobId, streamSeq: msg.seq, storedFor: stored.mark });
+        return false;
+      }
       this.stats.redeliveredWithResult++;
-      this.logger.info('redelivered job already has a result; sending it again instead of running the node', { jobId: job.jobId });
-      this.notify(job, entry.value);
+      this.logger.info('redelivered job already has a result; sending it again instead of running the node', { jobId: job.jobId, delivery: msg.info.deliveryCount, streamSeq: msg.seq });
+      this.notify(job, stored.data);
       await this.ack(msg);
       return true;
     } catch (err) {
@@ -473,7 +519,7 @@ export class WorkerRuntime {
     if (outcome.kind === 'error') this.stats.failed++;
     else this.stats.completed++;
     // stored first: the daemon finds it there even if it misses the notification (restart, disconnect)
-    await retryUntil(() => unlessReconnected(() => this.kv!.put(this.names.resultKey(job.jobId), data), this.reconnects), {
+    await retryUntil(() => unlessReconnected(() => storeJobResult(this.js, this.names, job.jobId, data, msg), this.reconnects), {
       signal: this.hardStop.signal,
       maxDelayMs: 1000,
       onError: (err, attempt) => {

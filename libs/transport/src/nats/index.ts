@@ -11,3 +11,4 @@ export * from './workflow-events.js';
 export * from './editor-events.js';
 export * from './permissions.js';
 export * from './trigger-messaging.js';
+export * from './stored-results.js';
