@@ -140,7 +140,7 @@ describe('audit log', () => {
 
 describe('metrics and readiness', () => {
   it('exposes the named series after real runs, and readiness details', async () => {
-    const { daemon, api } = await start('metrics');
+    const { daemon, api } = await start('metrics', { ANCHORFLOW_METRICS_PUBLIC: 'true' });
     const tag = uid();
     receiver.on(`/${tag}/flaky`, [{ status: 503 }, { status: 200, body: { ok: true } }]);
     const flaky = await api.createWorkflow(workflow(`metrics ${tag}`, [
@@ -188,6 +188,9 @@ describe('metrics and readiness', () => {
   it('protects /metrics with metrics.token when set, and turns it off with metrics.enabled=false', async () => {
     const token = 'scrape-token-0123456789abcdef';
     const { daemon } = await start('metrics-token', { ANCHORFLOW_METRICS_TOKEN: token });
+    // a token set: public or not, a scrape without it is refused
+    const { daemon: both } = await start('metrics-token-public', { ANCHORFLOW_METRICS_TOKEN: token, ANCHORFLOW_METRICS_PUBLIC: 'true' });
+    expect((await fetch(`${both.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${daemon.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(401);
     const ok = await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });

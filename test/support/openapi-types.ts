@@ -545,7 +545,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (text exposition format 0.0.4)
-         * @description Outside /api/v1, where Prometheus looks by default. Needs no API key; with metrics.token set it wants `Authorization: Bearer <metrics.token>` (Prometheus `authorization: { credentials: … }`). metrics.enabled: false answers 404. README "Monitoring" lists the families.
+         * @description Outside /api/v1, where Prometheus looks by default. Needs no API key; it wants `Authorization: Bearer <metrics.token>` (Prometheus `authorization: { credentials: … }`), and with no token set answers only when metrics.public is true. metrics.enabled: false answers 404. README "Monitoring" lists the families.
          */
         get: operations["MetricsController_scrape"];
         put?: never;
@@ -6549,7 +6549,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Unauthorized: metrics.token is set and the request does not carry it */
+            /** @description Unauthorized: the request does not carry metrics.token (or none is set and metrics.public is false) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6559,7 +6559,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "metrics.token is set and the request does not carry it"
+                     *         "message": "the request does not carry metrics.token (or none is set and metrics.public is false)"
                      *       }
                      *     }
                      */

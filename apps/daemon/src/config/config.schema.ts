@@ -123,6 +123,13 @@ export class MetricsConfig {
   /** when set, /metrics wants `Authorization: Bearer <token>` (a secret: ANCHORFLOW_METRICS_TOKEN) */
   @IsOptional() @IsString() @MinLength(16, { message: 'token must be at least 16 characters' })
   token?: string;
+
+  /**
+   * true: /metrics answers without a token (when none is set). false (default): without `token` every
+   * scrape is refused (401) — metrics show workflow names, node types and plugin names (issue 17).
+   */
+  @IsBoolean()
+  public!: boolean;
 }
 
 export class ShutdownConfig {
@@ -325,6 +332,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'audit.maxPending', type: 'number' },
   { path: 'metrics.enabled', type: 'boolean' },
   { path: 'metrics.token', type: 'string' },
+  { path: 'metrics.public', type: 'boolean' },
   { path: 'shutdown.timeoutMs', type: 'number' },
   { path: 'retention.maxAgeDays', type: 'number' },
   { path: 'retention.maxPerWorkflow', type: 'number' },
