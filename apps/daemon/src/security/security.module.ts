@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ApiKeys } from '../auth/api-keys.js';
 import { MemoryApiKeyStore, PgApiKeyStore, type ApiKeyStore } from '../auth/api-key.store.js';
 import { AuthController } from '../auth/auth.controller.js';
+import { AuthEvents } from '../auth/auth-events.js';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { KeysController } from '../auth/keys.controller.js';
@@ -146,9 +147,10 @@ export class SecurityModule {
         RouteAccessCheck,
         // order matters: the rate limit counts a request before authentication can reject it
         { provide: APP_GUARD, inject: [APP_CONFIG, Reflector], useFactory: (config: AnchorflowConfig, reflector: Reflector) => createRateLimitGuard(config.security, reflector) },
+        AuthEvents,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SECRET_REGISTRY, TokenService, Vault, ApiKeys, Credentials, AUTHENTICATOR, ENGINE_SECURITY],
+      exports: [AuthEvents, SECRET_REGISTRY, TokenService, Vault, ApiKeys, Credentials, AUTHENTICATOR, ENGINE_SECURITY],
     };
   }
 }
