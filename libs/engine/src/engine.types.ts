@@ -22,6 +22,11 @@ export interface EngineOptions {
   wakeUpHorizonMs: number;
   /** how often the leases of live executions are renewed (must be well under the store's lease) */
   leaseRenewMs: number;
+  /**
+   * Largest total serialized output (JSON, all nodes and ports) one execution may store; a node whose
+   * output would take the execution past it fails with EXECUTION_OUTPUT_QUOTA (issue 17). 0: no quota.
+   */
+  maxExecutionOutputBytes: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -31,6 +36,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxNodes: 20_000,
   wakeUpHorizonMs: 60_000,
   leaseRenewMs: 5_000,
+  maxExecutionOutputBytes: 256 * 1024 * 1024,
 };
 
 export interface EngineDeps {

@@ -86,6 +86,10 @@ export class EngineConfig {
 
   @IsInt() @Min(10)
   pollIntervalMs!: number;
+
+  /** total serialized output one execution may store (all nodes); 0 = no quota (issue 17) */
+  @IsInt() @Min(0)
+  maxExecutionOutputBytes!: number;
 }
 
 export class HooksConfig {
@@ -324,6 +328,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'engine.maxNodes', type: 'number' },
   { path: 'engine.wakeUpHorizonMs', type: 'number' },
   { path: 'engine.pollIntervalMs', type: 'number' },
+  { path: 'engine.maxExecutionOutputBytes', type: 'number' },
   { path: 'hooks.responseTimeoutMs', type: 'number' },
   { path: 'log.level', type: 'string' },
   { path: 'log.pretty', type: 'boolean' },
