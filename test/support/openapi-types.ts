@@ -61,7 +61,7 @@ export interface paths {
         /** List credentials (metadata only), by name */
         get: operations["CredentialsController_list"];
         put?: never;
-        /** Store a credential: data encrypted with the master key (AES-256-GCM); 409 if the name is taken */
+        /** Store a credential: data encrypted with the master key (AES-256-GCM), optional scopes (workflows, nodeTypes, allowHosts); 409 if the name is taken */
         post: operations["CredentialsController_create"];
         delete?: never;
         options?: never;
@@ -78,7 +78,7 @@ export interface paths {
         };
         /** A credential's metadata (never its data) */
         get: operations["CredentialsController_get"];
-        /** Replace a credential's data (and optionally its name) */
+        /** Replace a credential's data (and optionally its name and scopes) */
         put: operations["CredentialsController_update"];
         post?: never;
         /** Delete a credential */
@@ -628,6 +628,8 @@ export interface components {
             };
             /** @description unique; node params refer to the credential by this name */
             name: string;
+            /** @description who may use it (issue 17): checked when a workflow naming it is saved and whenever a node resolves it */
+            scopes?: components["schemas"]["CredentialScopesSchema"];
             /**
              * @description what the data is for, e.g. smtp, evm.signer (letters, digits, . _ -)
              * @example smtp
@@ -660,9 +662,34 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description {} when anyone may use it */
+            scopes: components["schemas"]["CredentialScopesSchema"];
             type: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        CredentialScopesSchema: {
+            /**
+             * @description hosts a node holding it may call through ctx.fetch: names, *.suffix, addresses, CIDR ranges (absent: any the outbound policy allows)
+             * @example [
+             *       "hooks.example.com"
+             *     ]
+             */
+            allowHosts?: string[];
+            /**
+             * @description node types that may use it (absent: any node type)
+             * @example [
+             *       "notify.webhook"
+             *     ]
+             */
+            nodeTypes?: string[];
+            /**
+             * @description workflow ids whose executions may use it (absent: any workflow)
+             * @example [
+             *       "0b9e9d3c-1111-4aaa-8bbb-123456789abc"
+             *     ]
+             */
+            workflows?: string[];
         };
         ErrorDetailSchema: {
             /**
@@ -995,6 +1022,8 @@ export interface components {
                 [key: string]: unknown;
             };
             name?: string;
+            /** @description who may use it (issue 17): checked when a workflow naming it is saved and whenever a node resolves it; replaces the stored scopes (absent: kept) */
+            scopes?: components["schemas"]["CredentialScopesSchema"];
         };
         UpdateWorkflowSchema: {
             description?: string;

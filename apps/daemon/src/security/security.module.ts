@@ -122,10 +122,13 @@ export class SecurityModule {
         },
         {
           provide: Credentials,
-          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY, { token: DAEMON_PLUGINS, optional: true }],
           // the credential types of the loaded plugins: their data is validated when stored
-          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry, plugins?: DaemonPlugins) =>
-            new Credentials(store, vault, secrets, undefined, (type) => plugins?.credentialTypes.get(type)?.def),
+          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY, ROOT_LOGGER, { token: DAEMON_PLUGINS, optional: true }],
+          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry, logger: Logger, plugins?: DaemonPlugins) => {
+            const log = logger.child({ component: 'credentials' });
+            return new Credentials(store, vault, secrets, undefined, (type) => plugins?.credentialTypes.get(type)?.def, (refusal) =>
+              log.warn({ event: 'credential.out-of-scope', ...refusal }, `credential ${refusal.credential} refused to node ${refusal.nodeId} of execution ${refusal.executionId}: ${refusal.reason}`));
+          },
         },
         {
           provide: AUTHENTICATOR,
@@ -140,7 +143,7 @@ export class SecurityModule {
           inject: [Credentials, SECRET_REGISTRY],
           useFactory: (credentials: Credentials, secrets: SecretRegistry): EngineSecurity => ({
             credentials: credentials.accessor(),
-            wrapTransport: (transport) => redactingTransport(transport, secrets),
+            wrapTransport: (transport) => redactingTransport(transport, secrets, credentials),
           }),
         },
         SecurityStartup,
