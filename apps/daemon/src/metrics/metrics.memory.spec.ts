@@ -85,6 +85,16 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('wants the token when one is set, even with metrics.public', async () => {
+    const both = await createMemoryApp({ plugins: [corePlugin], env: { ANCHORFLOW_METRICS_TOKEN: 'metrics-token-both-0123', ANCHORFLOW_METRICS_PUBLIC: 'true' } });
+    try {
+      await request(both.app.getHttpServer()).get('/metrics').expect(401);
+      await request(both.app.getHttpServer()).get('/metrics').set('Authorization', 'Bearer metrics-token-both-0123').expect(200);
+    } finally {
+      await both.close();
+    }
+  });
+
   it('counts a waiting execution as waiting even after the engine let go of it, and reports plugin metrics under the plugin prefix', async () => {
     const wf = await http.post('/api/v1/workflows').set(auth()).send({
       name: 'approval',
