@@ -170,6 +170,8 @@ beforeAll(async () => {
       ANCHORFLOW_SECURITY_RATE_LIMIT_AUTH_LIMIT: '5000',
       ANCHORFLOW_SECURITY_CORS_ORIGINS: 'https://editor.example.test',
       ANCHORFLOW_LOG_LEVEL: 'debug',
+      // the matrix checks /metrics as a public route: open it (closed by default, see ops.e2e and metrics.memory.spec)
+      ANCHORFLOW_METRICS_PUBLIC: 'true',
     },
   });
   base = daemon.url;
@@ -327,7 +329,7 @@ describe('credentials vault', () => {
     const name = `smtp ${uid()}`;
     const created = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: { user: 'mailer', password: secretA, nested: { apiToken: secretB } } } });
     expectOk(created, 201, 'create credential');
-    expect(Object.keys(created.json).sort()).toEqual(['createdAt', 'id', 'name', 'type', 'updatedAt']);
+    expect(Object.keys(created.json).sort()).toEqual(['createdAt', 'id', 'name', 'scopes', 'type', 'updatedAt']);
     id = created.json.id;
     expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name, data: {} } })).status).toBe(409);
     expect((await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: 'n', data: 'secret' } })).status).toBe(400);
@@ -353,20 +355,23 @@ describe('credentials vault', () => {
     expect((await call(base, 'GET', `/api/v1/credentials/${scratch.json.id}`, { bearer: admin })).status).toBe(404);
   });
 
-  it('redacts credential values from node outputs and node errors', async () => {
-    // its own credential (stored, then rotated): whichever test ran before, these values are registered
-    const [valueA, valueB, rotated] = [`pw-${uid()}${uid()}${uid()}`, `tok-${uid()}${uid()}${uid()}`, `rotated-${uid()}${uid()}${uid()}`];
-    credentialValues.push(valueA, valueB, rotated);
-    const cred = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'mail-login', name: `redact ${uid()}`, data: { password: valueA, nested: { apiToken: valueB } } } });
+  it('redacts credential values from node outputs and node errors, in the execution that resolved the credential', async () => {
+    // its own credential (stored, then rotated): only the value the execution resolves is redacted there (issue 17)
+    const [valueA, rotated] = [`pw-${uid()}${uid()}${uid()}`, `rotated-${uid()}${uid()}${uid()}`];
+    credentialValues.push(valueA, rotated);
+    const cred = await call(base, 'POST', '/api/v1/credentials', { bearer: admin, body: { type: 'hmac-secret', name: `redact ${uid()}`, data: { secret: valueA } } });
     expectOk(cred, 201, 'create credential');
-    expectOk(await call(base, 'PUT', `/api/v1/credentials/${cred.json.id}`, { bearer: admin, body: { data: { password: valueA, nested: { apiToken: valueB }, next: rotated } } }), 200, 'rotate credential');
-    receiver.on('/echo', { status: 200, body: { echoed: valueA, note: `before ${rotated} after`, plain: 'visible' } });
-    receiver.on('/fail', { status: 400, body: { problem: `rejected ${valueB}` } });
+    expectOk(await call(base, 'PUT', `/api/v1/credentials/${cred.json.id}`, { bearer: admin, body: { data: { secret: rotated } } }), 200, 'rotate credential');
+    receiver.on('/signed', { status: 200, body: {} });
+    receiver.on('/echo', { status: 200, body: { echoed: rotated, note: `before ${rotated} after`, basic: Buffer.from(`user:${rotated}`).toString('base64'), plain: 'visible' } });
+    receiver.on('/fail', { status: 400, body: { problem: `rejected ${rotated}` } });
     const wf: WorkflowJson = workflow(`echo ${uid()}`, [
       manual(),
+      // resolves the credential in this execution (signs its POST with it)
+      node('sign', 'notify.webhook', { url: `${receiver.url}/signed`, credential: cred.json.name, body: {} }),
       node('echo', 'core.http', { method: 'GET', url: `${receiver.url}/echo` }),
       node('fail', 'core.http', { method: 'GET', url: `${receiver.url}/fail` }, { retry: { maxAttempts: 1 } }),
-    ], chain('start', 'echo', 'fail'));
+    ], chain('start', 'sign', 'echo', 'fail'));
     const created = await call(base, 'POST', '/api/v1/workflows', { bearer: keys.get('editor'), body: wf });
     expectOk(created, 201, 'create workflow');
     const run = await call(base, 'POST', `/api/v1/workflows/${created.json.id}/executions?wait=15000`, { bearer: keys.get('operator'), body: { input: {} } });
@@ -374,13 +379,16 @@ describe('credentials vault', () => {
     const execution = run.json as Execution;
     expect(execution.status).toBe('failed');
     const echo = execution.nodeRuns.find((r) => r.nodeId === 'echo')!;
-    expect((echo.output as any).main.body).toEqual({ echoed: '[REDACTED]', note: 'before [REDACTED] after', plain: 'visible' });
+    const body = (echo.output as any).main.body;
+    expect(body).toMatchObject({ echoed: '[REDACTED]', note: 'before [REDACTED] after', plain: 'visible' });
+    // the base64 copy (inside user:secret) is redacted too
+    expect(Buffer.from(body.basic, 'base64').toString()).not.toContain(rotated);
     const fail = execution.nodeRuns.find((r) => r.nodeId === 'fail')!;
     expect(fail.error).toMatchObject({ code: 'HTTP_4XX', retryable: false });
     expect(JSON.stringify(fail.error)).toContain('rejected [REDACTED]');
     const events = await call(base, 'GET', `/api/v1/executions/${execution.id}/events`, { bearer: keys.get('auditor') });
     expectOk(events, 200, 'events');
-    for (const s of [valueA, valueB, rotated]) expect(events.text).not.toContain(s);
+    for (const s of [valueA, rotated]) expect(events.text).not.toContain(s);
   }, 60_000);
 });
 
@@ -416,7 +424,7 @@ describe('first start', () => {
       expect((await call(first.url, 'GET', '/api/v1/keys', { bearer: admin })).status).toBe(401);
       const secret = `boot-${uid()}${uid()}${uid()}`;
       credentialValues.push(secret);
-      expectOk(await call(first.url, 'POST', '/api/v1/credentials', { bearer: key, body: { type: 'api', name: 'boot', data: { secret } } }), 201, 'credential');
+      expectOk(await call(first.url, 'POST', '/api/v1/credentials', { bearer: key, body: { type: 'hmac-secret', name: 'boot', data: { secret } } }), 201, 'credential');
       await first.stop();
       stoppedLogs.push({ name: 'bootstrap (first start)', logs: first.logs(), secrets: keyFileSecrets(first.dataDir) });
 
@@ -425,9 +433,14 @@ describe('first start', () => {
       expectOk(await call(second.url, 'GET', '/api/v1/keys', { bearer: key }), 200, 'bootstrap key after restart');
       expect((await call(second.url, 'GET', '/api/v1/keys', { bearer: key })).json.items).toHaveLength(1);
 
-      // credentials stored before the restart are registered for redaction at start
+      // a credential stored before the restart is redacted in an execution that resolves it after the restart
       receiver.on('/boot-echo', { status: 200, body: { leaked: secret } });
-      const wf = await call(second.url, 'POST', '/api/v1/workflows', { bearer: key, body: workflow(`boot ${uid()}`, [manual(), node('echo', 'core.http', { method: 'GET', url: `${receiver.url}/boot-echo` })], chain('start', 'echo')) });
+      receiver.on('/boot-signed', { status: 200, body: {} });
+      const wf = await call(second.url, 'POST', '/api/v1/workflows', { bearer: key, body: workflow(`boot ${uid()}`, [
+        manual(),
+        node('sign', 'notify.webhook', { url: `${receiver.url}/boot-signed`, credential: 'boot', body: {} }),
+        node('echo', 'core.http', { method: 'GET', url: `${receiver.url}/boot-echo` }),
+      ], chain('start', 'sign', 'echo')) });
       const run = await call(second.url, 'POST', `/api/v1/workflows/${wf.json.id}/executions?wait=15000`, { bearer: key, body: {} });
       expectOk(run, 200, 'run after restart');
       expect(run.json.nodeRuns.find((r: { nodeId: string }) => r.nodeId === 'echo').output.main.body).toEqual({ leaked: '[REDACTED]' });

@@ -48,10 +48,18 @@ describe('help and usage', () => {
   it('documents every command and the exit codes', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['start', 'worker', 'migrate', 'workflow', 'keys', 'credentials', 'audit', 'proof', 'config']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['start', 'worker', 'migrate', 'workflow', 'keys', 'credentials', 'audit', 'proof', 'config', 'db']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     for (const code of ['0', '1', '2', '3', '69', '77', '78']) expect(help.stdout).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
     const sub = await runCli(['workflow', 'run', '--help']);
     expect(sub.stdout).toContain('--wait <ms>');
+  });
+
+  it('prints the one-time database grant (issue 17) without a database', async () => {
+    const out = await runCli(['db', 'grant-sql', '--role', 'af_daemon', '--database', 'af_db']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('ALTER ROLE "af_daemon" LOGIN NOSUPERUSER');
+    expect(out.stdout).toContain('ALTER DATABASE "af_db" OWNER TO "af_daemon"');
+    expect(out.stdout).toContain('CREATE EVENT TRIGGER anchorflow_guard_ddl');
   });
 
   it('exits 2 on usage errors, also for a proof file that cannot be read', async () => {

@@ -13,6 +13,9 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { parse as parseYaml } from 'yaml';
 import { Api } from './support/api.js';
 import { REPO_ROOT, startDaemon, type Daemon } from './support/daemon.js';
+
+/** /metrics is closed by default (issue 17): this suite scrapes the way Prometheus would, with a token */
+const METRICS_TOKEN = 'metrics-e2e-token-0123456789';
 import { chain, edge, manual, node, uid, workflow } from './support/graph.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { startWorker, type Worker } from './support/worker.js';
@@ -83,7 +86,7 @@ function valueOf(name: string, labels: Record<string, string> = {}): number | un
 }
 
 async function scrape(): Promise<string> {
-  const res = await fetch(`${daemon.url}/metrics`);
+  const res = await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   return res.text();
 }
@@ -101,7 +104,7 @@ describeNats('metrics after a scripted workload', () => {
     receiver = await startHttpReceiver();
     daemon = await startDaemon({
       name: 'metrics',
-      env: { NATS_URL: server.url, ANCHORFLOW_NATS_PREFIX: prefix, ANCHORFLOW_WORKERS_DISCOVERY_WINDOW_MS: '300' },
+      env: { NATS_URL: server.url, ANCHORFLOW_NATS_PREFIX: prefix, ANCHORFLOW_WORKERS_DISCOVERY_WINDOW_MS: '300', ANCHORFLOW_METRICS_TOKEN: METRICS_TOKEN },
     });
     worker = await startWorker({ natsUrl: server.url, prefix, name: 'metrics-worker' });
     api = new Api(daemon.url);

@@ -93,12 +93,14 @@ describe('audit log', () => {
       && e.some((x) => x.action === 'executions.start' && x.target === `execution:${executionId}`), 'the API call and the execution events in the audit log');
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
     const mine = entries.filter((e) => e.target === `workflow:${workflowId}` || e.target === `execution:${executionId}`);
-    expect(mine.filter((e) => e.actor === `key:${ADMIN_ID}`).map((e) => e.action)).toEqual(['workflows.create', 'executions.start']);
+    // each change's attempt is committed before the change is made; its outcome follows (issue 17)
+    expect(mine.filter((e) => e.actor === `key:${ADMIN_ID}`).map((e) => e.action)).toEqual(['workflows.create', 'executions.start.attempt', 'executions.start']);
+    expect(entries.filter((e) => e.actor === `key:${ADMIN_ID}` && e.action === 'workflows.create.attempt')).toHaveLength(2);
     expect(mine.filter((e) => e.actor === 'system').flatMap(actionsOf)).toEqual(['execution.started', 'execution.node.succeeded', 'execution.node.succeeded', 'execution.finished']);
     expect(mine[0]!.details).toMatchObject({ method: 'POST', route: '/api/v1/workflows', status: 201, id: workflowId, version: 1 });
-    // GETs and rejected calls change nothing and are not recorded
+    // GETs change nothing and are not recorded; a rejected call is recorded as attempted and failed
     expect(entries.some((e) => e.details.method === 'GET')).toBe(false);
-    expect(entries.some((e) => e.details.status === 400)).toBe(false);
+    expect(entries.filter((e) => e.details.status === 400).map((e) => [e.action, e.target])).toEqual([['workflows.create.failed', '/api/v1/workflows']]);
     expect(JSON.stringify(entries)).not.toContain('do-not-log-this-1234567');
     expect(JSON.stringify(entries)).not.toContain(ADMIN);
     const head = await api.get('/api/v1/audit/head');
@@ -146,7 +148,7 @@ describe('audit log', () => {
 
 describe('metrics and readiness', () => {
   it('exposes the named series after real runs, and readiness details', async () => {
-    const { daemon, api } = await start('metrics');
+    const { daemon, api } = await start('metrics', { ANCHORFLOW_METRICS_PUBLIC: 'true' });
     const tag = uid();
     receiver.on(`/${tag}/flaky`, [{ status: 503 }, { status: 200, body: { ok: true } }]);
     const flaky = await api.createWorkflow(workflow(`metrics ${tag}`, [

@@ -121,15 +121,15 @@ function metricsPathItem(): PathItemObject {
       tags: ['metrics'],
       summary: 'Prometheus metrics (text exposition format 0.0.4)',
       description:
-        'Outside /api/v1, where Prometheus looks by default. Needs no API key; with metrics.token set it wants `Authorization: Bearer <metrics.token>` ' +
-        '(Prometheus `authorization: { credentials: … }`). metrics.enabled: false answers 404. README "Monitoring" lists the families.',
+        'Outside /api/v1, where Prometheus looks by default. Needs no API key; it wants `Authorization: Bearer <metrics.token>` ' +
+        '(Prometheus `authorization: { credentials: … }`), and with no token set answers only when metrics.public is true. metrics.enabled: false answers 404. README "Monitoring" lists the families.',
       security: [{}, { 'metrics-token': [] }],
       responses: {
         200: {
           description: 'the exposition',
           content: { 'text/plain': { schema: { type: 'string' }, example: '# HELP anchorflow_executions_started_total Executions started\n# TYPE anchorflow_executions_started_total counter\nanchorflow_executions_started_total 42\n' } },
         },
-        401: errorResponse(401, 'metrics.token is set and the request does not carry it'),
+        401: errorResponse(401, 'the request does not carry metrics.token (or none is set and metrics.public is false)'),
         404: errorResponse(404, 'metrics are disabled (metrics.enabled: false)'),
         500: errorResponse(500, 'an unexpected failure (logged with the request id)'),
         503: errorResponse(503, 'the daemon is shutting down'),
@@ -156,7 +156,7 @@ export function documentConfig(): Omit<OpenAPIObject, 'paths'> {
     })
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'afk_… API key or editor token', description: 'an API key (afk_…) or an editor token from POST /api/v1/auth/token' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'an API key (afk_…) in its own header' }, 'api-key')
-    .addSecurity('metrics-token', { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token (metrics.token)', description: 'only GET /metrics, and only when metrics.token is set' })
+    .addSecurity('metrics-token', { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token (metrics.token)', description: 'only GET /metrics: the configured metrics.token' })
     .addTag('hooks', 'Webhook triggers (outside /api/v1)')
     .addTag('metrics', 'Prometheus scrape endpoint (outside /api/v1)')
     .build();

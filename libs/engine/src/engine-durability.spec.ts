@@ -154,3 +154,27 @@ describe('Engine: durability', () => {
     expect(c).toEqual({ executionId: a.executionId, duplicate: true });
   });
 });
+
+describe('per-execution output quota across a restart (issue 17)', () => {
+  it('a recovered execution counts the output it stored before the restart', async () => {
+    const store = new MemoryExecutionStore();
+    const options = { maxExecutionOutputBytes: 1200 };
+    const wf = def([['t', 'test.trigger'], ['a', 'test.set', { fields: { a: 'x'.repeat(400) } }], ['w', 'test.wait', { token: 'quota-restart' }], ['b', 'test.set', { fields: { b: 1 } }]]);
+    const first = harness({ store, options });
+    first.workflows.put('w', 1, wf);
+    const { executionId } = await first.engine.start({ workflowId: 'w', version: 1 });
+    await eventually('the execution waiting', async () => (await store.get(executionId))?.status === 'waiting');
+
+    // a new process: a's ~430 bytes are only in the stored events
+    const second = harness({ store, options });
+    second.workflows.put('w', 1, wf);
+    await second.engine.recover();
+    await second.engine.signal('quota-restart');
+    const v = (await second.engine.whenFinished(executionId, 5000))!;
+    // w and b alone (~950 bytes) fit; with a's output they do not
+    expect(second.node(v, 'b')).toMatchObject({ status: 'failed', error: { code: 'EXECUTION_OUTPUT_QUOTA', details: { limit: 1200 } } });
+    const { executionBytes } = second.node(v, 'b').error!.details as { executionBytes: number };
+    // t, a (stored before the restart) and w
+    expect(executionBytes).toBeGreaterThan(850);
+  });
+});

@@ -322,3 +322,25 @@ describe('Engine: cancellation and concurrency', () => {
     expect(peak).toBe(2);
   });
 });
+
+describe('Engine: per-execution output quota (issue 17)', () => {
+  const pad = 'x'.repeat(400);
+
+  it('fails the node whose output would take the execution past maxExecutionOutputBytes, not retried, naming the sizes', async () => {
+    const h = harness({ options: { maxExecutionOutputBytes: 1000 } });
+    const v = await h.run(chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { a: pad } }], ['b', 'test.set', { fields: { b: pad } }, { retry: { maxAttempts: 3, backoffMs: 1 } }], ['c', 'test.set', { fields: { c: 1 } }]), { x: 0 });
+    expect(v.status).toBe('failed');
+    expect(h.node(v, 'a').status).toBe('succeeded');
+    // each node is well under any per-node cap; together they are not
+    expect(h.node(v, 'b')).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'EXECUTION_OUTPUT_QUOTA', retryable: false, details: { limit: 1000, bytes: expect.any(Number), executionBytes: expect.any(Number) } } });
+    expect(h.node(v, 'b').error!.message).toMatch(/an execution may store at most 1000 \(engine\.maxExecutionOutputBytes\)/);
+    expect(h.node(v, 'b').output).toBeUndefined();
+    expect(h.calls.get('c')).toBeUndefined();
+  });
+
+  it('lets the same workflow through under the default quota, and 0 turns the quota off', async () => {
+    const wf = chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { a: pad } }], ['b', 'test.set', { fields: { b: pad } }]);
+    expect((await harness().run(wf)).status).toBe('succeeded');
+    expect((await harness({ options: { maxExecutionOutputBytes: 0 } }).run(wf)).status).toBe('succeeded');
+  });
+});

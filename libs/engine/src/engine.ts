@@ -96,6 +96,8 @@ class ExecutionRun {
   suspended = 0;
   readonly viewFn: () => ExecutionView;
   bindings?: ExpressionBindings;
+  /** serialized bytes of the outputs this execution stored so far (computed from the state on first use, so a recovered run counts what it stored before) */
+  outputBytes?: number;
 
   constructor(readonly state: ExecutionState) {
     this.remaining = new Int32Array(state.graph.nodes.length);
@@ -660,7 +662,11 @@ export class Engine {
     if (current) run.attempts.delete(index);
     if (current && !run.finishing && !state.finished) {
       if (failure !== undefined) this.onFailure(run, index, attempt, startedAt, failure);
-      else if (outcome!.kind === 'output') this.onSuccess(run, index, attempt, startedAt, outcome!.outputs);
+      else if (outcome!.kind === 'output') {
+        const overQuota = this.chargeOutput(run, outcome!.outputs);
+        if (overQuota) this.onFailure(run, index, attempt, startedAt, overQuota);
+        else this.onSuccess(run, index, attempt, startedAt, outcome!.outputs);
+      }
       else this.onSuspend(run, index, attempt, startedAt, outcome!.until, outcome!.token);
     }
     if (run.ready.length && !run.queued) {
@@ -668,6 +674,35 @@ export class Engine {
       this.readyRuns.push(run);
     }
     if (this.readyRuns.length) this.pump();
+  }
+
+  /**
+   * Per-execution output quota (issue 17): adds the output's serialized size to the execution's total,
+   * or returns the error that fails the node (not retryable: the same output would be refused again)
+   * when it would take the total past `maxExecutionOutputBytes`. Output that is not JSON is left to the
+   * store to report.
+   */
+  private chargeOutput(run: ExecutionRun, outputs: NodeOutputs): NodeError | undefined {
+    const limit = this.options.maxExecutionOutputBytes;
+    if (!limit) return undefined;
+    const size = (value: unknown): number => {
+      try {
+        return Buffer.byteLength(JSON.stringify(value) ?? '');
+      } catch {
+        return 0;
+      }
+    };
+    run.outputBytes ??= run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
+    const bytes = size(outputs);
+    if (run.outputBytes + bytes > limit) {
+      return new NodeError(
+        `this node's ${bytes} bytes of output would take the execution's stored output to ${run.outputBytes + bytes} bytes; an execution may store at most ${limit} (engine.maxExecutionOutputBytes)`,
+        'EXECUTION_OUTPUT_QUOTA',
+        { bytes, executionBytes: run.outputBytes, limit },
+      );
+    }
+    run.outputBytes += bytes;
+    return undefined;
   }
 
   private onSuccess(run: ExecutionRun, index: number, attempt: number, startedAt: number, outputs: NodeOutputs): void {

@@ -25,6 +25,11 @@ export interface EngineOptions {
   leaseRenewMs: number;
   /** how deep sub-workflows may nest (a parent's child is depth 1); deeper starts fail SUBWORKFLOW_DEPTH */
   maxSubworkflowDepth: number;
+  /**
+   * Largest total serialized output (JSON, all nodes and ports) one execution may store; a node whose
+   * output would take the execution past it fails with EXECUTION_OUTPUT_QUOTA (issue 17). 0: no quota.
+   */
+  maxExecutionOutputBytes: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -35,6 +40,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   wakeUpHorizonMs: 60_000,
   leaseRenewMs: 5_000,
   maxSubworkflowDepth: 10,
+  maxExecutionOutputBytes: 256 * 1024 * 1024,
 };
 
 export interface EngineDeps {

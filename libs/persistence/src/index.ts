@@ -2,6 +2,7 @@ export * from './database/database-logger.js';
 export * from './database/embedded-postgres.js';
 export * from './database/open-database.js';
 export * from './database/orm-config.js';
+export * from './database/restricted-role.js';
 export { createSqlPool, inTransaction, type SqlClient, type SqlPool, type SqlPoolOptions, type SqlQueryable, type SqlResult, type SqlStatement } from './database/sql-pool.js';
 export * from './entities/index.js';
 export { MIGRATIONS } from './migrations/index.js';

@@ -2,7 +2,7 @@ import { NodeError } from './errors.js';
 import type { ChildExecutions, CredentialsAccessor, NodeContext, NodeDefinition, NodeLogger, NodeOutputs, PluginState, ResumeInfo } from './node.js';
 import { isSuspension, outputPortsOf } from './node.js';
 import { noopMetrics, type PluginMetrics } from './metrics.js';
-import { defaultGuardedFetch, type OutboundFetch } from './outbound.js';
+import { credentialScopedFetch, defaultGuardedFetch, type OutboundFetch } from './outbound.js';
 
 /** Everything about one node attempt that can travel as data (to a worker, over NATS). */
 export interface NodeInvocation {
@@ -45,6 +45,8 @@ export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | {
  * plugin workers and the runNode() harness all go through here.
  */
 export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host: NodeHost): Promise<NodeInvocationOutcome> {
+  // a credential scoped to hosts narrows this attempt's ctx.fetch once the node resolved it (issue 17)
+  const scoped = credentialScopedFetch(host.fetch ?? defaultGuardedFetch());
   const ctx: NodeContext<Record<string, unknown>> = {
     params: inv.params,
     executionId: inv.executionId,
@@ -55,7 +57,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     idempotencyKey: inv.idempotencyKey,
     signal: host.signal,
     logger: host.logger,
-    credentials: host.credentials,
+    credentials: { get: async <T extends object>(ref: string) => scoped.track(await host.credentials.get<T>(ref)) },
     state: host.state,
     metrics: host.metrics ?? noopMetrics,
     resume: inv.resume,
@@ -63,7 +65,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
     progress: host.progress,
     now: host.now ?? Date.now,
-    fetch: host.fetch ?? defaultGuardedFetch(),
+    fetch: scoped.fetch,
     ...(host.executions ? { executions: host.executions } : {}),
     suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
   };

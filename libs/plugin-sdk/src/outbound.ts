@@ -234,3 +234,90 @@ let defaultFetch: OutboundFetch | undefined;
 export function defaultGuardedFetch(): OutboundFetch {
   return (defaultFetch ??= createGuardedFetch());
 }
+
+/**
+ * Where a credential's host scope rides along with its data (issue 17): a non-enumerable symbol
+ * property, so it is never serialized, logged or shown to the node as a field.
+ */
+export const CREDENTIAL_ALLOW_HOSTS: unique symbol = Symbol.for('anchorflow.credential.allowHosts');
+
+interface HostScope {
+  /** the credential's name, for the error */
+  credential: string;
+  entries: readonly string[];
+  list: ParsedAllowList;
+}
+
+/** Marks decrypted credential data with the hosts its scope allows (the vault does, when resolving). */
+export function withCredentialAllowHosts<T extends object>(data: T, credential: string, hosts: readonly string[]): T {
+  Object.defineProperty(data, CREDENTIAL_ALLOW_HOSTS, { value: { credential, entries: [...hosts] }, enumerable: false });
+  return data;
+}
+
+/** The host scope a credential's data carries, if any. */
+export function credentialAllowHostsOf(data: unknown): { credential: string; entries: readonly string[] } | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  return (data as Record<symbol, { credential: string; entries: readonly string[] } | undefined>)[CREDENTIAL_ALLOW_HOSTS];
+}
+
+function hostInScope(hostname: string, list: ParsedAllowList): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (list.names.includes(host) || list.suffixes.some((s) => host.endsWith(s))) return true;
+  const address = normalizeAddress(host);
+  const family = isIP(address);
+  return family !== 0 && list.addresses.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * ctx.fetch for a node attempt that may resolve host-scoped credentials: once it has, every request
+ * (and every redirect hop, followed here so each can be checked) must go to a host that every such
+ * credential's scope allows, else CREDENTIAL_HOST_NOT_ALLOWED (not retryable). Host names match by
+ * name (`api.example.com`, `*.example.com`); address and CIDR entries match literal IP URLs. The
+ * outbound policy of `base` still applies on top.
+ */
+export function credentialScopedFetch(base: OutboundFetch): { fetch: OutboundFetch; track<T>(data: T): T } {
+  const scopes: HostScope[] = [];
+  const check = (url: URL): void => {
+    for (const scope of scopes) {
+      if (!hostInScope(url.hostname, scope.list)) {
+        throw new NodeError(`outbound request to "${url.hostname}" refused: credential ${JSON.stringify(scope.credential)} may only be used with ${scope.entries.join(', ')}`, 'CREDENTIAL_HOST_NOT_ALLOWED', { host: url.hostname, credential: scope.credential });
+      }
+    }
+  };
+  const fetch: OutboundFetch = async (url, init = {}) => {
+    if (scopes.length === 0) return base(url, init);
+    let target = new URL(url);
+    let request: RequestInit = { ...init };
+    const follow = (init.redirect ?? 'follow') === 'follow';
+    for (let hop = 0; ; hop++) {
+      check(target);
+      const res = await base(target, follow ? { ...request, redirect: 'manual' } : request);
+      const location = res.headers.get('location');
+      if (!follow || !REDIRECTS.has(res.status) || !location) return res;
+      if (hop >= 10) throw new NodeError(`more than 10 redirects from ${new URL(url).origin}`, 'OUTBOUND_REDIRECTS');
+      await res.body?.cancel().catch(() => undefined);
+      const next = new URL(location, target);
+      // as fetch does: 303 (and 301/302 after a POST) become a GET without a body; credentials stay on their origin
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && (request.method ?? 'GET').toUpperCase() === 'POST')) {
+        const { body: _body, ...rest } = request;
+        request = { ...rest, method: 'GET' };
+      }
+      if (next.origin !== target.origin && request.headers) {
+        const headers = new Headers(request.headers);
+        for (const h of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(h);
+        request = { ...request, headers };
+      }
+      target = next;
+    }
+  };
+  return {
+    fetch,
+    track<T>(data: T): T {
+      const scope = credentialAllowHostsOf(data);
+      if (scope) scopes.push({ credential: scope.credential, entries: scope.entries, list: parseAllowHosts(scope.entries) });
+      return data;
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { of } from 'rxjs';
+import { firstValueFrom, of } from 'rxjs';
 import { AuditHttpInterceptor, targetOf } from './audit-http.interceptor.js';
 import type { AuditService } from './audit.service.js';
 
@@ -46,5 +46,60 @@ describe('AuditHttpInterceptor fails closed (issue 17)', () => {
     // reads are not audited and go through
     interceptor.intercept(context('GET').ctx, next);
     expect(handled).toEqual(['ran']);
+  });
+});
+
+describe('AuditHttpInterceptor writes the attempt before the change (issue 17: never dropped)', () => {
+  class CredentialsController {}
+  function update() {}
+  function setup(recordDurable: (fields: { action: string; target: string }) => Promise<void>) {
+    const order: string[] = [];
+    const outcomes: Array<{ action: string; target: string; details: Record<string, unknown> }> = [];
+    const headers: Record<string, string> = {};
+    let finish: (() => void) | undefined;
+    const req = { method: 'PUT', originalUrl: '/api/v1/credentials/c1', url: '/api/v1/credentials/c1', baseUrl: '', route: { path: '/api/v1/credentials/:id' }, params: { id: 'c1' } };
+    const res = {
+      statusCode: 200,
+      setHeader: (k: string, v: string) => void (headers[k] = v),
+      json: (_body: unknown) => undefined,
+      once: (event: string, fn: () => void) => void (event === 'finish' && (finish = fn)),
+    };
+    const ctx = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }), getHandler: () => update, getClass: () => CredentialsController } as unknown as ExecutionContext;
+    const audit = {
+      writer: { saturated: false, recordDurable: (f: { action: string; target: string }) => (order.push(`attempt ${f.action} ${f.target}`), recordDurable(f)) },
+      record: (f: { action: string; target: string; details: Record<string, unknown> }) => void outcomes.push(f),
+    };
+    const interceptor = new AuditHttpInterceptor(audit as unknown as AuditService);
+    const next: CallHandler = { handle: () => (order.push('change made'), of({ id: 'c1' })) };
+    return { order, outcomes, headers, res, run: () => firstValueFrom(interceptor.intercept(ctx, next)), finish: () => finish?.() };
+  }
+
+  it('runs the handler only once the attempt entry is committed, then records the outcome', async () => {
+    let commit!: () => void;
+    const t = setup(() => new Promise<void>((resolve) => { commit = resolve; }));
+    const answered = t.run();
+    await new Promise((r) => setImmediate(r));
+    // the change waits for its audit entry
+    expect(t.order).toEqual(['attempt credentials.update.attempt credential:c1']);
+    commit();
+    await answered;
+    expect(t.order).toEqual(['attempt credentials.update.attempt credential:c1', 'change made']);
+    t.finish();
+    expect(t.outcomes).toEqual([expect.objectContaining({ action: 'credentials.update', target: 'credential:c1', details: expect.objectContaining({ status: 200 }) })]);
+  });
+
+  it('refuses with 503 AUDIT_UNAVAILABLE and makes no change when the attempt entry cannot be committed', async () => {
+    const t = setup(() => Promise.reject(new Error('the audit entry was not committed within 5000 ms')));
+    await expect(t.run()).rejects.toMatchObject({ status: 503, code: 'AUDIT_UNAVAILABLE' });
+    expect(t.headers['Retry-After']).toBe('5');
+    expect(t.order).toEqual(['attempt credentials.update.attempt credential:c1']);
+  });
+
+  it('records a refused change as <action>.failed with its status, closing the attempt', async () => {
+    const t = setup(() => Promise.resolve());
+    await t.run();
+    t.res.statusCode = 409;
+    t.finish();
+    expect(t.outcomes).toEqual([expect.objectContaining({ action: 'credentials.update.failed', target: 'credential:c1', details: expect.objectContaining({ status: 409, id: undefined }) })]);
   });
 });

@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, SetMetadata } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Observable } from 'rxjs';
+import { from, mergeMap, type Observable } from 'rxjs';
 import { actorOf } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { AuditService } from './audit.service.js';
@@ -38,11 +38,20 @@ export function targetOf(route: string, params: Record<string, string>, result: 
 }
 
 /**
- * Records every state-changing call under /api/v1 (POST, PUT, PATCH, DELETE) once it has succeeded
- * (a 2xx/3xx status when the response is finished), with the caller as actor. Rejected calls (4xx/5xx)
- * are not state changes and are not recorded. Recording is a buffer push after the response went out.
+ * Records every state-changing call under /api/v1 (POST, PUT, PATCH, DELETE) in two entries, with the
+ * caller as actor (issue 17: never dropped, fail closed):
+ *
+ * 1. `<action>.attempt` BEFORE the handler runs, and the handler runs only once that entry is committed
+ *    (group commit with whatever else is waiting). When it cannot be (buffer saturated, database not
+ *    taking entries within 5 s) the request fails with 503 `AUDIT_UNAVAILABLE` and changes nothing. So
+ *    every change made through the API has a durable entry, whatever happens next (a crash included).
+ * 2. `<action>` after a 2xx/3xx answer (with the ids the answer names: the new workflow's id, the
+ *    execution started), or `<action>.failed` with the status for a 4xx/5xx. This one is buffered; if it
+ *    is lost in a crash, the attempt entry without an outcome says so.
+ *
  * Request and response bodies are not stored (they may hold credentials or an API key shown once);
- * the ids the response names are.
+ * the ids the response names are. The target is known before the change for routes naming an `:id`;
+ * for a create it is the route until the outcome entry names the new id.
  */
 @Injectable()
 export class AuditHttpInterceptor implements NestInterceptor {
@@ -55,41 +64,55 @@ export class AuditHttpInterceptor implements NestInterceptor {
     if (!STATE_CHANGING.has(req.method) || !(req.originalUrl ?? req.url).startsWith(API_PREFIX)) return next.handle();
     if (Reflect.getMetadata(CHANGES_NOTHING, context.getHandler()) === true) return next.handle();
     const res = http.getResponse<Response>();
-    // fail closed: a change whose audit entry would be dropped is not made (issue 17)
-    if (this.audit.writer.saturated) {
+    const unavailable = (): ApiError => {
       res.setHeader('Retry-After', '5');
-      throw new ApiError(503, 'AUDIT_UNAVAILABLE', 'the audit log is not being written (is the database reachable?): state-changing requests are refused until it catches up');
-    }
+      return new ApiError(503, 'AUDIT_UNAVAILABLE', 'the audit log is not being written (is the database reachable?): state-changing requests are refused until it catches up');
+    };
+    // fail closed: a change whose audit entry would be dropped is not made (issue 17)
+    if (this.audit.writer.saturated) throw unavailable();
     const action = `${resourceOf(context.getClass().name)}.${context.getHandler().name}`;
-    // the body a handler returns or sends through @Res(): only its ids are kept
-    let result: Record<string, unknown> | undefined;
-    const json = res.json;
-    res.json = function (this: Response, body?: unknown) {
-      if (body && typeof body === 'object' && !Array.isArray(body)) result = body as Record<string, unknown>;
-      return json.call(this, body);
-    } as Response['json'];
-    res.once('finish', () => {
-      if (res.statusCode >= 400) return;
-      const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? ''}` || (req.originalUrl ?? req.url).split('?')[0]!;
-      const params = { ...(req.params as Record<string, string>) };
-      this.audit.record({
-        actor: actorOf(req),
-        action,
-        target: targetOf(route, params, result),
-        at: new Date(),
-        details: {
-          method: req.method,
-          route,
-          params,
-          status: res.statusCode,
-          requestId: (req as { id?: unknown }).id,
-          ip: req.ip,
-          id: result?.id,
-          executionId: result?.executionId,
-          version: result?.version,
-        },
-      });
-    });
-    return next.handle();
+    const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? ''}` || (req.originalUrl ?? req.url).split('?')[0]!;
+    const params = { ...(req.params as Record<string, string>) };
+    const actor = actorOf(req);
+    const requestId = (req as { id?: unknown }).id;
+    const attempt = {
+      actor,
+      action: `${action}.attempt`,
+      target: targetOf(route, params, undefined),
+      at: new Date(),
+      details: { method: req.method, route, params, requestId, ip: req.ip },
+    };
+    return from(this.audit.writer.recordDurable(attempt).catch(() => { throw unavailable(); })).pipe(
+      mergeMap(() => {
+        // the body a handler returns or sends through @Res(): only its ids are kept
+        let result: Record<string, unknown> | undefined;
+        const json = res.json;
+        res.json = function (this: Response, body?: unknown) {
+          if (body && typeof body === 'object' && !Array.isArray(body)) result = body as Record<string, unknown>;
+          return json.call(this, body);
+        } as Response['json'];
+        res.once('finish', () => {
+          const ok = res.statusCode < 400;
+          this.audit.record({
+            actor,
+            action: ok ? action : `${action}.failed`,
+            target: targetOf(route, params, ok ? result : undefined),
+            at: new Date(),
+            details: {
+              method: req.method,
+              route,
+              params,
+              status: res.statusCode,
+              requestId,
+              ip: req.ip,
+              id: ok ? result?.id : undefined,
+              executionId: ok ? result?.executionId : undefined,
+              version: ok ? result?.version : undefined,
+            },
+          });
+        });
+        return next.handle();
+      }),
+    );
   }
 }

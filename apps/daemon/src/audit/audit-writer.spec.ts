@@ -142,4 +142,26 @@ describe('AuditWriter', () => {
     expect(logs.find((l) => l.fields.event === 'audit.lost')?.fields).toMatchObject({ lost: 7 });
     expect(writer.stats()).toMatchObject({ dropped: 7, pending: 0 });
   });
+
+  it('recordDurable resolves once its entry is committed, and rejects (entry kept, not dropped) when the store does not take it in time', async () => {
+    const { store, writer } = setup();
+    await writer.recordDurable(entry(1), 1000);
+    expect(store.entries.map((e) => e.target)).toEqual(['thing:1']);
+    store.failNext = 1_000_000;
+    await expect(writer.recordDurable(entry(2), 100)).rejects.toThrow('the audit entry was not committed within 100 ms');
+    // the attempt stays queued: written once the database is back
+    store.failNext = 0;
+    await writer.flush();
+    expect(store.entries.map((e) => e.target)).toEqual(['thing:1', 'thing:2']);
+    expect(writer.stats().dropped).toBe(0);
+  });
+
+  it('recordDurable refuses at once while the buffer is saturated', async () => {
+    const { store, writer } = setup({ maxPending: 1000 });
+    store.failNext = 1_000_000;
+    for (let i = 0; i < 900; i++) writer.record(entry(i));
+    await expect(writer.recordDurable(entry(-1), 10_000)).rejects.toThrow('the audit buffer is saturated');
+    store.failNext = 0;
+    await writer.close(5000);
+  });
 });

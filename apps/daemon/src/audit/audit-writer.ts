@@ -125,6 +125,27 @@ export class AuditWriter<T> {
     this.schedule();
   }
 
+  /**
+   * Queues one entry and resolves once it is committed (group commit: it shares the next append with
+   * whatever else is buffered). Rejects — and the caller must then not make the change — when the buffer
+   * is saturated, the writer is closed, or the entry is not committed within `timeoutMs`; the entry then
+   * may still be written later (it says what was attempted, not that it happened).
+   */
+  recordDurable(item: T, timeoutMs = 5000): Promise<void> {
+    if (this.saturated) return Promise.reject(new Error(this.closed ? 'the audit writer is closed' : 'the audit buffer is saturated'));
+    this.record(item);
+    const mark = this.recorded;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`the audit entry was not committed within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      const waiter: Waiter = { mark, resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      this.waiters.push(waiter);
+    });
+  }
+
   /** Resolves once everything recorded before the call is committed (rejects if it is dropped at close). */
   flush(): Promise<void> {
     const mark = this.recorded;

@@ -4,6 +4,7 @@ import type { ExecutionEvent } from '@anchorflow/engine';
 import { Redactor, type AuditFields } from '@anchorflow/security';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
+import { AuthEvents, type AuthEvent } from '../auth/auth-events.js';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
@@ -34,6 +35,10 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   private turn = new Map<string, ExecutionEvent[]>();
   private turnScheduled = false;
   private readonly logger: Logger;
+  /** auth failures/denials per (kind, client) in the current window: how many were folded into the first one */
+  private authWindow = new Map<string, { event: AuthEvent; repeated: number }>();
+  private authTimer: NodeJS.Timeout | undefined;
+  private stopAuth?: () => void;
 
   constructor(
     @Inject(AUDIT_LOG_STORE) readonly store: AuditLogStore,
@@ -41,6 +46,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     @Inject(ROOT_LOGGER) logger: Logger,
     private readonly eventBus: EventBus,
     @Optional() @Inject(SECRET_REGISTRY) secrets?: SecretRegistry,
+    @Optional() private readonly authEvents?: AuthEvents,
   ) {
     this.logger = logger.child({ component: 'audit' });
     // the log redactor (secrets by value, sensitive keys, secret shapes): over-redaction costs nothing here,
@@ -56,6 +62,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    this.stopAuth = this.authEvents?.listen((event) => this.recordAuthEvent(event));
     this.subscription = this.eventBus.subscribe({
       next: (event: unknown) => {
         try {
@@ -90,6 +97,49 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * A failed authentication or a denied call (issue 17). The first one per client and kind in a 10 s
+   * window is written at once; the rest of the window is folded into one `repeated` entry at its end, so
+   * a flood of bad keys costs at most two entries per client per window (and 1,000 clients per window;
+   * beyond, they share one bucket). Never fails closed: while the buffer is saturated they are skipped
+   * (still logged at info by the guard).
+   */
+  private recordAuthEvent(event: AuthEvent): void {
+    if (this.writer.saturated) return;
+    let key = `${event.kind}|${event.client}`;
+    if (!this.authWindow.has(key) && this.authWindow.size >= 1000) key = `${event.kind}|*`;
+    const seen = this.authWindow.get(key);
+    if (seen) {
+      seen.repeated++;
+    } else {
+      this.authWindow.set(key, { event, repeated: 0 });
+      this.record(this.authFields(event, 1));
+    }
+    this.authTimer ??= setTimeout(() => this.endAuthWindow(), 10_000).unref();
+  }
+
+  private endAuthWindow(): void {
+    this.authTimer = undefined;
+    const window = this.authWindow;
+    this.authWindow = new Map();
+    for (const { event, repeated } of window.values()) if (repeated > 0) this.record(this.authFields(event, repeated, true));
+  }
+
+  private authFields(event: AuthEvent, count: number, repeated = false): AuditFields {
+    const details: Record<string, string | number | boolean> = { client: event.client, method: event.method, route: event.route, count };
+    if (repeated) details.repeated = true;
+    if (event.code) details.code = event.code;
+    if (event.role) details.role = event.role;
+    if (event.permission) details.permission = event.permission;
+    return {
+      actor: event.keyId ? `key:${event.keyId}` : 'anonymous',
+      action: event.kind === 'failed' ? 'auth.failed' : 'auth.denied',
+      target: event.route,
+      at: new Date(),
+      details,
+    };
+  }
+
   /** One entry for something that is not an execution event (an API call, a CLI action). */
   record(fields: AuditFields): void {
     try {
@@ -112,6 +162,9 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   /** Writes what is buffered (up to `timeoutMs`), then refuses new entries. */
   async close(timeoutMs?: number): Promise<void> {
     this.subscription?.unsubscribe();
+    this.stopAuth?.();
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.endAuthWindow();
     this.endTurn();
     await this.writer.close(timeoutMs);
     // the sealed head of the last batch is written off the event loop: wait for it
@@ -121,5 +174,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     // normally closed by GracefulShutdown already; this only stops the subscription in contexts without it
     this.subscription?.unsubscribe();
+    this.stopAuth?.();
+    if (this.authTimer) clearTimeout(this.authTimer);
   }
 }

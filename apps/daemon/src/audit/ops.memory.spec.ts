@@ -61,7 +61,10 @@ describe('operations over HTTP (in-memory ports)', () => {
     const api = entries.filter((e) => e.actor !== 'system' && (e.target === `workflow:${wf}` || e.target === `execution:${exec}`));
     expect(api.map((e) => [e.actor, e.action, e.target])).toEqual([
       [actor, 'workflows.create', `workflow:${wf}`],
+      // every change's attempt is committed before the change runs (issue 17), its outcome after
+      [actor, 'workflows.update.attempt', `workflow:${wf}`],
       [actor, 'workflows.update', `workflow:${wf}`],
+      [actor, 'executions.start.attempt', `workflow:${wf}`],
       [actor, 'executions.start', `execution:${exec}`],
     ]);
     expect(api[0]!.details).toMatchObject({ method: 'POST', route: '/api/v1/workflows', status: 201, id: wf, version: 1 });
@@ -71,6 +74,23 @@ describe('operations over HTTP (in-memory ports)', () => {
       .flatMap((e) => (e.action === 'execution.events' ? (e.details as { events: Array<{ action: string }> }).events.map((x) => x.action) : [e.action]));
     expect(events).toEqual(['execution.started', 'execution.node.succeeded', 'execution.node.succeeded', 'execution.finished']);
     expect(JSON.stringify(entries)).not.toContain('p4ssw0rd-in-input');
+  });
+
+  it('audits failed authentications and denied calls with the client address, folding a flood into one entry per client', async () => {
+    const before = (await allEntries()).length;
+    const wrong = `afk_${'z'.repeat(40)}`;
+    for (let i = 0; i < 30; i++) await anonymous.get('/api/v1/workflows').set('Authorization', `Bearer ${wrong}`).expect(401);
+    const viewer = await http.post('/api/v1/keys').send({ name: `viewer ${Date.now()}`, role: 'viewer' }).expect(201);
+    await anonymous.post('/api/v1/workflows').set('Authorization', `Bearer ${viewer.body.secret}`).send(flow).expect(403);
+    const entries = (await allEntries()).slice(before);
+    const failed = entries.filter((e) => e.action === 'auth.failed');
+    // 30 failures from one client within the window: one entry now (the rest are folded into one at the window's end)
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ actor: 'anonymous', target: 'WorkflowsController.list', details: { client: expect.stringMatching(/127\.0\.0\.1/), method: 'GET', code: 'UNAUTHORIZED', count: 1 } });
+    const denied = entries.filter((e) => e.action === 'auth.denied');
+    expect(denied).toEqual([expect.objectContaining({ actor: `key:${viewer.body.id}`, target: 'WorkflowsController.create', details: expect.objectContaining({ role: 'viewer', permission: 'workflows:write', client: expect.stringMatching(/127\.0\.0\.1/) }) })]);
+    expect(JSON.stringify(entries)).not.toContain(wrong);
+    expect(JSON.stringify(entries)).not.toContain(viewer.body.secret);
   });
 
   it('serves the chain head and validates paging parameters', async () => {

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../common/api-error.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import { AuthEvents } from './auth-events.js';
 import { AUTHENTICATOR } from './auth.tokens.js';
 import { ROUTE_ACCESS, type RouteAccess } from './access.decorators.js';
 import type { Authenticator } from './authenticator.js';
@@ -30,6 +31,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly events: AuthEvents,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -46,7 +48,9 @@ export class AuthGuard implements CanActivate {
       if (err instanceof ApiError && err.status === 401) {
         http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="anchorflow"');
         // who keeps failing, from where (issue 17); the presented secret is never logged
-        this.logger.info({ event: 'auth.failed', code: err.code, client: request.ip, method: request.method, route: routeOf(context) }, 'authentication failed');
+        const failed = { kind: 'failed' as const, code: err.code, client: request.ip ?? 'unknown', method: request.method, route: routeOf(context) };
+        this.logger.info({ event: 'auth.failed', code: failed.code, client: failed.client, method: failed.method, route: failed.route }, 'authentication failed');
+        this.events.emit(failed);
       }
       throw err;
     }
@@ -61,11 +65,16 @@ export class AuthGuard implements CanActivate {
       throw new ApiError(403, 'FORBIDDEN', 'this route declares no permission and is closed to everyone', { route });
     }
     if (access.kind === 'api-key') {
-      if (principal.via !== 'api-key') throw new ApiError(403, 'FORBIDDEN', 'this route needs an API key; an editor token is not accepted here');
+      if (principal.via !== 'api-key') {
+        this.events.emit({ kind: 'denied', client: request.ip ?? 'unknown', keyId: principal.keyId, role: principal.role, permission: 'api-key', method: request.method, route: routeOf(context) });
+        throw new ApiError(403, 'FORBIDDEN', 'this route needs an API key; an editor token is not accepted here');
+      }
       return true;
     }
     if (!can(principal.role, access.permission)) {
-      this.logger.info({ event: 'auth.denied', client: request.ip, keyId: principal.keyId, role: principal.role, permission: access.permission, method: request.method, route: routeOf(context) }, 'call denied');
+      const denied = { kind: 'denied' as const, client: request.ip ?? 'unknown', keyId: principal.keyId, role: principal.role, permission: access.permission, method: request.method, route: routeOf(context) };
+      this.logger.info({ event: 'auth.denied', client: denied.client, keyId: denied.keyId, role: denied.role, permission: denied.permission, method: denied.method, route: denied.route }, 'call denied');
+      this.events.emit(denied);
       throw new ApiError(403, 'FORBIDDEN', `role '${principal.role}' lacks permission '${access.permission}'`, { role: principal.role, permission: access.permission });
     }
     return true;

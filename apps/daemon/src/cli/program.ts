@@ -138,6 +138,13 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action(act(async (options: { out?: string }) => (await import('./commands/openapi.command.js')).openapi(io, options)));
 
+  const db = program.command('db').description('the daemon\'s PostgreSQL database');
+  db.command('grant-sql')
+    .description('print the one-time SQL a superuser runs in the daemon\'s database: its role owns its tables but cannot switch triggers off (docs/security.md)')
+    .option('--role <name>', 'the role the daemon connects as', 'anchorflow')
+    .option('--database <name>', 'the daemon\'s database', 'anchorflow')
+    .action(act(async (options: { role?: string; database?: string }) => (await import('./commands/db-grant.command.js')).dbGrantSql(io, options)));
+
   const config = program.command('config').description('configuration');
   config.command('check')
     .description('load the configuration as the daemon would and print every problem (exit 78) or OK')

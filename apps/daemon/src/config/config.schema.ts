@@ -86,6 +86,10 @@ export class EngineConfig {
 
   @IsInt() @Min(10)
   pollIntervalMs!: number;
+
+  /** total serialized output one execution may store (all nodes); 0 = no quota (issue 17) */
+  @IsInt() @Min(0)
+  maxExecutionOutputBytes!: number;
 }
 
 export class HooksConfig {
@@ -133,6 +137,13 @@ export class MetricsConfig {
   /** when set, /metrics wants `Authorization: Bearer <token>` (a secret: ANCHORFLOW_METRICS_TOKEN) */
   @IsOptional() @IsString() @MinLength(16, { message: 'token must be at least 16 characters' })
   token?: string;
+
+  /**
+   * true: /metrics answers without a token (when none is set). false (default): without `token` every
+   * scrape is refused (401) — metrics show workflow names, node types and plugin names (issue 17).
+   */
+  @IsBoolean()
+  public!: boolean;
 }
 
 export class ShutdownConfig {
@@ -330,6 +341,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'engine.maxNodes', type: 'number' },
   { path: 'engine.wakeUpHorizonMs', type: 'number' },
   { path: 'engine.pollIntervalMs', type: 'number' },
+  { path: 'engine.maxExecutionOutputBytes', type: 'number' },
   { path: 'hooks.responseTimeoutMs', type: 'number' },
   { path: 'log.level', type: 'string' },
   { path: 'log.pretty', type: 'boolean' },
@@ -340,6 +352,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'receipts.network', type: 'string' },
   { path: 'metrics.enabled', type: 'boolean' },
   { path: 'metrics.token', type: 'string' },
+  { path: 'metrics.public', type: 'boolean' },
   { path: 'shutdown.timeoutMs', type: 'number' },
   { path: 'retention.maxAgeDays', type: 'number' },
   { path: 'retention.maxPerWorkflow', type: 'number' },

@@ -31,8 +31,8 @@ describe('Credentials with the credential types plugins declare', () => {
     await expect(credentials.update(hook.id, { data: { url: 'not a url' } })).rejects.toMatchObject({ status: 400, details: [{ path: 'data.url', message: 'url must be an absolute http or https URL' }] });
     await expect(credentials.update(hook.id, { data: { url: 'https://hooks.slack.test/services/T/B/y' } })).resolves.toMatchObject({ type: 'slack-webhook' });
     await expect(credentials.create({ type: 'my-api', name: 'free', data: { anything: ['goes'] } })).resolves.toMatchObject({ type: 'my-api' });
-    expect(await credentials.describe('ops')).toEqual({ type: 'slack-webhook', name: 'ops' });
-    expect(await credentials.describe(hook.id)).toEqual({ type: 'slack-webhook', name: 'ops' });
+    expect(await credentials.describe('ops')).toEqual({ type: 'slack-webhook', name: 'ops', scopes: {} });
+    expect(await credentials.describe(hook.id)).toEqual({ type: 'slack-webhook', name: 'ops', scopes: {} });
     expect(await credentials.describe('missing')).toBeUndefined();
   });
 
@@ -41,7 +41,10 @@ describe('Credentials with the credential types plugins declare', () => {
     const credentials = vault(secrets);
     await credentials.create({ type: 'smtp', name: 'mail', data: { host: 'smtp.example.test', port: 25, security: 'none', user: 'mailer', password: 'pw-very-secret', from: 'alerts@example.test' } });
     await credentials.create({ type: 'my-api', name: 'free', data: { region: 'eu-west-1', token: 'tok-free-form' } });
-    expect(secrets.nodeData.redact({ out: 'security none via smtp.example.test as mailer, pw-very-secret, eu-west-1, tok-free-form' })).toEqual({
+    const job = { get: (ref: string) => credentials.forJob({ executionId: 'e1', workflowId: 'f0000000-0000-4000-8000-000000000001', nodeId: 'n', nodeType: 'x.y' }).get(ref) };
+    await job.get('mail');
+    await job.get('free');
+    expect(secrets.forExecution('e1')!.redact({ out: 'security none via smtp.example.test as mailer, pw-very-secret, eu-west-1, tok-free-form' })).toEqual({
       out: 'security none via smtp.example.test as mailer, [REDACTED], [REDACTED], [REDACTED]',
     });
   });

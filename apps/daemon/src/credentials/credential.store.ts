@@ -1,7 +1,7 @@
 import type { CredentialMeta, CredentialRecord, CredentialStore, CredentialUpdate } from '@anchorflow/persistence';
 
 /** the port and its PostgreSQL repository live in libs/persistence (all SQL does) */
-export { PgCredentialStore, type CredentialMeta, type CredentialRecord, type CredentialStore, type CredentialUpdate } from '@anchorflow/persistence';
+export { PgCredentialStore, type CredentialMeta, type CredentialRecord, type CredentialScopes, type CredentialStore, type CredentialUpdate } from '@anchorflow/persistence';
 
 /** Credentials in memory: the in-memory daemon of the specs (no database). */
 export class MemoryCredentialStore implements CredentialStore {
@@ -35,7 +35,7 @@ export class MemoryCredentialStore implements CredentialStore {
     const row = this.rows.get(id);
     if (!row) return 'not-found';
     if (u.name !== undefined && this.nameTaken(u.name, id)) return 'name-taken';
-    Object.assign(row, { record: u.record, updatedAt: u.updatedAt, ...(u.name !== undefined ? { name: u.name } : {}) });
+    Object.assign(row, { record: u.record, updatedAt: u.updatedAt, ...(u.name !== undefined ? { name: u.name } : {}), ...(u.scopes !== undefined ? { scopes: structuredClone(u.scopes) } : {}) });
     return structuredClone(row);
   }
 

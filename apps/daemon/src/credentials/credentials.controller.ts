@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/access.decorators.js';
-import type { CredentialMeta } from './credential.store.js';
+import type { CredentialMeta, CredentialScopes } from './credential.store.js';
 import { Credentials } from './credentials.js';
 import { CreateCredentialDto, CredentialSchema, UpdateCredentialDto } from './credentials.dto.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
@@ -10,13 +10,14 @@ export interface CredentialDto {
   id: string;
   type: string;
   name: string;
+  scopes: CredentialScopes;
   createdAt: string;
   updatedAt: string;
 }
 
 /** Metadata only: the data goes in, never out. */
 export function presentCredential(c: CredentialMeta): CredentialDto {
-  return { id: c.id, type: c.type, name: c.name, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+  return { id: c.id, type: c.type, name: c.name, scopes: c.scopes ?? {}, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
 }
 
 @ApiTags('credentials')
@@ -26,7 +27,7 @@ export class CredentialsController {
 
   @Post()
   @RequirePermission('credentials:write')
-  @ApiOperation({ summary: 'Store a credential: data encrypted with the master key (AES-256-GCM); 409 if the name is taken' })
+  @ApiOperation({ summary: 'Store a credential: data encrypted with the master key (AES-256-GCM), optional scopes (workflows, nodeTypes, allowHosts); 409 if the name is taken' })
   @ApiErrors({ 409: 'a credential with this name exists already' })
   @ApiCreatedResponse({ type: CredentialSchema })
   async create(@Body() body: CreateCredentialDto): Promise<CredentialDto> {
@@ -51,7 +52,7 @@ export class CredentialsController {
 
   @Put(':id')
   @RequirePermission('credentials:write')
-  @ApiOperation({ summary: 'Replace a credential\'s data (and optionally its name)' })
+  @ApiOperation({ summary: 'Replace a credential\'s data (and optionally its name and scopes)' })
   @ApiErrors({ 409: 'the new name is taken by another credential' })
   @ApiOkResponse({ type: CredentialSchema })
   async update(@Param('id') id: string, @Body() body: UpdateCredentialDto): Promise<CredentialDto> {

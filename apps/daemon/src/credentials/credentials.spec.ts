@@ -17,7 +17,7 @@ describe('Credentials', () => {
   it('stores data only as ciphertext and shows metadata only', async () => {
     const { credentials, store } = setup();
     const meta = await credentials.create({ type: 'smtp', name: 'mail', data: { user: 'u', password: 's3cret-pass' } });
-    expect(Object.keys(meta).sort()).toEqual(['createdAt', 'id', 'name', 'type', 'updatedAt']);
+    expect(Object.keys(meta).sort()).toEqual(['createdAt', 'id', 'name', 'scopes', 'type', 'updatedAt']);
     const row = (await store.all())[0]!;
     expect(JSON.stringify(row)).not.toContain('s3cret-pass');
     expect(row.record).toEqual({ kid: expect.any(String), iv: expect.any(String), tag: expect.any(String), ciphertext: expect.any(String) });
@@ -26,12 +26,17 @@ describe('Credentials', () => {
     expect(await credentials.get(meta.id.toUpperCase())).toEqual(meta);
   });
 
-  it('resolves by name or id for nodes, and registers every value for redaction', async () => {
+  it('resolves by name or id for nodes, and registers every value for redaction in the execution that resolved it only', async () => {
     const { credentials, secrets } = setup();
     const meta = await credentials.create({ type: 'api', name: 'svc', data: { token: 'tok-123456', nested: { pin: '98765' } } });
-    expect(await credentials.accessor().get('svc')).toEqual({ token: 'tok-123456', nested: { pin: '98765' } });
-    expect(await credentials.accessor().get(meta.id)).toEqual({ token: 'tok-123456', nested: { pin: '98765' } });
-    expect(secrets.nodeData.redact({ out: 'Bearer tok-123456 / 98765' })).toEqual({ out: 'Bearer [REDACTED] / [REDACTED]' });
+    const use = (executionId: string) => ({ executionId, workflowId: 'f0000000-0000-4000-8000-000000000001', nodeId: 'n', nodeType: 'test.node' });
+    expect(await credentials.forJob(use('e1')).get('svc')).toEqual({ token: 'tok-123456', nested: { pin: '98765' } });
+    expect(await credentials.forJob(use('e1')).get(meta.id)).toEqual({ token: 'tok-123456', nested: { pin: '98765' } });
+    expect(secrets.forExecution('e1')!.redact({ out: 'Bearer tok-123456 / 98765' })).toEqual({ out: 'Bearer [REDACTED] / [REDACTED]' });
+    // another execution, which resolved nothing, is not an oracle for guesses
+    expect(secrets.forExecution('e2')).toBeUndefined();
+    // logs are redacted everywhere
+    expect(secrets.logs.redactString('x tok-123456')).toBe('x [REDACTED]');
     const missing = await credentials.resolve('nope').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NodeError);
     expect(missing).toMatchObject({ code: 'CREDENTIAL_NOT_FOUND', retryable: false });
@@ -82,5 +87,36 @@ describe('Credentials', () => {
     expect(JSON.stringify(err)).not.toContain('foreign-secret');
     const reg = new SecretRegistry();
     expect((await new Credentials(store, new Vault(generateMasterKey()), reg).registerAllSecrets()).registered).toBe(0);
+  });
+});
+
+describe('credential scopes (issue 17)', () => {
+  const WF = 'a0000000-0000-4000-8000-00000000000a';
+  const OTHER = 'b0000000-0000-4000-8000-00000000000b';
+  const use = (over: Partial<{ workflowId: string; nodeType: string }> = {}) => ({ executionId: 'e1', workflowId: WF, nodeId: 'send', nodeType: 'notify.webhook', ...over });
+
+  it('refuses a node outside the workflows or node types of the scope, naming node and credential, and reports the refusal', async () => {
+    const refusals: unknown[] = [];
+    const secrets = new SecretRegistry();
+    const credentials = new Credentials(new MemoryCredentialStore(), new Vault(generateMasterKey()), secrets, undefined, undefined, (r) => refusals.push(r));
+    await credentials.create({ type: 'api', name: 'hook-secret', data: { secret: 'scoped-secret-value' }, scopes: { workflows: [WF], nodeTypes: ['notify.webhook'] } });
+    await expect(credentials.forJob(use()).get('hook-secret')).resolves.toEqual({ secret: 'scoped-secret-value' });
+    const otherWorkflow = await credentials.forJob(use({ workflowId: OTHER })).get('hook-secret').catch((e: unknown) => e);
+    expect(otherWorkflow).toBeInstanceOf(NodeError);
+    expect(otherWorkflow).toMatchObject({ code: 'CREDENTIAL_OUT_OF_SCOPE', retryable: false, message: expect.stringContaining(`credential "hook-secret" may not be used by node send: workflow ${OTHER} is not in its scope`) });
+    await expect(credentials.forJob(use({ nodeType: 'core.http' })).get('hook-secret')).rejects.toMatchObject({ code: 'CREDENTIAL_OUT_OF_SCOPE', message: expect.stringContaining('node type core.http is not in its scope') });
+    expect(refusals).toEqual([expect.objectContaining({ credential: 'hook-secret', workflowId: OTHER, nodeId: 'send' }), expect.objectContaining({ nodeType: 'core.http' })]);
+    // a refused resolve registers nothing for the other execution
+    expect(secrets.forExecution('e1')).toBeDefined();
+  });
+
+  it('validates scopes at create and update, and an update without scopes keeps them', async () => {
+    const { credentials } = setup();
+    const err = await credentials.create({ type: 'api', name: 'x', data: {}, scopes: { workflows: ['not-a-uuid'], nodeTypes: ['bad type!'], allowHosts: ['http://x/'], other: [] } as never }).catch((e: unknown) => e);
+    expect((err as { details: Array<{ path: string }> }).details.map((d) => d.path)).toEqual(['scopes.other', 'scopes.workflows[0]', 'scopes.nodeTypes[0]', 'scopes.allowHosts[0]']);
+    const meta = await credentials.create({ type: 'api', name: 'x', data: { k: 'value-1' }, scopes: { allowHosts: ['API.example.com', '*.corp.test'] } });
+    expect(meta.scopes).toEqual({ allowHosts: ['api.example.com', '*.corp.test'] });
+    expect((await credentials.update(meta.id, { data: { k: 'value-2' } })).scopes).toEqual({ allowHosts: ['api.example.com', '*.corp.test'] });
+    expect((await credentials.update(meta.id, { data: { k: 'value-2' }, scopes: {} })).scopes).toEqual({});
   });
 });

@@ -82,4 +82,14 @@ function keyRow(role: StoredApiKey['role'], name: string = role): StoredApiKey {
     expect(await after.resolve(a.id)).toEqual({ password: 'pg-secret-1' });
     await expect(credentials.resolve('svc')).rejects.toMatchObject({ code: 'CREDENTIAL_UNREADABLE' });
   });
+
+  it('credential scopes survive the round trip: stored at create, kept by an update without them, replaced by one with them', async () => {
+    const credentials = new Credentials(new PgCredentialStore(db), new Vault(generateMasterKey()), new SecretRegistry());
+    const scopes = { workflows: ['0b9e9d3c-1111-4aaa-8bbb-123456789abc'], nodeTypes: ['notify.webhook'], allowHosts: ['hooks.example.com'] };
+    const c = await credentials.create({ type: 'api', name: `scoped-${Date.now()}`, data: { k: 'value-1' }, scopes });
+    expect(await credentials.describe(c.id)).toMatchObject({ scopes });
+    expect((await credentials.update(c.id, { data: { k: 'value-2' } })).scopes).toEqual(scopes);
+    expect((await credentials.update(c.id, { data: { k: 'value-3' }, scopes: { nodeTypes: [] } })).scopes).toEqual({ nodeTypes: [] });
+    expect((await credentials.list()).find((m) => m.id === c.id)?.scopes).toEqual({ nodeTypes: [] });
+  });
 });

@@ -15,7 +15,7 @@ const engine = buildEngine({
   pluginState: () => {
     throw new Error('unused');
   },
-  options: { maxConcurrentNodes: 4, maxConcurrentNodesPerExecution: 4, expressionTimeoutMs: 100, maxNodes: 100, wakeUpHorizonMs: 1000, pollIntervalMs: 1000 },
+  options: { maxConcurrentNodes: 4, maxConcurrentNodesPerExecution: 4, expressionTimeoutMs: 100, maxNodes: 100, wakeUpHorizonMs: 1000, pollIntervalMs: 1000, maxExecutionOutputBytes: 0 },
 });
 
 const graph = engine.compile({

@@ -18,12 +18,14 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 /**
  * GET /metrics (outside /api/v1, where Prometheus looks by default). Not behind API keys: a scraper
- * has no role. `metrics.enabled: false` answers 404; with `metrics.token` set it wants
- * `Authorization: Bearer <token>` (Prometheus `authorization: { credentials: … }`).
+ * has no role. `metrics.enabled: false` answers 404. It wants `Authorization: Bearer <metrics.token>`
+ * (Prometheus `authorization: { credentials: … }`); with no token set, it answers only when
+ * `metrics.public: true` and refuses every scrape otherwise (issue 17: closed by default — the series
+ * name workflows, node types and plugins).
  */
 @ApiExcludeController()
 @Controller()
-@Public('Prometheus scrape endpoint: optionally protected by its own bearer token (metrics.token)')
+@Public('Prometheus scrape endpoint: protected by its own bearer token (metrics.token), or public only when metrics.public is set')
 export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
@@ -33,7 +35,11 @@ export class MetricsController {
   @Get('metrics')
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
     if (!this.config.metrics.enabled) throw new ApiError(404, 'NOT_FOUND', 'metrics are disabled (metrics.enabled: false)');
-    const token = this.config.metrics.token;
+    const { token, public: isPublic } = this.config.metrics;
+    if (!token && !isPublic) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      throw new ApiError(401, 'UNAUTHORIZED', 'metrics need a token: set metrics.token (ANCHORFLOW_METRICS_TOKEN) and scrape with Authorization: Bearer <token>, or set metrics.public: true');
+    }
     if (token && !bearerMatches(authorization, token)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       throw new ApiError(401, 'UNAUTHORIZED', 'metrics need Authorization: Bearer <metrics.token>');

@@ -36,7 +36,8 @@ let http: ReturnType<typeof request>;
 const auth = (): Record<string, string> => ({ Authorization: `Bearer ${m.adminKey}` });
 
 beforeAll(async () => {
-  m = await createMemoryApp({ plugins: [corePlugin, testPlugin] });
+  // metrics.public: a scraper on a trusted network, no token (the default refuses: see below)
+  m = await createMemoryApp({ plugins: [corePlugin, testPlugin], env: { ANCHORFLOW_METRICS_PUBLIC: 'true' } });
   http = request(m.app.getHttpServer());
 });
 
@@ -71,6 +72,29 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 }
 
 describe('GET /metrics', () => {
+  it('is closed by default: with no metrics.token and metrics.public false, every scrape gets 401 saying what to set', async () => {
+    const closed = await createMemoryApp({ plugins: [corePlugin] });
+    try {
+      const res = await request(closed.app.getHttpServer()).get('/metrics').expect(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+      expect(res.body.error.message).toMatch(/metrics\.token .*metrics\.public: true/);
+      // an admin API key is not a metrics token
+      await request(closed.app.getHttpServer()).get('/metrics').set('Authorization', `Bearer ${closed.adminKey}`).expect(401);
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('wants the token when one is set, even with metrics.public', async () => {
+    const both = await createMemoryApp({ plugins: [corePlugin], env: { ANCHORFLOW_METRICS_TOKEN: 'metrics-token-both-0123', ANCHORFLOW_METRICS_PUBLIC: 'true' } });
+    try {
+      await request(both.app.getHttpServer()).get('/metrics').expect(401);
+      await request(both.app.getHttpServer()).get('/metrics').set('Authorization', 'Bearer metrics-token-both-0123').expect(200);
+    } finally {
+      await both.close();
+    }
+  });
+
   it('counts a waiting execution as waiting even after the engine let go of it, and reports plugin metrics under the plugin prefix', async () => {
     const wf = await http.post('/api/v1/workflows').set(auth()).send({
       name: 'approval',

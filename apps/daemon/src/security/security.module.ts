@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ApiKeys } from '../auth/api-keys.js';
 import { MemoryApiKeyStore, PgApiKeyStore, type ApiKeyStore } from '../auth/api-key.store.js';
 import { AuthController } from '../auth/auth.controller.js';
+import { AuthEvents } from '../auth/auth-events.js';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { KeysController } from '../auth/keys.controller.js';
@@ -121,10 +122,13 @@ export class SecurityModule {
         },
         {
           provide: Credentials,
-          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY, { token: DAEMON_PLUGINS, optional: true }],
           // the credential types of the loaded plugins: their data is validated when stored
-          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry, plugins?: DaemonPlugins) =>
-            new Credentials(store, vault, secrets, undefined, (type) => plugins?.credentialTypes.get(type)?.def),
+          inject: [CREDENTIAL_STORE, Vault, SECRET_REGISTRY, ROOT_LOGGER, { token: DAEMON_PLUGINS, optional: true }],
+          useFactory: (store: CredentialStore, vault: Vault, secrets: SecretRegistry, logger: Logger, plugins?: DaemonPlugins) => {
+            const log = logger.child({ component: 'credentials' });
+            return new Credentials(store, vault, secrets, undefined, (type) => plugins?.credentialTypes.get(type)?.def, (refusal) =>
+              log.warn({ event: 'credential.out-of-scope', ...refusal }, `credential ${refusal.credential} refused to node ${refusal.nodeId} of execution ${refusal.executionId}: ${refusal.reason}`));
+          },
         },
         {
           provide: AUTHENTICATOR,
@@ -139,16 +143,17 @@ export class SecurityModule {
           inject: [Credentials, SECRET_REGISTRY],
           useFactory: (credentials: Credentials, secrets: SecretRegistry): EngineSecurity => ({
             credentials: credentials.accessor(),
-            wrapTransport: (transport) => redactingTransport(transport, secrets),
+            wrapTransport: (transport) => redactingTransport(transport, secrets, credentials),
           }),
         },
         SecurityStartup,
         RouteAccessCheck,
         // order matters: the rate limit counts a request before authentication can reject it
         { provide: APP_GUARD, inject: [APP_CONFIG, Reflector], useFactory: (config: AnchorflowConfig, reflector: Reflector) => createRateLimitGuard(config.security, reflector) },
+        AuthEvents,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SECRET_REGISTRY, TokenService, Vault, ApiKeys, Credentials, AUTHENTICATOR, ENGINE_SECURITY],
+      exports: [AuthEvents, SECRET_REGISTRY, TokenService, Vault, ApiKeys, Credentials, AUTHENTICATOR, ENGINE_SECURITY],
     };
   }
 }

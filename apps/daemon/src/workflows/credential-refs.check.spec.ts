@@ -44,3 +44,26 @@ describe('CredentialRefsCheck', () => {
     expect(lookups.sort()).toEqual(['created-later', 'mail']);
   });
 });
+
+describe('CredentialRefsCheck: scopes (issue 17)', () => {
+  const WF = 'c0000000-0000-4000-8000-00000000000c';
+  const scoped = new CredentialRefsCheck(catalog(), {
+    describe: async (ref) => (ref === 'hook-secret' ? { type: 'hmac-secret', name: 'hook-secret', scopes: { workflows: [WF], nodeTypes: ['notify.webhook'] } } : undefined),
+  });
+  const node = { id: 'send', type: 'notify.webhook', params: { url: 'https://x.test/', credential: 'hook-secret' } };
+
+  it('refuses a reference from a workflow outside the scope, naming the node and the credential', async () => {
+    expect(await scoped.problems(wf([node]), 'd0000000-0000-4000-8000-00000000000d')).toEqual([{
+      code: 'CREDENTIAL_OUT_OF_SCOPE',
+      path: '$.nodes[1].params.credential',
+      nodeId: 'send',
+      message: 'node "send" param credential: credential "hook-secret" may not be used here: workflow d0000000-0000-4000-8000-00000000000d is not in its scope',
+    }]);
+    // a workflow not created yet is in no workflow scope
+    expect((await scoped.problems(wf([node])))[0]).toMatchObject({ code: 'CREDENTIAL_OUT_OF_SCOPE', message: expect.stringContaining('a new workflow is in none of them yet') });
+  });
+
+  it('accepts the scoped workflow', async () => {
+    expect(await scoped.problems(wf([node]), WF)).toEqual([]);
+  });
+});

@@ -67,7 +67,9 @@ export interface ValidationProblem {
     | 'CYCLE'
     | 'SUBWORKFLOW_CYCLE'
     | 'NO_START_NODE'
-    | 'TOO_LARGE';
+    | 'TOO_LARGE'
+    /** a node param names a credential whose scopes exclude this workflow or node type (issue 17) */
+    | 'CREDENTIAL_OUT_OF_SCOPE';
   message: string;
   path: string;
   nodeId?: string;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import type { ExecutionEvent, ExecutionView } from '@anchorflow/engine';
 import { pluginStateFor } from '../adapters/pg-plugin-state.adapter.js';
 import { PgExecutionStore } from '../adapters/pg-execution-store.adapter.js';
@@ -91,10 +92,21 @@ describe('embedded PostgreSQL', () => {
         expect(await pluginStateFor(db, 'crash-test').get('cursor')).toEqual({ block: 123 });
 
         // loopback TCP only, no unix socket
-        const settings = await db.pool.query<{ name: string; setting: string }>(
-          `SELECT name, setting FROM pg_settings WHERE name IN ('listen_addresses', 'unix_socket_directories') ORDER BY name`);
+        // (read as the superuser: the daemon's role may not read unix_socket_directories)
+        const superuserUrl = new URL(db.url);
+        superuserUrl.username = 'postgres';
+        const admin = new pg.Client({ connectionString: superuserUrl.toString() });
+        await admin.connect();
+        const settings = await admin.query<{ name: string; setting: string }>(
+          `SELECT name, setting FROM pg_settings WHERE name IN ('listen_addresses', 'unix_socket_directories') ORDER BY name`).finally(() => admin.end());
         expect(settings.rows).toEqual([{ name: 'listen_addresses', setting: '127.0.0.1' }, { name: 'unix_socket_directories', setting: '' }]);
         expect(new URL(db.url).hostname).toBe('127.0.0.1');
+        // issue 17: the daemon's role owns its tables, is no superuser, and cannot switch the audit log's trigger off
+        expect(new URL(db.url).username).toBe('anchorflow');
+        expect((await db.pool.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).rows).toEqual([{ rolsuper: false }]);
+        expect((await db.pool.query(`SELECT tableowner FROM pg_tables WHERE tablename = 'audit_entry'`)).rows).toEqual([{ tableowner: 'anchorflow' }]);
+        await expect(db.pool.query('ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only_row')).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('anchorflow guard') });
+        await expect(db.pool.query('SET session_replication_role = replica')).rejects.toMatchObject({ code: '42501' });
         if (nobody) {
           const status = await readFile(`/proc/${pid}/status`, 'utf8');
           expect(status).toMatch(new RegExp(`^Uid:\\s+${nobody.uid}\\s`, 'm'));

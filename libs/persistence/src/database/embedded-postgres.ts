@@ -6,6 +6,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join, parse, sep } from 'node:path';
 import pg from 'pg';
 import type { DatabaseLogger } from './database-logger.js';
+import { setUpRestrictedRole } from './restricted-role.js';
 
 export interface EmbeddedPostgresOptions {
   /** the cluster lives in `<dataDir>/pg`, its password in `<dataDir>/pg.secret` */
@@ -41,6 +42,8 @@ interface RunAs {
 
 const READY_LINE = 'database system is ready to accept connections';
 const SUPERUSER = 'postgres';
+/** the role the daemon connects as: owns its tables, not a superuser, guarded (restricted-role.ts) */
+export const EMBEDDED_DAEMON_ROLE = 'anchorflow';
 const START_TIMEOUT_MS = 120_000;
 
 /**
@@ -80,7 +83,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         await server.stop();
         throw error;
       }
-      return { ...server, url: connectionUrl(port, password, database) };
+      return { ...server, url: connectionUrl(port, password, database, EMBEDDED_DAEMON_ROLE) };
     } catch (error) {
       if (Date.now() >= deadline) throw error;
       logger?.warn(`embedded PostgreSQL did not start (attempt ${attempt}), retrying: ${(error as Error).message}`);
@@ -92,8 +95,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
-function connectionUrl(port: number, password: string, database: string): string {
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+function connectionUrl(port: number, password: string, database: string, user = SUPERUSER): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -380,6 +383,11 @@ function forwardLines(child: ChildProcess, logger: DatabaseLogger | undefined, o
   return { flush: () => { emit(buffered); buffered = ''; } };
 }
 
+/**
+ * Creates the database when missing, then (every start, idempotent) the daemon's restricted role and the
+ * guard (issue 17): the daemon never connects as the superuser. A cluster of an earlier release, whose
+ * tables the superuser owns, has them handed over to the role.
+ */
 async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: connectionUrl(port, password, 'postgres'), connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
@@ -389,5 +397,13 @@ async function ensureDatabase(port: number, password: string, database: string):
     if (found.rows.length === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
   } finally {
     await client.end();
+  }
+  const inDatabase = new pg.Client({ connectionString: connectionUrl(port, password, database), connectionTimeoutMillis: 10_000 });
+  inDatabase.on('error', () => undefined);
+  await inDatabase.connect();
+  try {
+    await setUpRestrictedRole(inDatabase, { role: EMBEDDED_DAEMON_ROLE, database, password });
+  } finally {
+    await inDatabase.end();
   }
 }

@@ -36,6 +36,10 @@ export class CredentialEntity {
   @Property({ type: 'text' })
   ciphertext!: string;
 
+  /** who may use it: `{ workflows?, nodeTypes?, allowHosts? }` (issue 17); `{}` = anyone */
+  @Property({ type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` })
+  scopes: Record<string, unknown> & Opt = {};
+
   @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 

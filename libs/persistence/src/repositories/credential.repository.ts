@@ -1,10 +1,24 @@
 import type { VaultRecord } from '@anchorflow/security';
 
+/**
+ * Who may use a credential (issue 17). A list that is absent does not restrict; a present list does
+ * (an empty one allows nothing of that kind).
+ */
+export interface CredentialScopes {
+  /** workflow ids whose executions may resolve it */
+  workflows?: string[];
+  /** node types that may resolve it */
+  nodeTypes?: string[];
+  /** outbound allow-list entries (host names, `*.suffix`, addresses, CIDR ranges) a node holding it may call */
+  allowHosts?: string[];
+}
+
 /** What the API shows of a credential: never its data. */
 export interface CredentialMeta {
   id: string;
   type: string;
   name: string;
+  scopes: CredentialScopes;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -14,7 +28,7 @@ export interface CredentialRecord extends CredentialMeta {
   record: VaultRecord;
 }
 
-export type CredentialUpdate = { record: VaultRecord; name?: string; updatedAt: Date };
+export type CredentialUpdate = { record: VaultRecord; name?: string; scopes?: CredentialScopes; updatedAt: Date };
 
 /** Where credentials live: PostgreSQL (`credential`), or memory for specs without a database. */
 export interface CredentialStore {
@@ -38,6 +52,7 @@ interface CredentialRow {
   id: string;
   type: string;
   name: string;
+  scopes: CredentialScopes | null;
   kid: string;
   iv: string;
   tag: string;
@@ -46,11 +61,11 @@ interface CredentialRow {
   updated_at: Date;
 }
 
-const META = 'id, type, name, created_at, updated_at';
+const META = 'id, type, name, scopes, created_at, updated_at';
 const ALL = `${META}, kid, iv, tag, ciphertext`;
 
-function meta(row: Pick<CredentialRow, 'id' | 'type' | 'name' | 'created_at' | 'updated_at'>): CredentialMeta {
-  return { id: row.id, type: row.type, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at };
+function meta(row: Pick<CredentialRow, 'id' | 'type' | 'name' | 'scopes' | 'created_at' | 'updated_at'>): CredentialMeta {
+  return { id: row.id, type: row.type, name: row.name, scopes: row.scopes ?? {}, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 function fromRow(row: CredentialRow): CredentialRecord {
@@ -70,8 +85,8 @@ export class PgCredentialStore implements CredentialStore {
   async insert(c: CredentialRecord): Promise<'ok' | 'name-taken'> {
     try {
       await this.pool.query(
-        `INSERT INTO credential (id, type, name, kid, iv, tag, ciphertext, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [c.id, c.type, c.name, c.record.kid, c.record.iv, c.record.tag, c.record.ciphertext, c.createdAt, c.updatedAt]);
+        `INSERT INTO credential (id, type, name, kid, iv, tag, ciphertext, created_at, updated_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+        [c.id, c.type, c.name, c.record.kid, c.record.iv, c.record.tag, c.record.ciphertext, c.createdAt, c.updatedAt, JSON.stringify(c.scopes ?? {})]);
       return 'ok';
     } catch (err) {
       if (isUniqueViolation(err)) return 'name-taken';
@@ -97,8 +112,8 @@ export class PgCredentialStore implements CredentialStore {
   async update(id: string, u: CredentialUpdate): Promise<CredentialRecord | 'not-found' | 'name-taken'> {
     try {
       const { rows } = await this.pool.query<CredentialRow>(
-        `UPDATE credential SET kid = $2, iv = $3, tag = $4, ciphertext = $5, name = coalesce($6, name), updated_at = $7 WHERE id = $1 RETURNING ${ALL}`,
-        [id, u.record.kid, u.record.iv, u.record.tag, u.record.ciphertext, u.name ?? null, u.updatedAt]);
+        `UPDATE credential SET kid = $2, iv = $3, tag = $4, ciphertext = $5, name = coalesce($6, name), updated_at = $7, scopes = coalesce($8::jsonb, scopes) WHERE id = $1 RETURNING ${ALL}`,
+        [id, u.record.kid, u.record.iv, u.record.tag, u.record.ciphertext, u.name ?? null, u.updatedAt, u.scopes === undefined ? null : JSON.stringify(u.scopes)]);
       return rows[0] ? fromRow(rows[0]) : 'not-found';
     } catch (err) {
       if (isUniqueViolation(err)) return 'name-taken';

@@ -252,3 +252,28 @@ describe('redactPaths (pino)', () => {
     expect(buildRedactPaths(['x-token'])).toEqual(expect.arrayContaining(['["x-token"]', '*["x-token"]']));
   });
 });
+
+describe('Redactor encodedForms (issue 17: base64 and hex copies of a secret)', () => {
+  const r = new Redactor({ encodedForms: true, patterns: false, sensitiveKeys: [], sensitiveKeySuffixes: [] });
+  r.addSecret(SECRET);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+  it.each([
+    ['base64 of the secret alone', b64(SECRET)],
+    ['base64 of user:secret (Basic auth), alignment 2', `Basic ${b64(`me:${SECRET}`)}`],
+    ['base64 at alignment 1', b64(`x${SECRET}tail`)],
+    ['URL-safe base64 without padding', Buffer.from(`ab${SECRET}`).toString('base64url')],
+    ['hex', Buffer.from(SECRET).toString('hex')],
+    ['upper-case hex inside text', `id=${Buffer.from(SECRET).toString('hex').toUpperCase()};`],
+  ])('redacts %s', (_what, text) => {
+    const out = r.redactString(text);
+    expect(out).toContain(REDACTED);
+    expect(Buffer.from(out.replace(/^Basic /, ''), 'base64').toString()).not.toContain(SECRET);
+  });
+
+  it('leaves other encoded data alone, and is off by default', () => {
+    const other = b64('some other value entirely');
+    expect(r.redactString(other)).toBe(other);
+    expect(withSecret(SECRET).redactString(b64(SECRET))).toBe(b64(SECRET));
+  });
+});

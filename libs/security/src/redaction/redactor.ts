@@ -37,6 +37,35 @@ export interface RedactorOptions {
    * Default true.
    */
   patterns?: boolean;
+  /**
+   * Also search for each registered secret's base64 (standard and URL-safe, at each of the three byte
+   * alignments it can take inside a longer encoded string, such as `user:password` in a Basic header)
+   * and hex (lower and upper case) forms. Only forms of at least 8 characters. Default false.
+   */
+  encodedForms?: boolean;
+}
+
+const MIN_ENCODED_FORM = 8;
+
+/**
+ * The base64 and hex spellings of `value` that appear in any encoding of a longer string containing it:
+ * for base64, the characters that depend only on the secret's bytes at each of the 3 alignments.
+ */
+export function encodedFormsOf(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const n = bytes.length;
+  const forms = new Set<string>([bytes.toString('hex'), bytes.toString('hex').toUpperCase()]);
+  for (let k = 0; k < 3; k++) {
+    const encoded = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // character i encodes bits [6i, 6i + 6); the secret's bits are [8k, 8k + 8n)
+    const first = Math.ceil((8 * k) / 6);
+    const last = Math.floor((8 * k + 8 * n - 6) / 6);
+    if (last < first) continue;
+    const core = encoded.slice(first, last + 1);
+    forms.add(core);
+    forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...forms].filter((f) => f.length >= MIN_ENCODED_FORM);
 }
 
 // Module-level aliases for the per-node hot path: global lookups are slow inside vm contexts (jest).
@@ -61,6 +90,7 @@ export class Redactor {
   readonly #suffixKeys: string[];
   readonly #minLength: number;
   readonly #patterns: boolean;
+  readonly #encodedForms: boolean;
   readonly #keyCache = new Map<string, boolean>();
   readonly #secrets = new Set<string>();
   #matcher: SecretMatcher | undefined;
@@ -70,6 +100,7 @@ export class Redactor {
     this.#suffixKeys = (options.sensitiveKeySuffixes ?? DEFAULT_SENSITIVE_KEY_SUFFIXES).map(normalizeKey).filter(Boolean);
     this.#minLength = Math.max(1, options.minSecretLength ?? 4);
     this.#patterns = options.patterns ?? true;
+    this.#encodedForms = options.encodedForms ?? false;
   }
 
   /** Number of distinct strings searched for (a secret plus its URL- and JSON-escaped forms). */
@@ -85,6 +116,7 @@ export class Redactor {
     for (const form of [value, safeEncodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
       if (form !== undefined && form.length >= this.#minLength) this.#secrets.add(form);
     }
+    if (this.#encodedForms) for (const form of encodedFormsOf(value)) this.#secrets.add(form);
     if (this.#secrets.size !== before) this.#matcher = undefined;
     return true;
   }

@@ -109,7 +109,8 @@ export interface EvaluateRequest {
   input?: unknown;
 }
 
-export type RpcReply = { v: typeof WIRE_VERSION; ok: true; value?: unknown } | { v: typeof WIRE_VERSION; ok: false; error: ErrorInfo };
+/** `scope`: a credentials reply's host scope (issue 17), which JSON cannot carry on the data itself */
+export type RpcReply = { v: typeof WIRE_VERSION; ok: true; value?: unknown; scope?: { credential: string; entries: string[] } } | { v: typeof WIRE_VERSION; ok: false; error: ErrorInfo };
 
 // ------------------------------------------------------------------ encoding
 
@@ -260,7 +261,7 @@ const credentialsCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: 
 const evaluateCheck = shape({ v: version, jobId: str({ max: 1024 }), secret: secretCheck, expression: str({ max: 100_000 }) }, { input: any });
 const replyCheck: Check = (v, path, problems) => {
   if (!isObject(v)) return void problems.push(`${path} must be an object`);
-  if (v.ok === true) shape({ v: version, ok: any }, { value: any })(v, path, problems);
+  if (v.ok === true) shape({ v: version, ok: any }, { value: any, scope: shape({ credential: str({ max: 1024 }), entries: arrayOf(str({ max: 1024 }), 1000) }) })(v, path, problems);
   else if (v.ok === false) shape({ v: version, ok: any, error: errorInfo })(v, path, problems);
   else problems.push(`${path}.ok must be a boolean`);
 };

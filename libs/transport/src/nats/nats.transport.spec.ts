@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JsMsg, NatsConnection } from 'nats';
-import { NodeError, type PluginState, TransientNodeError, defineNode } from '@anchorflow/plugin-sdk';
+import { NodeError, type PluginState, TransientNodeError, credentialAllowHostsOf, credentialScopedFetch, defineNode, withCredentialAllowHosts } from '@anchorflow/plugin-sdk';
 import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { NodeCatalog, type NodeJob, type NodeJobEnvironment, describeNodeType } from '@anchorflow/engine';
 import { connectNats, ensureJobConsumer, ensureJobsStream, openResultsBucket } from './connection.js';
@@ -266,7 +266,7 @@ describeNats('NatsTransport (real NATS)', () => {
    * A running job whose worker holds it (no result until `release`), plus what an attacker on the bus
    * sees: the job ids (they travel on the jobs subjects), never the secret.
    */
-  async function heldJob(params: Record<string, unknown>) {
+  async function heldJob(params: Record<string, unknown>, jobEnv: NodeJobEnvironment = env().env) {
     announce(nc, names);
     await until(() => registry.hasLiveWorker(TYPE));
     // a daemon id of its own: the transports of earlier tests still answer on daemon-1's RPC subjects
@@ -279,7 +279,7 @@ describeNats('NatsTransport (real NATS)', () => {
       return release.promise;
     });
     stops.push(worker.stop);
-    const running = t.run(job({ params }), env().env);
+    const running = t.run(job({ params }), jobEnv);
     const j = await pulled.promise;
     const ask = async (op: 'state' | 'credentials' | 'evaluate', body: object) =>
       decodeRpcReply((await nc.request(names.rpc(daemonId, op), encodeMessage({ v: 1, jobId: j.jobId, ...body }), { timeout: 2000 })).data);
@@ -302,6 +302,21 @@ describeNats('NatsTransport (real NATS)', () => {
   it('worker bus (issue 17): serves only the credentials the node references, even to the worker holding the job', async () => {
     const { j, running, release, ask, worker } = await heldJob({ credential: 'api' });
     expect(await ask('credentials', { secret: j.secret, ref: 'payroll-db' })).toMatchObject({ ok: true, value: { ok: false, error: { code: 'CREDENTIAL_NOT_REFERENCED', message: expect.stringContaining('"payroll-db" is not referenced') } } });
+    release.resolve({ kind: 'output', outputs: { main: 'ok' } });
+    await running;
+    await worker.stop();
+  });
+
+  it('credential scopes (issue 17): a credential\'s host scope reaches the worker beside its data, and narrows ctx.fetch there', async () => {
+    const scopedEnv = env({ credentials: { get: async <T extends object>() => withCredentialAllowHosts({ secret: 's3cret' }, 'api', ['api.example.com']) as unknown as T } }).env;
+    const { j, running, release, worker } = await heldJob({ credential: 'api' }, scopedEnv);
+    const host = remoteJobHost({ nc, names, job: j, signal: new AbortController().signal, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const data = await host.credentials.get<{ secret: string }>('api');
+    expect(data).toEqual({ secret: 's3cret' });
+    expect(credentialAllowHostsOf(data)).toEqual({ credential: 'api', entries: ['api.example.com'] });
+    const scoped = credentialScopedFetch(async () => new Response('unreachable'));
+    scoped.track(data);
+    await expect(scoped.fetch('http://127.0.0.1:9/')).rejects.toMatchObject({ code: 'CREDENTIAL_HOST_NOT_ALLOWED' });
     release.resolve({ kind: 'output', outputs: { main: 'ok' } });
     await running;
     await worker.stop();

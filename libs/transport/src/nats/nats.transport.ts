@@ -6,6 +6,7 @@ import {
   type PluginState,
   type ResumeInfo,
   NodeError,
+  credentialAllowHostsOf,
   TransientNodeError,
   toErrorInfo,
   silentLogger,
@@ -469,7 +470,9 @@ export class NatsTransport implements NodeTransport {
     if (!p || !this.secretMatches(decoded.value.jobId, decoded.value.secret)) return fail({ message: `job ${decoded.value.jobId} is not in flight on daemon ${this.opts.daemonId}`, code: 'JOB_NOT_ACTIVE', retryable: true });
     try {
       const value = await this.serve(p, op, decoded.value);
-      reply({ v: WIRE_VERSION, ok: true, ...(value !== undefined ? { value } : {}) });
+      // a credential's host scope travels beside its data (a symbol property does not survive JSON)
+      const scope = op === 'credentials' ? credentialAllowHostsOf(value) : undefined;
+      reply({ v: WIRE_VERSION, ok: true, ...(value !== undefined ? { value } : {}), ...(scope ? { scope: { credential: scope.credential, entries: [...scope.entries] } } : {}) });
     } catch (err) {
       fail(toErrorInfo(err));
     }

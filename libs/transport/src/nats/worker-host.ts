@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError, withCredentialAllowHosts } from '@anchorflow/plugin-sdk';
 import { isNoResponders } from './connection.js';
-import { type CredentialsRequest, type EvaluateRequest, type JobMessage, type ProgressMessage, type StateRequest, decodeRpcReply, encodeMessage } from './messages.js';
+import { type CredentialsRequest, type EvaluateRequest, type JobMessage, type ProgressMessage, type RpcReply, type StateRequest, decodeRpcReply, encodeMessage } from './messages.js';
 import { type NatsNames, type RpcOperation, WIRE_VERSION } from './subjects.js';
 import { errorFromInfo } from './wire-errors.js';
 
@@ -33,7 +33,7 @@ export interface RemoteJobHostOptions {
 export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
   const { nc, names, job } = opts;
   const timeout = opts.rpcTimeoutMs ?? 10_000;
-  const call = async (op: RpcOperation, body: object): Promise<unknown> => {
+  const callReply = async (op: RpcOperation, body: object): Promise<RpcReply & { ok: true }> => {
     if (opts.signal.aborted) throw opts.signal.reason;
     let reply;
     try {
@@ -45,11 +45,16 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
     const decoded = decodeRpcReply(reply.data);
     if (!decoded.ok) throw new TransientNodeError(`daemon ${job.daemonId} sent a malformed ${op} reply: ${decoded.reason}`, 'RPC_MALFORMED');
     if (!decoded.value.ok) throw errorFromInfo(decoded.value.error);
-    return decoded.value.value;
+    return decoded.value;
   };
+  const call = async (op: RpcOperation, body: object): Promise<unknown> => (await callReply(op, body)).value;
 
   const credentials: CredentialsAccessor = {
-    get: async <T extends object>(ref: string) => (await call('credentials', { ref } satisfies Omit<CredentialsRequest, 'v' | 'jobId' | 'secret'>)) as T,
+    get: async <T extends object>(ref: string) => {
+      const reply = await callReply('credentials', { ref } satisfies Omit<CredentialsRequest, 'v' | 'jobId' | 'secret'>);
+      const data = reply.value as T;
+      return reply.scope && data !== null && typeof data === 'object' ? withCredentialAllowHosts(data, reply.scope.credential, reply.scope.entries) : data;
+    },
   };
 
   const stateCall = (body: StateRequest extends infer R ? (R extends StateRequest ? Omit<R, 'v' | 'jobId' | 'secret'> : never) : never) => call('state', body);

@@ -30,7 +30,7 @@ export class UpdateWorkflowHandler implements ICommandHandler<UpdateWorkflowComm
       throw invalidRequest([{ path: 'version', message: 'version must be the current version number of the workflow (optimistic concurrency)' }]);
     }
     const { definition, warnings } = validWorkflow(this.validator, definitionFromBody(body));
-    await assertCredentialRefs(this.credentialRefs, definition);
+    await assertCredentialRefs(this.credentialRefs, definition, workflowId);
     const current = await this.workflows.get(workflowId);
     if (!current) throw new EngineError('NOT_FOUND', `workflow ${workflowId} not found`);
     if (current.version !== expected) {
