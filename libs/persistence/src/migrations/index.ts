@@ -5,6 +5,7 @@ import { EventChunksMigration } from './20261122020000-event-chunks.migration.js
 import { AuditLogMigration } from './20261201000000-audit-log.migration.js';
 import { ApiKeysCredentialsMigration } from './20261202000000-api-keys-credentials.migration.js';
 import { NamedLeasesMigration } from './20261207000000-named-leases.migration.js';
+import { PluginLogMigration } from './20261207100000-plugin-log.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -17,4 +18,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201000000_audit_log', class: AuditLogMigration },
   { name: 'Migration20261202000000_api_keys_credentials', class: ApiKeysCredentialsMigration },
   { name: 'Migration20261207000000_named_leases', class: NamedLeasesMigration },
+  { name: 'Migration20261207100000_plugin_log', class: PluginLogMigration },
 ];
