@@ -10,8 +10,9 @@ const PROGRESS_LOG_MS = 5_000;
 
 /**
  * The chain follower: one per cluster (a lease in the database), so with several daemons exactly one
- * ingests and another takes over when it dies. It follows every registered observer (each
- * payments.trigger.evm of an active workflow registers one) from its persisted cursor. Errors of one
+ * ingests and another takes over when it dies. It follows every registered observer whose trigger runs
+ * (each payments.trigger.evm of an active workflow registers one and marks it `activeBy` while it runs;
+ * deactivation clears the mark, and reactivation sets it again) from its persisted cursor. Errors of one
  * observer (an RPC answering garbage, every URL down) are logged and recorded in its status; the loop
  * never stops because of them.
  */
@@ -108,6 +109,11 @@ export const followerService = defineService<PaymentObserverConfig>({
         const regs = await ctx.state.list<Registration>(REG_PREFIX);
         for (const { value } of regs) {
           if (ctx.signal.aborted) return;
+          // its workflow is inactive (no trigger run holds it): not followed until it is activated again
+          if (!value.activeBy) {
+            if (followers.delete(value.id)) ctx.logger.info('observer paused: its workflow is not active', { observer: value.id });
+            continue;
+          }
           await follow(value);
           const s = followers.get(value.id);
           if (s && (await ctx.state.get<ObserverStatus>(statusKey(value.id)))?.behind) busy = true;

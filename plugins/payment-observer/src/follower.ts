@@ -1,12 +1,10 @@
 import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 import { type Interface, getAddress } from 'ethers';
 import { jsonValue, parseEventSpec } from './events.js';
-import { LogReader } from './log-store.js';
+import { LogReader, migrateLegacyLog } from './log-store.js';
 import {
   type AlertEntry,
   alertKey,
-  type Chunk,
-  chunkKey,
   type Cursor,
   cursorKey,
   type EventEntry,
@@ -69,6 +67,7 @@ export class Follower {
   private readonly topics: string[];
   private readonly reader: LogReader;
   private cursor: Cursor | undefined;
+  private migrated = false;
   private range: number;
   private chainId: number | undefined;
   private readonly decimals = new Map<string, number | null>();
@@ -100,6 +99,11 @@ export class Follower {
 
   async step(): Promise<StepResult> {
     this.chainId ??= num(await this.rpc.call<string>('eth_chainId', []));
+    if (!this.migrated) {
+      const moved = await migrateLegacyLog(this.state, this.reg.id);
+      if (moved) this.logger.info('moved the observer log from plugin state into the append-only log', { observer: this.reg.id, entries: moved });
+      this.migrated = true;
+    }
     this.cursor ??= await this.reader.cursor();
     const head = num(await this.rpc.call<string>('eth_blockNumber', []));
     const cur = this.cursor;
@@ -203,13 +207,8 @@ export class Follower {
     const recent = [...(cur?.recent ?? [])];
     for (const b of [...headers.keys()].sort((a, b) => a - b)) if (b > (cur?.block ?? -1)) recent.push([b, headers.get(b)!.hash]);
     const keepFrom = to - this.tuning.recentBlocks;
-    const next: Cursor = { seq: cur?.seq ?? 0, nextPos: pos, block: to, hash: toHash, recent: recent.filter(([b]) => b > keepFrom) };
-    if (entries.length) {
-      next.seq += 1;
-      await this.writeChunk({ seq: next.seq, firstPos: entries[0]!.pos, fromBlock: from, toBlock: to, toHash, entries });
-    }
-    await this.state.set(cursorKey(this.reg.id), next);
-    this.cursor = next;
+    const next: Cursor = { nextPos: pos, block: to, hash: toHash, recent: recent.filter(([b]) => b > keepFrom) };
+    await this.commit(cur?.nextPos ?? 0, entries, next);
     return entries.length;
   }
 
@@ -262,11 +261,24 @@ export class Follower {
     return d;
   }
 
-  private async writeChunk(chunk: Chunk): Promise<void> {
-    // write-once: a second writer (split brain) must not replace a chunk
-    const key = chunkKey(this.reg.id, chunk.seq);
-    const stored = await this.state.update<Chunk>(key, (c) => c ?? chunk);
-    if (stored && stored.firstPos !== chunk.firstPos) throw new Error(`log chunk ${chunk.seq} of ${this.reg.id} was written by another follower`);
+  /**
+   * Appends the entries and moves the cursor in one transaction (the log's checkpoint). The append
+   * expects the log to hold exactly what this follower's cursor says: a second follower (split brain)
+   * that appended meanwhile makes it fail instead of writing the same positions twice.
+   */
+  private async commit(expectedLength: number, entries: LogEntry[], next: Cursor): Promise<void> {
+    if (entries.length) {
+      try {
+        await this.reader.log.append(entries, { expectedLength, checkpoint: { [cursorKey(this.reg.id)]: next } });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'LOG_CONFLICT') throw err;
+        this.cursor = undefined;
+        throw new Error(`the log of ${this.reg.id} was appended by another follower (${(err as Error).message}); reloading the cursor`, { cause: err });
+      }
+    } else {
+      await this.state.set(cursorKey(this.reg.id), next);
+    }
+    this.cursor = next;
   }
 
   /** Finds the common ancestor, appends retractions (and alerts for confirmed events), moves the cursor back. */
@@ -290,11 +302,8 @@ export class Follower {
     const [ancestorBlock, ancestorHash] = ancestor;
     const retracted = new Set<number>();
     const active: EventEntry[] = [];
-    for await (const c of this.reader.chunks()) {
-      if (c.toBlock <= ancestorBlock && !c.entries.some((e) => e.kind !== 'event')) {
-        continue;
-      }
-      for (const e of c.entries) {
+    for await (const page of this.reader.pages()) {
+      for (const e of page) {
         if (e.kind === 'event' && e.block > ancestorBlock) active.push(e);
         else if (e.kind !== 'event') retracted.add(e.retracts);
       }
@@ -314,14 +323,10 @@ export class Follower {
         alerts.push(a);
       }
     }
-    const next: Cursor = { seq: cur.seq, nextPos: pos, block: ancestorBlock, hash: ancestorHash, recent: cur.recent.filter(([b]) => b <= ancestorBlock) };
-    if (entries.length) {
-      next.seq += 1;
-      await this.writeChunk({ seq: next.seq, firstPos: entries[0]!.pos, fromBlock: ancestorBlock + 1, toBlock: ancestorBlock, toHash: ancestorHash, entries });
-    }
+    const next: Cursor = { nextPos: pos, block: ancestorBlock, hash: ancestorHash, recent: cur.recent.filter(([b]) => b <= ancestorBlock) };
+    // alerts first: a crash before the commit repeats the rollback, which writes the same alert keys again
     for (const a of alerts) await this.state.set(alertKey(a.at, this.reg.id, a.pos), { observer: this.reg.id, ...a });
-    await this.state.set(cursorKey(this.reg.id), next);
-    this.cursor = next;
+    await this.commit(cur.nextPos, entries, next);
     const log = alerts.length ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log('reorg rolled back to the common ancestor', { observer: this.reg.id, ancestor: ancestorBlock, depth: cur.block - ancestorBlock, retracted: entries.length - alerts.length, alerts: alerts.length, head });
   }
