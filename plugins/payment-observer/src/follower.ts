@@ -50,6 +50,11 @@ export interface StepResult {
   caughtUp: boolean;
 }
 
+interface Fetched {
+  logs: RpcLog[];
+  headers: Map<number, RpcBlock>;
+}
+
 /** the chain changed under a step; the next step starts with reorg detection */
 class ChainMoved extends Error {}
 
@@ -68,6 +73,8 @@ export class Follower {
   private readonly reader: LogReader;
   private cursor: Cursor | undefined;
   private migrated = false;
+  /** the next range, read ahead during a backfill */
+  private prefetched: { from: number; to: number; data: Promise<Fetched> } | undefined;
   private range: number;
   private chainId: number | undefined;
   private readonly decimals = new Map<string, number | null>();
@@ -107,36 +114,72 @@ export class Follower {
     this.cursor ??= await this.reader.cursor();
     const head = num(await this.rpc.call<string>('eth_blockNumber', []));
     const cur = this.cursor;
+    const from = cur ? cur.block + 1 : this.reg.startBlock;
+    const to = Math.min(head, from + this.range - 1);
+    // the range is read while the stored cursor block is checked (a reorg discards it)
+    const fetching = from <= head ? this.fetchRange(from, to, head) : undefined;
+    fetching?.catch(() => undefined);
     if (cur) {
       const block = await this.block(cur.block);
       if (!block || block.hash !== cur.hash) {
+        this.prefetched = undefined;
         await this.rollback(head);
         return { head, block: this.cursor!.block, events: 0, reorg: true, caughtUp: false };
       }
     }
-    const from = cur ? cur.block + 1 : this.reg.startBlock;
-    if (from > head) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: true };
-    const to = Math.min(head, from + this.range - 1);
-    let logs: RpcLog[];
+    if (!fetching) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: true };
+    let fetched: Fetched;
     try {
-      logs = await this.rpc.call<RpcLog[]>('eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), topics: [this.topics], ...(this.reg.contract ? { address: this.reg.contract } : {}) }]);
+      fetched = await fetching;
     } catch (err) {
       if (isLimitError(err) && this.range > 1) {
         this.range = Math.max(1, Math.floor(this.range / 2));
         this.logger.info('eth_getLogs refused the range; shrinking', { observer: this.reg.id, range: this.range, error: (err as Error).message });
         return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
       }
-      throw err;
-    }
-    if (!Array.isArray(logs)) throw new Error('eth_getLogs answered something that is not a list');
-    try {
-      const appended = await this.append(from, to, head, logs);
-      if (this.range < this.tuning.maxRange) this.range = Math.min(this.tuning.maxRange, this.range * 2);
-      return { head, block: to, events: appended, reorg: false, caughtUp: to >= head };
-    } catch (err) {
       if (err instanceof ChainMoved) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
       throw err;
     }
+    if (this.range < this.tuning.maxRange) this.range = Math.min(this.tuning.maxRange, this.range * 2);
+    // behind the head by more than a range: the next range is read while this one is decoded and
+    // written (the backfill waits on the RPC node and on the database in turn otherwise). It is used only
+    // if the next step asks for exactly that range; append() checks that it continues the chain this one
+    // ends; and the headers it read near the head (by this head) are a superset of what a later head needs.
+    const nextFrom = to + 1;
+    const nextTo = nextFrom + this.range - 1;
+    if (nextTo <= head) {
+      const data = this.load(nextFrom, nextTo, head);
+      data.catch(() => undefined);
+      this.prefetched = { from: nextFrom, to: nextTo, data };
+    }
+    try {
+      const appended = await this.append(from, to, fetched);
+      return { head, block: to, events: appended, reorg: false, caughtUp: to >= head };
+    } catch (err) {
+      if (err instanceof ChainMoved) {
+        this.prefetched = undefined;
+        return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
+      }
+      throw err;
+    }
+  }
+
+  /** the logs and block headers of a range: the one read ahead when it is that range, else read now */
+  private fetchRange(from: number, to: number, head: number): Promise<Fetched> {
+    const ahead = this.prefetched;
+    this.prefetched = undefined;
+    if (ahead && ahead.from === from && ahead.to === to) return ahead.data;
+    return this.load(from, to, head);
+  }
+
+  private async load(from: number, to: number, head: number): Promise<Fetched> {
+    const logs = await this.rpc.call<RpcLog[]>('eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), topics: [this.topics], ...(this.reg.contract ? { address: this.reg.contract } : {}) }]);
+    if (!Array.isArray(logs)) throw new Error('eth_getLogs answered something that is not a list');
+    const nearHead = to > head - this.tuning.recentBlocks;
+    const wanted = new Set<number>([from, to]);
+    for (const l of logs) wanted.add(num(l.blockNumber));
+    if (nearHead) for (let b = Math.max(from, head - this.tuning.recentBlocks + 1); b <= to; b++) wanted.add(b);
+    return { logs, headers: await this.headers([...wanted]) };
   }
 
   private async block(n: number): Promise<RpcBlock | null> {
@@ -159,13 +202,8 @@ export class Follower {
     return out;
   }
 
-  private async append(from: number, to: number, head: number, logs: RpcLog[]): Promise<number> {
+  private async append(from: number, to: number, { logs, headers }: Fetched): Promise<number> {
     const cur = this.cursor;
-    const nearHead = to > head - this.tuning.recentBlocks;
-    const wanted = new Set<number>([from, to]);
-    for (const l of logs) wanted.add(num(l.blockNumber));
-    if (nearHead) for (let b = Math.max(from, head - this.tuning.recentBlocks + 1); b <= to; b++) wanted.add(b);
-    const headers = await this.headers([...wanted]);
     // the range must continue the chain we stored, and every log must belong to the block we read
     if (cur && headers.get(from)!.parentHash !== cur.hash) throw new ChainMoved('parent hash differs');
     for (const l of logs) if (headers.get(num(l.blockNumber))!.hash !== l.blockHash) throw new ChainMoved('log from another fork');

@@ -120,7 +120,7 @@ class PgAppendOnlyLog<T> implements AppendOnlyLog<T> {
       if (entries.length) {
         await client.query(
           `INSERT INTO plugin_log (plugin, stream, pos, value)
-           SELECT $1, $2, $3::bigint + t.o - 1, t.v FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS t(v, o)`,
+           SELECT $1, $2, $3::bigint + t.o - 1, t.v FROM json_array_elements($4::json) WITH ORDINALITY AS t(v, o)`,
           [this.plugin, this.stream, length, toJsonText(entries)]);
       }
       if (checkpoint) {
