@@ -29,6 +29,12 @@ export const alertKey = (at: number, id: string, pos: number): string => `alerts
 
 export interface Registration {
   id: string;
+  /** absent: an EVM observer (payments.trigger.evm); 'casper': payments.trigger.casper */
+  chain?: 'casper';
+  /** Casper: the watched recipients, normalised (`account-hash-<hex>` or `uref-<hex>`, access rights dropped) */
+  watch?: string[];
+  /** Casper: the sidecar event id to start from (inclusive) when there is no cursor yet; absent = new events only */
+  startEventId?: number;
   workflowId: string;
   nodeId: string;
   network: string;
@@ -49,9 +55,10 @@ export interface Registration {
 export interface EventEntry {
   kind: 'event';
   pos: number;
-  /** `${txHash}:${logIndex}` — the identity of the log on its chain */
+  /** `${txHash}:${logIndex}` — the identity of the log on its chain (Casper: `${txHash}:${transferIndex}`) */
   id: string;
-  chainId: number;
+  /** EVM: the chain id; Casper: the chain name (`casper`, `casper-test`, …) */
+  chainId: number | string;
   block: number;
   blockHash: string;
   txIndex: number;
@@ -117,12 +124,14 @@ export interface Cursor {
   hash: string;
   /** [block, hash] of recent blocks, ascending */
   recent: Array<[number, string]>;
+  /** Casper: the id of the last sidecar event whose effects are in the log (the stream resumes after it) */
+  lastEventId?: number;
 }
 
 export interface ObserverStatus {
   id: string;
   network: string;
-  chainId?: number;
+  chainId?: number | string;
   head?: number;
   block?: number;
   behind?: number;

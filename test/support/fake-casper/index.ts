@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { API_VERSION, FakeCasperChain, RpcFailure, type FakeBlock, type SseEvent } from './chain.js';
 
-export { FakeCasperChain, RpcFailure, API_VERSION } from './chain.js';
+export { FakeCasperChain, RpcFailure, API_VERSION, mainPurse } from './chain.js';
 export type { AcceptedCall, FakeBlock, SseEvent } from './chain.js';
 
 export type AnswerMode = 'ok' | 'garbage' | 'http-503';
