@@ -81,7 +81,7 @@ try {
       const ms = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const cpuMs = (cpu.user + cpu.system) / 1000;
-      const run = { variant: name, round, events: ingested, ms: Math.round(ms), eventsPerSecond: Math.round((ingested * 1000) / ms), cpuMs: Math.round(cpuMs), cpuUsPerEvent: Number(((cpuMs * 1000) / ingested).toFixed(2)), load1: os.loadavg()[0] };
+      const run = { variant: name, round, startedAtMs: Math.round(t0), events: ingested, ms: Math.round(ms), eventsPerSecond: Math.round((ingested * 1000) / ms), cpuMs: Math.round(cpuMs), cpuUsPerEvent: Number(((cpuMs * 1000) / ingested).toFixed(2)), load1: os.loadavg()[0] };
       log('backfill', run);
       runs.push(run);
     }

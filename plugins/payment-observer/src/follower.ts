@@ -55,6 +55,9 @@ interface Fetched {
   headers: Map<number, RpcBlock>;
 }
 
+/** ranges read ahead of the one being written during a backfill */
+const READ_AHEAD = 2;
+
 /** the chain changed under a step; the next step starts with reorg detection */
 class ChainMoved extends Error {}
 
@@ -73,8 +76,10 @@ export class Follower {
   private readonly reader: LogReader;
   private cursor: Cursor | undefined;
   private migrated = false;
-  /** the next range, read ahead during a backfill */
-  private prefetched: { from: number; to: number; data: Promise<Fetched> } | undefined;
+  /** the next ranges, read ahead during a backfill, in order */
+  private prefetched: Array<{ from: number; to: number; data: Promise<Fetched> }> = [];
+  /** the names of the standard Transfer's inputs (from, to, value or as the fragment names them) */
+  private readonly transferNames: string[] = [];
   private range: number;
   private chainId: number | undefined;
   private readonly decimals = new Map<string, number | null>();
@@ -97,6 +102,7 @@ export class Follower {
     this.reader = new LogReader(state, reg.id);
     this.range = tuning.maxRange;
     const transfer = this.iface.getEvent('Transfer');
+    if (transfer) this.transferNames.push(...transfer.inputs.map((i) => i.name));
     this.transferTopic = transfer && transfer.format('sighash') === 'Transfer(address,address,uint256)' && transfer.inputs[0]!.indexed && transfer.inputs[1]!.indexed && !transfer.inputs[2]!.indexed ? transfer.topicHash : undefined;
   }
 
@@ -122,7 +128,7 @@ export class Follower {
     if (cur) {
       const block = await this.block(cur.block);
       if (!block || block.hash !== cur.hash) {
-        this.prefetched = undefined;
+        this.prefetched = [];
         await this.rollback(head);
         return { head, block: this.cursor!.block, events: 0, reorg: true, caughtUp: false };
       }
@@ -145,19 +151,22 @@ export class Follower {
     // written (the backfill waits on the RPC node and on the database in turn otherwise). It is used only
     // if the next step asks for exactly that range; append() checks that it continues the chain this one
     // ends; and the headers it read near the head (by this head) are a superset of what a later head needs.
-    const nextFrom = to + 1;
-    const nextTo = nextFrom + this.range - 1;
-    if (nextTo <= head) {
+    // Up to READ_AHEAD ranges are in flight: the RPC node answers one while another is parsed.
+    for (let last = this.prefetched.at(-1)?.to ?? to; this.prefetched.length < READ_AHEAD; ) {
+      const nextFrom = last + 1;
+      const nextTo = nextFrom + this.range - 1;
+      if (nextTo > head) break;
       const data = this.load(nextFrom, nextTo, head);
       data.catch(() => undefined);
-      this.prefetched = { from: nextFrom, to: nextTo, data };
+      this.prefetched.push({ from: nextFrom, to: nextTo, data });
+      last = nextTo;
     }
     try {
       const appended = await this.append(from, to, fetched);
       return { head, block: to, events: appended, reorg: false, caughtUp: to >= head };
     } catch (err) {
       if (err instanceof ChainMoved) {
-        this.prefetched = undefined;
+        this.prefetched = [];
         return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
       }
       throw err;
@@ -166,9 +175,9 @@ export class Follower {
 
   /** the logs and block headers of a range: the one read ahead when it is that range, else read now */
   private fetchRange(from: number, to: number, head: number): Promise<Fetched> {
-    const ahead = this.prefetched;
-    this.prefetched = undefined;
+    const ahead = this.prefetched.shift();
     if (ahead && ahead.from === from && ahead.to === to) return ahead.data;
+    this.prefetched = [];
     return this.load(from, to, head);
   }
 
@@ -264,7 +273,7 @@ export class Follower {
   private decode(l: RpcLog): { name: string; args: Record<string, string | boolean> } | undefined {
     // the hot path of a backfill: a standard Transfer (from, to indexed; value in data)
     if (this.transferTopic && l.topics.length === 3 && l.topics[0] === this.transferTopic && l.data.length === 66 && /^0x0{24}/.test(l.topics[1]!) && /^0x0{24}/.test(l.topics[2]!)) {
-      const names = this.iface.getEvent('Transfer')!.inputs.map((i) => i.name);
+      const names = this.transferNames;
       return { name: 'Transfer', args: { [names[0]!]: this.checksum(`0x${l.topics[1]!.slice(26)}`), [names[1]!]: this.checksum(`0x${l.topics[2]!.slice(26)}`), [names[2]!]: BigInt(l.data).toString() } };
     }
     try {
