@@ -21,6 +21,8 @@ import { currentRun } from './support/e2e-env.js';
 import { chain, node, uid, workflow } from './support/graph.js';
 import { type Anvil, deploy, KEYS, type RpcProxy, send, startAnvil, startRpcProxy } from '../plugins/payment-observer/src/spec-support/anvil.js';
 import { until } from './support/until.js';
+import casperSdk from 'casper-js-sdk';
+import { startFakeCasper } from './support/fake-casper/index.js';
 import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
 
 const ALICE = new Wallet(KEYS[1]!).address;
@@ -33,11 +35,12 @@ let proxy: RpcProxy;
 interface LogEntry { kind: string; pos: number; id: string; block: number }
 interface ObserverRow { id: string; active: boolean; status: { block?: number; head?: number; behind?: number; events: number; lastError?: string } | null }
 
-function configFile(rpcUrls: string[]): string {
+function configFile(rpcUrls: string[], casperSidecarUrl?: string): string {
   const dir = mkdtempSync(path.join(currentRun().runDir, 'payments-config-'));
   const file = path.join(dir, 'anchorflow.yaml');
   // a small eth_getLogs range so the backfill takes many steps (a kill lands in the middle of it)
-  writeFileSync(file, `pluginConfig:\n  payment-observer:\n    networks:\n      local:\n        rpcUrls: ${JSON.stringify(rpcUrls)}\n    pollIntervalMs: 100\n    maxBlockRange: 2\n`);
+  const casperNetworks = casperSidecarUrl ? `    casperNetworks:\n      fake:\n        sidecarUrl: ${JSON.stringify(casperSidecarUrl)}\n` : '';
+  writeFileSync(file, `pluginConfig:\n  payment-observer:\n    networks:\n      local:\n        rpcUrls: ${JSON.stringify(rpcUrls)}\n    pollIntervalMs: 100\n    maxBlockRange: 2\n${casperNetworks}`);
   return file;
 }
 
@@ -297,4 +300,50 @@ describe('reorgs and failover in a daemon', () => {
     const amounts = (await Promise.all((await executionsOf(b.api, paused.id)).map(async (e) => ((await b.api.getExecution(e.id)).input as { rawAmount: string }).rawAmount))).sort();
     expect(amounts).toEqual(['1', '2', '3']);
   }, 120_000);
+});
+
+describe('payments.trigger.casper in a daemon', () => {
+  it('a native CSPR transfer sent with casper-js-sdk to a watched account starts one execution; malformed params are refused at save', async () => {
+    const fake = await startFakeCasper({ chainName: 'casper-e2e' });
+    try {
+      const daemon = await startDaemon({ name: 'payments-casper', env: { ANCHORFLOW_CONFIG: configFile([anvil.url], fake.sidecarUrl), ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+      daemons.push(daemon);
+      const api = new Api(daemon.url);
+      const [sender, carol] = await Promise.all([0, 1].map(() => casperSdk.PrivateKey.generate(casperSdk.KeyAlgorithm.ED25519)));
+      const bad = await api.post<{ error: { details: Array<{ path: string; message: string }> } }>('/api/v1/workflows', workflow(`casper bad ${uid()}`, [node('pay', 'payments.trigger.casper', { network: 'fake', to: 'carol' }), node('done', 'core.noop')], chain('pay', 'done')));
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details).toEqual([expect.objectContaining({ path: '$.nodes[0].params.to', message: expect.stringMatching(/^to must be an account hash/) })]);
+
+      const streams = fake.sidecar.sseRequests.length;
+      const wf = await api.createWorkflow(workflow(`casper ${uid()}`, [node('pay', 'payments.trigger.casper', { network: 'fake', to: [carol.publicKey.toHex()], filter: { minAmount: '1' } }), node('done', 'core.noop')], chain('pay', 'done')));
+      await api.activate(wf.id);
+      await fake.sidecar.waitForStreams(streams + 1, 30_000);
+      const send = async (motes: string, id: number): Promise<string> => {
+        const tx = new casperSdk.NativeTransferBuilder().from(sender.publicKey).target(carol.publicKey).amount(motes).id(id).chainName('casper-e2e').payment(100_000_000).build();
+        tx.sign(sender);
+        return (await new casperSdk.RpcClient(new casperSdk.HttpHandler(fake.nodeUrl, 'fetch')).putTransaction(tx)).transactionHash.toHex();
+      };
+      const paid = await send('2500000000', 1);
+      await send('1000', 2); // below minAmount: logged, no execution
+      const block = fake.produceBlock();
+      const id = `${wf.id}.pay`;
+      const executions = await until('one execution', async () => {
+        const list = await executionsOf(api, wf.id);
+        return list.length ? list : undefined;
+      }, 30_000);
+      const observer = await until('both transfers in the log', async () => {
+        const res = await api.get<ObserverRow>(`/api/v1/observers/${id}`);
+        return res.body.status?.events === 2 ? res.body : undefined;
+      });
+      expect(observer).toMatchObject({ active: true, status: { block: block.height, rpcUrl: fake.sidecarUrl } });
+      expect(executions).toHaveLength(1);
+      expect((await api.getExecution(executions[0]!.id)).input).toMatchObject({
+        chainId: 'casper-e2e', txHash: paid, logIndex: 0, block: block.height, blockHash: block.hash, token: 'CSPR', amount: '2.5',
+        to: carol.publicKey.accountHash().toPrefixedString(), from: sender.publicKey.accountHash().toPrefixedString(),
+      });
+      expect((await allEntries(api, id)).map((e) => e.kind)).toEqual(['event', 'event']);
+    } finally {
+      await fake.stop();
+    }
+  }, 90_000);
 });

@@ -141,6 +141,7 @@ export const followerService = defineService<PaymentObserverConfig>({
         await ctx.state.set(statusKey(reg.id), status);
       };
       let counted = 0;
+      let pending: NodeJS.Timeout | undefined;
       const done = follower.run(
         signal,
         (err) => {
@@ -154,13 +155,18 @@ export const followerService = defineService<PaymentObserverConfig>({
             counted = follower.events;
           }
           if (status.lastError) delete status.lastError;
-          // progress is saved at most every 200 ms (a burst of events writes once)
-          if (Date.now() - last >= 200) {
-            last = Date.now();
+          // progress is saved at most every 200 ms (a burst of events writes once), and once after the burst
+          if (pending) return;
+          pending = setTimeout(() => {
+            pending = undefined;
             void save().catch(() => undefined);
-          }
+          }, Math.max(0, 200 - (Date.now() - last)));
+          last = Date.now();
         },
-      ).then(() => save().catch(() => undefined));
+      ).then(() => {
+        clearTimeout(pending);
+        return save().catch(() => undefined);
+      });
       casperRuns.set(reg.id, { key, abort, done });
     };
 
