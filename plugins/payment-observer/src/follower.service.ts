@@ -80,6 +80,9 @@ export const followerService = defineService<PaymentObserverConfig>({
             p.events = 0;
           }
           progress.set(reg.id, p);
+          // every save names the URL in use (a reader may see this one before the slice ends)
+          status.rpcUrl = rpc.url;
+          status.range = entry.follower.currentRange;
           status.updatedAt = ctx.now();
           status.events = (prev.events ?? 0) + events;
           await ctx.state.set(statusKey(reg.id), status);
