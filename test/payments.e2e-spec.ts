@@ -314,7 +314,7 @@ describe('payments.trigger.casper in a daemon', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.error.details).toEqual([expect.objectContaining({ path: '$.nodes[0].params.to', message: expect.stringMatching(/^to must be an account hash/) })]);
 
-      const streams = fake.sidecar.sseRequests.length;
+      const streams = fake.sidecar.streamsOpened;
       const wf = await api.createWorkflow(workflow(`casper ${uid()}`, [node('pay', 'payments.trigger.casper', { network: 'fake', to: [carol.publicKey.toHex()], filter: { minAmount: '1' } }), node('done', 'core.noop')], chain('pay', 'done')));
       await api.activate(wf.id);
       await fake.sidecar.waitForStreams(streams + 1, 30_000);

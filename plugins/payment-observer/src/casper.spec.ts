@@ -58,7 +58,7 @@ function account(k: InstanceType<typeof PrivateKey>): string {
 describe('payments.trigger.casper on the fake Casper sidecar', () => {
   it('starts one execution per transfer to a watched account or purse, after the confirmations, with the block timestamp and the CSPR amount', async () => {
     const state = new MemoryPluginState();
-    const streams = fake.sidecar.sseRequests.length;
+    const streams = fake.sidecar.streamsOpened;
     const trigger = await startTrigger(casperTrigger, params(), state);
     running.push(trigger);
     running.push(await startFollower(state, config()));
@@ -93,7 +93,7 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     const carol = await PrivateKey.generate(KeyAlgorithm.ED25519);
     const trigger = await startTrigger(casperTrigger, params({ to: carol.publicKey.toHex(), confirmations: 0 }), state);
     running.push(trigger);
-    let streams = fake.sidecar.sseRequests.length;
+    let streams = fake.sidecar.streamsOpened;
     let follower = await startFollower(state, config());
     await fake.sidecar.waitForStreams(streams + 1);
     await transfer(carol.publicKey, '1', 10);
@@ -101,7 +101,7 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     await until('the first transfer', async () => (await reader.entries()).length === 1);
 
     // cut: a transfer lands while the stream is down; the follower reconnects from the next event id
-    streams = fake.sidecar.sseRequests.length;
+    streams = fake.sidecar.streamsOpened;
     fake.sidecar.dropSse();
     await transfer(carol.publicKey, '2', 11);
     fake.produceBlock();
@@ -114,7 +114,7 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     await follower.stop();
     await transfer(carol.publicKey, '3', 12);
     fake.produceBlock();
-    streams = fake.sidecar.sseRequests.length;
+    streams = fake.sidecar.streamsOpened;
     follower = await startFollower(state, config());
     running.push(follower);
     await fake.sidecar.waitForStreams(streams + 1);
@@ -133,6 +133,29 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     await until('the backfill from the sidecar buffer', () => other.fired.length === 3);
     expect(other.fired.map((f) => f.dedupeKey)).toEqual(trigger.fired.map((f) => f.dedupeKey));
     expect(fake.sidecar.sseRequests).toContain('1000');
+  });
+
+  it('a sidecar answering garbage is reported in the status and retried; the follower carries on when it recovers', async () => {
+    const state = new MemoryPluginState();
+    const erin = await PrivateKey.generate(KeyAlgorithm.ED25519);
+    const trigger = await startTrigger(casperTrigger, params({ to: erin.publicKey.toHex(), confirmations: 0 }), state);
+    running.push(trigger);
+    fake.sidecar.answer = 'garbage';
+    try {
+      const follower = await startFollower(state, config());
+      running.push(follower);
+      const status = await until('the error in the status', async () => (await state.get<ObserverStatus>(statusKey('wf1.pay')))?.lastError);
+      expect(status).toMatch(/did not answer text\/event-stream|answer is not JSON/);
+      expect(follower.logs.some((l) => l.msg === 'Casper observer stream failed; reconnecting')).toBe(true);
+    } finally {
+      fake.sidecar.answer = 'ok';
+    }
+    const streams = fake.sidecar.streamsOpened;
+    await fake.sidecar.waitForStreams(streams + 1, 15_000);
+    await transfer(erin.publicKey, '5', 20);
+    fake.produceBlock();
+    await until('delivered after the recovery', () => trigger.fired.length === 1);
+    await until('the error cleared', async () => (await state.get<ObserverStatus>(statusKey('wf1.pay')))?.lastError === undefined);
   });
 
   it('refuses malformed params at save, naming the field', () => {

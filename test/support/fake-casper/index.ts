@@ -34,6 +34,8 @@ export interface FakeSidecar extends FakeEndpoint {
   /** `start_from` of every SSE request, `null` when absent */
   readonly sseRequests: Array<string | null>;
   readonly openStreams: number;
+  /** SSE requests answered with a stream so far (what waitForStreams counts; refused or garbage answers are not) */
+  readonly streamsOpened: number;
   /** cuts every open SSE connection now (events emitted right after are missed by those streams) */
   dropSse(): void;
   /** resolves once `n` SSE requests have been answered with a stream (counting from the start) */
@@ -147,6 +149,7 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
     set answer(mode: AnswerMode) { sidecarEp.answer = mode; },
     sseRequests,
     get openStreams() { return streams.size; },
+    get streamsOpened() { return streamsOpened; },
     dropSse,
     waitForStreams(n: number, timeoutMs = 5000) {
       if (streamsOpened >= n) return Promise.resolve();
