@@ -281,6 +281,9 @@ describe('reorgs and failover in a daemon', () => {
     // daemon a stops the trigger when NATS tells it; the registration then says inactive
     await until('the observer inactive', async () => ((await observer(pausedId)).active === false ? true : undefined), 30_000);
     const stoppedAt = (await observer(pausedId)).status!.block!;
+    const cli = await runCli(['observer', 'status', pausedId], { env: { ANCHORFLOW_URL: b.daemon.url, ANCHORFLOW_API_KEY: b.api.bearer ?? undefined } });
+    expect(cli.stdout).toContain(`${pausedId}  local`);
+    expect(cli.stdout).toContain('paused (workflow inactive)');
     const p2 = await send(token.transfer!(ALICE, 2n));
     await send(token.transfer!(ALICE, 3n));
     await anvil.mine(2);
