@@ -158,6 +158,29 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     await until('the error cleared', async () => (await state.get<ObserverStatus>(statusKey('wf1.pay')))?.lastError === undefined);
   });
 
+  it('closes the stream while the workflow is deactivated and resumes after the last event when it is activated again', async () => {
+    const state = new MemoryPluginState();
+    const frank = await PrivateKey.generate(KeyAlgorithm.ED25519);
+    let trigger = await startTrigger(casperTrigger, params({ to: frank.publicKey.toHex(), confirmations: 0 }), state);
+    let streams = fake.sidecar.streamsOpened;
+    running.push(await startFollower(state, config()));
+    await fake.sidecar.waitForStreams(streams + 1);
+    await transfer(frank.publicKey, '7', 30);
+    fake.produceBlock();
+    await until('the first delivery', () => trigger.fired.length === 1);
+    await trigger.stop(); // deactivated
+    await fake.sidecar.waitForNoStreams(10_000);
+    await transfer(frank.publicKey, '8', 31);
+    fake.produceBlock();
+    streams = fake.sidecar.streamsOpened;
+    trigger = await startTrigger(casperTrigger, params({ to: frank.publicKey.toHex(), confirmations: 0 }), state);
+    running.push(trigger);
+    await fake.sidecar.waitForStreams(streams + 1);
+    await until('the transfer made while inactive delivered', () => trigger.fired.length === 1);
+    expect(trigger.fired[0]!.payload.rawAmount).toBe('8');
+    expect((await new LogReader(state, 'wf1.pay').entries()).length).toBe(2);
+  });
+
   it('refuses malformed params at save, naming the field', () => {
     const problems = (p: Record<string, unknown>) => validateParams(CasperTriggerParams, { network: 'local', to: PURSE, ...p }).problems;
     expect(problems({})).toEqual([]);
