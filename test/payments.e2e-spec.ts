@@ -260,7 +260,9 @@ describe('reorgs and failover in a daemon', () => {
   it('deactivating through the other daemon stops the observer while another keeps following; reactivating follows on from the cursor with nothing missed', async () => {
     const env = { NATS_URL: (nats as NatsTestServer).url, ANCHORFLOW_NATS_PREFIX: uniquePrefix('payments') };
     proxy.allowLogs(Number.POSITIVE_INFINITY);
-    const a = await daemonFor('payments-active-a', { databaseUrl: sharedDb, env });
+    // a database of its own: the workflows it leaves active must not be followed by another test's daemons
+    const db = (await sharedDatabase())!;
+    const a = await daemonFor('payments-active-a', { databaseUrl: db, env });
     const start = (await anvil.head()) + 1;
     const params = { network: 'local', contract: token.target, event: 'erc20.Transfer', filter: { to: ALICE }, confirmations: 0, startBlock: start };
     const paused = await a.api.createWorkflow(payFlow(`paused ${uid()}`, params));
@@ -268,7 +270,7 @@ describe('reorgs and failover in a daemon', () => {
     await a.api.activate(paused.id);
     await a.api.activate(kept.id);
     // started after the activations: daemon a holds the trigger leases, so b does not run these triggers
-    const b = await daemonFor('payments-active-b', { databaseUrl: sharedDb, env });
+    const b = await daemonFor('payments-active-b', { databaseUrl: db, env });
     const [pausedId, keptId] = [`${paused.id}.pay`, `${kept.id}.pay`];
     const observer = async (id: string) => (await b.api.get<ObserverRow>(`/api/v1/observers/${id}`)).body;
     const count = async (workflowId: string) => (await executionsOf(b.api, workflowId)).length;
