@@ -5,7 +5,9 @@
  *   follower's daemon is SIGKILLed mid-backfill and the other takes over: the log has no gap and no
  *   duplicate, and each matching payment started exactly one execution with the payload the issue names;
  * - `anchorflow observer replay` prints the same state hash twice (and the API's /state agrees);
- *   `observer status --follow --until-synced` draws the progress bar.
+ *   `observer status --follow --until-synced` draws the progress bar;
+ * - two daemons over NATS: deactivating a workflow through the daemon that does not run its trigger
+ *   stops its observer (another observer keeps going), and reactivating it follows on from the cursor.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,9 @@ import { currentRun } from './support/e2e-env.js';
 import { chain, node, uid, workflow } from './support/graph.js';
 import { type Anvil, deploy, KEYS, type RpcProxy, send, startAnvil, startRpcProxy } from '../plugins/payment-observer/src/spec-support/anvil.js';
 import { until } from './support/until.js';
+import casperSdk from 'casper-js-sdk';
+import { startFakeCasper } from './support/fake-casper/index.js';
+import { type NatsTestServer, natsForTests, reportSkip, uniquePrefix } from '../libs/transport/src/nats/spec-support/nats-test-server.js';
 
 const ALICE = new Wallet(KEYS[1]!).address;
 const BOB = '0x000000000000000000000000000000000000b0b0';
@@ -28,18 +33,19 @@ let token: Contract;
 let proxy: RpcProxy;
 
 interface LogEntry { kind: string; pos: number; id: string; block: number }
-interface ObserverRow { id: string; status: { block?: number; head?: number; behind?: number; events: number; lastError?: string } | null }
+interface ObserverRow { id: string; active: boolean; status: { block?: number; head?: number; behind?: number; events: number; lastError?: string } | null }
 
-function configFile(rpcUrls: string[]): string {
+function configFile(rpcUrls: string[], casperSidecarUrl?: string): string {
   const dir = mkdtempSync(path.join(currentRun().runDir, 'payments-config-'));
   const file = path.join(dir, 'anchorflow.yaml');
   // a small eth_getLogs range so the backfill takes many steps (a kill lands in the middle of it)
-  writeFileSync(file, `pluginConfig:\n  payment-observer:\n    networks:\n      local:\n        rpcUrls: ${JSON.stringify(rpcUrls)}\n    pollIntervalMs: 100\n    maxBlockRange: 2\n`);
+  const casperNetworks = casperSidecarUrl ? `    casperNetworks:\n      fake:\n        sidecarUrl: ${JSON.stringify(casperSidecarUrl)}\n` : '';
+  writeFileSync(file, `pluginConfig:\n  payment-observer:\n    networks:\n      local:\n        rpcUrls: ${JSON.stringify(rpcUrls)}\n    pollIntervalMs: 100\n    maxBlockRange: 2\n${casperNetworks}`);
   return file;
 }
 
-async function daemonFor(name: string, options: { databaseUrl?: string; dataDir?: string } = {}): Promise<{ daemon: Daemon; api: Api }> {
-  const daemon = await startDaemon({ name, ...options, env: { ANCHORFLOW_CONFIG: configFile([proxy.url]), ANCHORFLOW_CLUSTER_LEASE_MS: '2000', ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+async function daemonFor(name: string, options: { databaseUrl?: string; dataDir?: string; env?: Record<string, string> } = {}): Promise<{ daemon: Daemon; api: Api }> {
+  const daemon = await startDaemon({ name, ...options, env: { ANCHORFLOW_CONFIG: configFile([proxy.url]), ANCHORFLOW_CLUSTER_LEASE_MS: '2000', ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300', ...options.env } });
   daemons.push(daemon);
   return { daemon, api: new Api(daemon.url) };
 }
@@ -80,6 +86,7 @@ afterEach(async () => {
   await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));
 });
 afterAll(async () => {
+  if (!('skip' in nats)) await nats.close();
   await proxy?.stop();
   await anvil?.stop();
 });
@@ -107,6 +114,8 @@ describe('payments.trigger.evm params', () => {
 });
 
 const sharedDb = await sharedDatabase();
+const nats = await natsForTests('payments');
+if ('skip' in nats) reportSkip('payments › deactivation across daemons', nats.skip);
 (sharedDb ? describe : describe.skip)('payment observer on two daemons sharing PostgreSQL', () => {
   it('SIGKILL of the following daemon mid-backfill: the other takes over, no gap, no duplicate, one execution per payment; replay gives the same hash', async () => {
     const start = (await anvil.head()) + 1;
@@ -243,6 +252,103 @@ describe('reorgs and failover in a daemon', () => {
       expect(stats.body).toMatchObject({ alerts: 1, retracted: 2 });
     } finally {
       await broken.stop();
+    }
+  }, 90_000);
+});
+
+(sharedDb && !('skip' in nats) ? describe : describe.skip)('observer and workflow activation across daemons (NATS)', () => {
+  it('deactivating through the other daemon stops the observer while another keeps following; reactivating follows on from the cursor with nothing missed', async () => {
+    const env = { NATS_URL: (nats as NatsTestServer).url, ANCHORFLOW_NATS_PREFIX: uniquePrefix('payments') };
+    proxy.allowLogs(Number.POSITIVE_INFINITY);
+    // a database of its own: the workflows it leaves active must not be followed by another test's daemons
+    const db = (await sharedDatabase())!;
+    const a = await daemonFor('payments-active-a', { databaseUrl: db, env });
+    const start = (await anvil.head()) + 1;
+    const params = { network: 'local', contract: token.target, event: 'erc20.Transfer', filter: { to: ALICE }, confirmations: 0, startBlock: start };
+    const paused = await a.api.createWorkflow(payFlow(`paused ${uid()}`, params));
+    const kept = await a.api.createWorkflow(payFlow(`kept ${uid()}`, params));
+    await a.api.activate(paused.id);
+    await a.api.activate(kept.id);
+    // started after the activations: daemon a holds the trigger leases, so b does not run these triggers
+    const b = await daemonFor('payments-active-b', { databaseUrl: db, env });
+    const [pausedId, keptId] = [`${paused.id}.pay`, `${kept.id}.pay`];
+    const observer = async (id: string) => (await b.api.get<ObserverRow>(`/api/v1/observers/${id}`)).body;
+    const count = async (workflowId: string) => (await executionsOf(b.api, workflowId)).length;
+
+    await send(token.transfer!(ALICE, 1n));
+    await until('both observers delivered the first payment', async () => ((await count(paused.id)) === 1 && (await count(kept.id)) === 1 ? true : undefined), 30_000);
+    expect((await observer(pausedId)).active).toBe(true);
+
+    await b.api.deactivate(paused.id);
+    // daemon a stops the trigger when NATS tells it; the registration then says inactive
+    await until('the observer inactive', async () => ((await observer(pausedId)).active === false ? true : undefined), 30_000);
+    const stoppedAt = (await observer(pausedId)).status!.block!;
+    const cli = await runCli(['observer', 'status', pausedId], { env: { ANCHORFLOW_URL: b.daemon.url, ANCHORFLOW_API_KEY: b.api.bearer ?? undefined } });
+    expect(cli.stdout).toContain(`${pausedId}  local`);
+    expect(cli.stdout).toContain('paused (workflow inactive)');
+    const p2 = await send(token.transfer!(ALICE, 2n));
+    await send(token.transfer!(ALICE, 3n));
+    await anvil.mine(2);
+    const head = await anvil.head();
+    await until('the other observer at the head with both new payments', async () => ((await observer(keptId)).status?.block === head && (await count(kept.id)) === 3 ? true : undefined), 30_000);
+    // the follower went round its loop past the head since the deactivation: the inactive observer did not move
+    expect((await observer(pausedId)).status?.block).toBe(stoppedAt);
+    expect(stoppedAt).toBeLessThan(p2);
+    expect(await count(paused.id)).toBe(1);
+    expect((await allEntries(b.api, pausedId)).length).toBe(1);
+    const follower = [a, b].find((x) => x.daemon.logs().includes('observer paused: its workflow is not active'));
+    expect(follower).toBeDefined();
+
+    await b.api.activate(paused.id);
+    await until('the reactivated observer caught up and delivered what came meanwhile', async () => ((await observer(pausedId)).status?.block === head && (await count(paused.id)) === 3 ? true : undefined), 30_000);
+    expect((await observer(pausedId)).active).toBe(true);
+    const amounts = (await Promise.all((await executionsOf(b.api, paused.id)).map(async (e) => ((await b.api.getExecution(e.id)).input as { rawAmount: string }).rawAmount))).sort();
+    expect(amounts).toEqual(['1', '2', '3']);
+  }, 120_000);
+});
+
+describe('payments.trigger.casper in a daemon', () => {
+  it('a native CSPR transfer sent with casper-js-sdk to a watched account starts one execution; malformed params are refused at save', async () => {
+    const fake = await startFakeCasper({ chainName: 'casper-e2e' });
+    try {
+      const daemon = await startDaemon({ name: 'payments-casper', env: { ANCHORFLOW_CONFIG: configFile([anvil.url], fake.sidecarUrl), ANCHORFLOW_ENGINE_POLL_INTERVAL_MS: '300' } });
+      daemons.push(daemon);
+      const api = new Api(daemon.url);
+      const [sender, carol] = await Promise.all([0, 1].map(() => casperSdk.PrivateKey.generate(casperSdk.KeyAlgorithm.ED25519)));
+      const bad = await api.post<{ error: { details: Array<{ path: string; message: string }> } }>('/api/v1/workflows', workflow(`casper bad ${uid()}`, [node('pay', 'payments.trigger.casper', { network: 'fake', to: 'carol' }), node('done', 'core.noop')], chain('pay', 'done')));
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details).toEqual([expect.objectContaining({ path: '$.nodes[0].params.to', message: expect.stringMatching(/^to must be an account hash/) })]);
+
+      const streams = fake.sidecar.streamsOpened;
+      const wf = await api.createWorkflow(workflow(`casper ${uid()}`, [node('pay', 'payments.trigger.casper', { network: 'fake', to: [carol.publicKey.toHex()], filter: { minAmount: '1' } }), node('done', 'core.noop')], chain('pay', 'done')));
+      await api.activate(wf.id);
+      await fake.sidecar.waitForStreams(streams + 1, 30_000);
+      const send = async (motes: string, id: number): Promise<string> => {
+        const tx = new casperSdk.NativeTransferBuilder().from(sender.publicKey).target(carol.publicKey).amount(motes).id(id).chainName('casper-e2e').payment(100_000_000).build();
+        tx.sign(sender);
+        return (await new casperSdk.RpcClient(new casperSdk.HttpHandler(fake.nodeUrl, 'fetch')).putTransaction(tx)).transactionHash.toHex();
+      };
+      const paid = await send('2500000000', 1);
+      await send('1000', 2); // below minAmount: logged, no execution
+      const block = fake.produceBlock();
+      const id = `${wf.id}.pay`;
+      const executions = await until('one execution', async () => {
+        const list = await executionsOf(api, wf.id);
+        return list.length ? list : undefined;
+      }, 30_000);
+      const observer = await until('both transfers in the log', async () => {
+        const res = await api.get<ObserverRow>(`/api/v1/observers/${id}`);
+        return res.body.status?.events === 2 ? res.body : undefined;
+      });
+      expect(observer).toMatchObject({ active: true, status: { block: block.height, rpcUrl: fake.sidecarUrl } });
+      expect(executions).toHaveLength(1);
+      expect((await api.getExecution(executions[0]!.id)).input).toMatchObject({
+        chainId: 'casper-e2e', txHash: paid, logIndex: 0, block: block.height, blockHash: block.hash, token: 'CSPR', amount: '2.5',
+        to: carol.publicKey.accountHash().toPrefixedString(), from: sender.publicKey.accountHash().toPrefixedString(),
+      });
+      expect((await allEntries(api, id)).map((e) => e.kind)).toEqual(['event', 'event']);
+    } finally {
+      await fake.stop();
     }
   }, 90_000);
 });

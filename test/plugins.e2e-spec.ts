@@ -70,7 +70,7 @@ describe('plugins listed in the configuration', () => {
     expect(loaded).toEqual([
       { name: '@anchorflow/plugin-core', version: expect.any(String), source: 'built-in', nodeTypes: expect.arrayContaining(['core.trigger.manual', 'core.set', 'core.wait']) },
       { name: '@anchorflow/plugin-notifications', version: expect.any(String), source: 'built-in', nodeTypes: ['notify.email', 'notify.slack', 'notify.discord', 'notify.telegram', 'notify.webhook'] },
-      { name: '@anchorflow/plugin-payment-observer', version: '0.1.0', source: 'built-in', nodeTypes: ['payments.trigger.evm', 'payments.trigger.reorg'] },
+      { name: '@anchorflow/plugin-payment-observer', version: '0.1.0', source: 'built-in', nodeTypes: ['payments.trigger.evm', 'payments.trigger.casper', 'payments.trigger.reorg'] },
       { name: '@anchorflow/plugin-example', version: '0.1.0', source: 'config', nodeTypes: ['example.greet', 'example.next-tick'] },
       { name: 'fixture-good', version: '1.2.3', source: 'config', nodeTypes: ['good.hello'] },
     ]);

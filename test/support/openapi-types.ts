@@ -303,7 +303,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Payment observers with their progress: head, ingested block, blocks behind, events/s, RPC URL in use, last error */
+        /** Payment observers with their progress: head, ingested block, blocks behind, events/s, RPC URL in use, last error; `active` is false while the workflow is deactivated (the observer is not followed) */
         get: operations["ObserversController_list"];
         put?: never;
         post?: never;
@@ -1006,6 +1006,8 @@ export interface components {
             observers: components["schemas"]["ObserverSchema"][];
         };
         ObserverSchema: {
+            /** @description true while the workflow is active and the observer is followed; false while it is deactivated (it follows on from its cursor when activated again) */
+            active: boolean;
             id: string;
             /** @description head, ingested block, blocks behind, events/s, RPC URL in use, last error */
             status?: {

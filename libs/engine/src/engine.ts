@@ -157,7 +157,7 @@ export class Engine {
     const unavailable = async (): Promise<never> => {
       throw new NodeError('plugin state is not configured in this engine', 'STATE_UNAVAILABLE');
     };
-    const noState: PluginState = { get: unavailable, set: unavailable, delete: unavailable, list: unavailable, update: unavailable };
+    const noState: PluginState = { get: unavailable, set: unavailable, delete: unavailable, list: unavailable, update: unavailable, log: () => ({ append: unavailable, read: unavailable, length: unavailable }) };
     this.stateFor = deps.pluginState ?? (() => noState);
     this.ownership = new ExecutionOwnership(this.leases, this.clock, this.logger, this.options, {
       isStopping: () => this.stopping,

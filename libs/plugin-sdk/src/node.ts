@@ -31,6 +31,46 @@ export interface PluginState {
   list<T = unknown>(prefix: string, options?: { limit?: number; after?: string }): Promise<Array<{ key: string; value: T }>>;
   /** Atomic read-modify-write: `fn` sees the current value and returns the new one (undefined deletes). */
   update<T = unknown>(key: string, fn: (current: T | undefined) => T | undefined): Promise<T | undefined>;
+  /**
+   * The plugin's append-only log named `stream` (an observer's events, an audit of what a service did):
+   * JSON entries at positions 0, 1, 2, … that are never changed or removed. Scoped to the plugin like
+   * the keys; on PostgreSQL a dedicated table (`plugin_log`), not state keys.
+   */
+  log<T = unknown>(stream: string): AppendOnlyLog<T>;
+}
+
+export interface AppendOptions {
+  /**
+   * Optimistic concurrency: append only when the log holds exactly this many entries, else throw a
+   * NodeError with code `LOG_CONFLICT` and append nothing. Two writers (split brain) or a retry after a
+   * crash can then never write the same positions twice. Without it, entries go at the end.
+   */
+  expectedLength?: number;
+  /**
+   * Plugin-state keys (key → JSON value) written in the same transaction as the entries: a reader's
+   * cursor never points past what the log holds, and the log never holds entries the cursor missed.
+   */
+  checkpoint?: Record<string, unknown>;
+}
+
+/** An append-only log of JSON entries (see PluginState.log). */
+export interface AppendOnlyLog<T = unknown> {
+  /** appends entries after the last one (atomically, all or none); answers the new length */
+  append(entries: readonly T[], options?: AppendOptions): Promise<number>;
+  /** entries with position >= `from` (default 0), in position order, at most `limit` (default 1000, max 10000) */
+  read(options?: { from?: number; limit?: number }): Promise<Array<{ pos: number; value: T }>>;
+  /** how many entries the log holds (the position the next append starts at) */
+  length(): Promise<number>;
+}
+
+/** the most entries one AppendOnlyLog.read answers */
+export const LOG_READ_MAX = 10_000;
+/** what a log stream may be named: 1–200 characters, no control characters */
+export function logStreamProblem(stream: unknown): string | undefined {
+  if (typeof stream !== 'string' || stream.length === 0 || stream.length > 200) return 'a log stream name must be a string of 1 to 200 characters';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(stream)) return 'a log stream name must not contain control characters';
+  return undefined;
 }
 
 /** Returned by `ctx.suspend()`; return it from `execute` to park the node without holding memory. */

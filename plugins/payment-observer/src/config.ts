@@ -1,4 +1,5 @@
 import { IsInt, IsObject, JSONSchema, Max, Min, ValidateBy } from '@anchorflow/plugin-sdk';
+import type { CasperNetworkConfig } from './casper.js';
 
 export interface NetworkConfig {
   /** JSON-RPC URLs, tried in order; a failing one hands over to the next */
@@ -20,6 +21,17 @@ function networksProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+function casperNetworksProblem(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'must be an object of network name → { sidecarUrl }';
+  for (const [name, net] of Object.entries(value as Record<string, unknown>)) {
+    const url = (net as { sidecarUrl?: unknown } | null)?.sidecarUrl;
+    if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) return `${name}.sidecarUrl must be the sidecar's http(s) base URL, got ${JSON.stringify(url)}`;
+    const extra = Object.keys(net as object).filter((k) => k !== 'sidecarUrl');
+    if (extra.length) return `${name}.${extra[0]} is not a known key`;
+  }
+  return undefined;
+}
+
 /**
  * `pluginConfig.payment-observer` in the daemon's config. Example:
  * `{ networks: { local: { rpcUrls: ["http://127.0.0.1:8545", "http://127.0.0.1:8546"] } } }`.
@@ -29,6 +41,17 @@ export class PaymentObserverConfig {
   @IsObject()
   @ValidateBy({ name: 'networks', validator: { validate: (v: unknown) => networksProblem(v) === undefined, defaultMessage: (a) => `networks.${networksProblem(a?.value)}` } })
   networks: Record<string, NetworkConfig> = {};
+
+  @JSONSchema({ description: 'Casper networks by name (the param `network` of payments.trigger.casper), each with its sidecar base URL (SSE at /events, JSON-RPC at /rpc).' })
+  @IsObject()
+  @ValidateBy({ name: 'casperNetworks', validator: { validate: (v: unknown) => casperNetworksProblem(v) === undefined, defaultMessage: (a) => `casperNetworks.${casperNetworksProblem(a?.value)}` } })
+  casperNetworks: Record<string, CasperNetworkConfig> = {};
+
+  @JSONSchema({ description: 'A Casper SSE stream that sends nothing (not even the sidecar keep-alive, every 15 s) this long is reconnected (ms).' })
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  casperIdleTimeoutMs: number = 60_000;
 
   @JSONSchema({ description: 'How often the follower asks each network for new blocks (ms).' })
   @IsInt()

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { Contract } from 'ethers';
-import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import type { AppendOptions, NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 import { MemoryPluginState } from '@anchorflow/plugin-sdk/testing';
 import { Follower } from './follower.js';
 import { LogReader } from './log-store.js';
@@ -114,26 +114,30 @@ describe('Follower against a real anvil behind a limiting RPC', () => {
     expect(await new LogReader(state, 'w.t').entries()).toHaveLength(37);
   });
 
-  it('a crash between writing a log chunk and the cursor loses and duplicates nothing', async () => {
+  it('a crash before or after any commit (entries with their cursor, or the cursor alone) loses and duplicates nothing', async () => {
     const inner = new MemoryPluginState();
-    let crashes = 3;
-    // the cursor write fails (process died) after every one of the first three chunks
+    let crashes = 6;
+    // the process dies around the commit: before it (odd crashes) or right after it (even ones)
+    const die = async <T>(write: () => Promise<T>): Promise<T> => {
+      if (crashes > 0 && crashes-- % 2 === 1) throw new Error('killed before the commit');
+      const out = await write();
+      if (crashes >= 0 && crashes % 2 === 1) throw new Error('killed after the commit');
+      return out;
+    };
     const state: PluginState = Object.assign(Object.create(inner) as PluginState, {
-      set: async (key: string, value: unknown) => {
-        if (key === cursorKey('w.t') && crashes > 0) {
-          crashes--;
-          throw new Error('killed');
-        }
-        return inner.set(key, value);
+      set: (key: string, value: unknown) => (key === cursorKey('w.t') ? die(() => inner.set(key, value)) : inner.set(key, value)),
+      log: <T>(stream: string) => {
+        const log = inner.log<T>(stream);
+        return { ...log, append: (entries: readonly T[], o?: AppendOptions) => die(() => log.append(entries, o)) };
       },
     });
-    for (let i = 0; i < 10 && crashes > 0; i++) {
+    for (let i = 0; i < 20 && crashes > 0; i++) {
       // a fresh follower each time, as after a restart
       const f = new Follower(reg(), new FailoverRpc([anvil.url]), state, logger, { maxRange: 4, recentBlocks: 32 }, () => 0);
       try {
-        await runToHead(f, 3);
+        for (let step = 0; step < 3; step++) await f.step();
       } catch {
-        /* restart */
+        /* the process died: restart */
       }
     }
     await runToHead(new Follower(reg(), new FailoverRpc([anvil.url]), state, logger, { maxRange: 4, recentBlocks: 32 }, () => 0));
@@ -142,6 +146,39 @@ describe('Follower against a real anvil behind a limiting RPC', () => {
     expect(entries.map((e) => e.pos)).toEqual(entries.map((_, i) => i));
     expect(new Set(entries.map((e) => e.kind === 'event' && e.id)).size).toBe(37);
     expect(entries).toHaveLength(37);
+  });
+
+  it('moves a log kept by the first release (chunks in plugin state) into the append-only log: same positions, same replay hash, then follows on without a duplicate', async () => {
+    // the reference: a log ingested by this release, stopped half-way
+    const half = (await anvil.head()) - Math.floor(((await anvil.head()) - startBlock) / 2);
+    const reference = new MemoryPluginState();
+    await runToHead(new Follower(reg(), new FailoverRpc([anvil.url]), reference, logger, { maxRange: 1000, recentBlocks: 32 }, () => 0));
+    const all = await new LogReader(reference, 'w.t').entries();
+    const before = all.filter((e) => e.kind === 'event' && e.block <= half);
+    expect(before.length).toBeGreaterThan(3);
+    // the same entries as the first release stored them: two chunks, and a cursor that missed the
+    // second one (the crash between chunk and cursor that release repaired on start)
+    const legacy = new MemoryPluginState();
+    const split = Math.floor(before.length / 2);
+    const hashOf = async (b: number) => (await anvil.provider.getBlock(b))!.hash!;
+    const chunk = (seq: number, entries: typeof before, fromBlock: number, toBlock: number, toHash: string) => ({ seq, firstPos: entries[0]!.pos, fromBlock, toBlock, toHash, entries });
+    const mid = (before[split - 1] as { block: number }).block;
+    await legacy.set('obs/w.t/log/000000000001', chunk(1, before.slice(0, split), startBlock, mid, await hashOf(mid)));
+    await legacy.set('obs/w.t/log/000000000002', chunk(2, before.slice(split), mid + 1, half, await hashOf(half)));
+    await legacy.set(cursorKey('w.t'), { seq: 1, nextPos: split, block: mid, hash: await hashOf(mid), recent: [[mid, await hashOf(mid)]] });
+    await legacy.set('obs/w.t/delivered', { pos: 2, seq: 1 });
+
+    const f = new Follower(reg(), new FailoverRpc([anvil.url]), legacy, logger, { maxRange: 1000, recentBlocks: 32 }, () => 0);
+    await f.step();
+    const moved = await new LogReader(legacy, 'w.t').entries();
+    expect(moved.slice(0, before.length)).toEqual(before);
+    expect(await legacy.list('obs/w.t/log/')).toEqual([]);
+    expect(logs.some((l) => l.msg.includes('moved the observer log') && l.fields?.entries === before.length)).toBe(true);
+    await runToHead(f);
+    // followed on from the repaired cursor: the whole log, each event once, the same state hash
+    const after = await new LogReader(legacy, 'w.t').entries();
+    expect(after).toEqual(all);
+    expect(stateHash(replay(after))).toBe(stateHash(replay(all)));
   });
 
   it('folds the x402 flow events into per-flow state with block timestamps; the replay hash is stable', async () => {

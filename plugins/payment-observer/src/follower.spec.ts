@@ -128,4 +128,49 @@ describe('payments.trigger.evm on a real anvil', () => {
       await trigger.stop();
     }
   });
+
+  it('stops following an observer whose trigger stopped (workflow deactivated) and follows on from its cursor when it runs again, with nothing missed', async () => {
+    const state = new MemoryPluginState();
+    const start = await anvil.head();
+    const reader = new LogReader(state, 'wf1.pay');
+    let paused = await startTrigger(evmTrigger, params({ startBlock: start + 1, confirmations: 0 }), state);
+    // a second observer keeps running: its progress proves the follower went round its loop
+    const other = await startTrigger(evmTrigger, params({ startBlock: start + 1, confirmations: 0 }), state, 'wf3', 'pay');
+    const follower = await startFollower(state, { networks: { local: { rpcUrls: [anvil.url] } } });
+    const at = async (id: string) => (await state.get<ObserverStatus>(statusKey(id)))?.block;
+    try {
+      await send(token.transfer!(ALICE, 1n));
+      await until('both delivered', () => paused.fired.length === 1 && other.fired.length === 1);
+      // a second run of the same trigger (another daemon took over) stops late: the observer stays active
+      const late = await startTrigger(evmTrigger, params({ startBlock: start + 1, confirmations: 0 }), state);
+      await paused.stop();
+      expect((await state.get<{ activeBy?: string }>('reg/wf1.pay'))?.activeBy).toEqual(expect.any(String));
+      await late.stop(); // now no run holds it: deactivated
+      expect((await state.get<{ activeBy?: string }>('reg/wf1.pay'))?.activeBy).toBeUndefined();
+      await until('the follower saw it paused', () => follower.logs.some((l) => l.msg.includes('observer paused') && l.fields?.observer === 'wf1.pay'));
+      const stoppedAt = await at('wf1.pay');
+      const length = (await reader.entries()).length;
+      const b2 = await send(token.transfer!(ALICE, 2n));
+      await send(token.transfer!(ALICE, 3n));
+      await anvil.mine(2);
+      const head = await anvil.head();
+      await until('the other observer at the head', async () => (await at('wf3.pay')) === head);
+      await until('the other observer delivered both', () => other.fired.length === 3);
+      // the follower has been round its loop since: the paused observer did not move
+      expect(await at('wf1.pay')).toBe(stoppedAt);
+      expect((await reader.entries()).length).toBe(length);
+      expect(stoppedAt!).toBeLessThan(b2);
+
+      // reactivated: it follows on from its cursor, so the transfers made meanwhile start executions
+      paused = await startTrigger(evmTrigger, params({ startBlock: start + 1, confirmations: 0 }), state);
+      await until('the paused observer caught up', async () => (await at('wf1.pay')) === head);
+      await until('the transfers made while inactive delivered', () => paused.fired.length === 2);
+      expect(paused.fired.map((f) => f.payload.rawAmount)).toEqual(['2', '3']);
+      expect((await reader.entries()).length).toBe(length + 2);
+    } finally {
+      await follower.stop();
+      await paused.stop();
+      await other.stop();
+    }
+  });
 });

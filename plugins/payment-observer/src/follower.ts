@@ -1,12 +1,10 @@
 import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 import { type Interface, getAddress } from 'ethers';
 import { jsonValue, parseEventSpec } from './events.js';
-import { LogReader } from './log-store.js';
+import { LogReader, migrateLegacyLog } from './log-store.js';
 import {
   type AlertEntry,
   alertKey,
-  type Chunk,
-  chunkKey,
   type Cursor,
   cursorKey,
   type EventEntry,
@@ -52,6 +50,14 @@ export interface StepResult {
   caughtUp: boolean;
 }
 
+interface Fetched {
+  logs: RpcLog[];
+  headers: Map<number, RpcBlock>;
+}
+
+/** ranges read ahead of the one being written during a backfill */
+const READ_AHEAD = 2;
+
 /** the chain changed under a step; the next step starts with reorg detection */
 class ChainMoved extends Error {}
 
@@ -69,6 +75,11 @@ export class Follower {
   private readonly topics: string[];
   private readonly reader: LogReader;
   private cursor: Cursor | undefined;
+  private migrated = false;
+  /** the next ranges, read ahead during a backfill, in order */
+  private prefetched: Array<{ from: number; to: number; data: Promise<Fetched> }> = [];
+  /** the names of the standard Transfer's inputs (from, to, value or as the fragment names them) */
+  private readonly transferNames: string[] = [];
   private range: number;
   private chainId: number | undefined;
   private readonly decimals = new Map<string, number | null>();
@@ -91,6 +102,7 @@ export class Follower {
     this.reader = new LogReader(state, reg.id);
     this.range = tuning.maxRange;
     const transfer = this.iface.getEvent('Transfer');
+    if (transfer) this.transferNames.push(...transfer.inputs.map((i) => i.name));
     this.transferTopic = transfer && transfer.format('sighash') === 'Transfer(address,address,uint256)' && transfer.inputs[0]!.indexed && transfer.inputs[1]!.indexed && !transfer.inputs[2]!.indexed ? transfer.topicHash : undefined;
   }
 
@@ -100,39 +112,83 @@ export class Follower {
 
   async step(): Promise<StepResult> {
     this.chainId ??= num(await this.rpc.call<string>('eth_chainId', []));
+    if (!this.migrated) {
+      const moved = await migrateLegacyLog(this.state, this.reg.id);
+      if (moved) this.logger.info('moved the observer log from plugin state into the append-only log', { observer: this.reg.id, entries: moved });
+      this.migrated = true;
+    }
     this.cursor ??= await this.reader.cursor();
     const head = num(await this.rpc.call<string>('eth_blockNumber', []));
     const cur = this.cursor;
+    const from = cur ? cur.block + 1 : this.reg.startBlock;
+    const to = Math.min(head, from + this.range - 1);
+    // the range is read while the stored cursor block is checked (a reorg discards it)
+    const fetching = from <= head ? this.fetchRange(from, to, head) : undefined;
+    fetching?.catch(() => undefined);
     if (cur) {
       const block = await this.block(cur.block);
       if (!block || block.hash !== cur.hash) {
+        this.prefetched = [];
         await this.rollback(head);
         return { head, block: this.cursor!.block, events: 0, reorg: true, caughtUp: false };
       }
     }
-    const from = cur ? cur.block + 1 : this.reg.startBlock;
-    if (from > head) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: true };
-    const to = Math.min(head, from + this.range - 1);
-    let logs: RpcLog[];
+    if (!fetching) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: true };
+    let fetched: Fetched;
     try {
-      logs = await this.rpc.call<RpcLog[]>('eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), topics: [this.topics], ...(this.reg.contract ? { address: this.reg.contract } : {}) }]);
+      fetched = await fetching;
     } catch (err) {
       if (isLimitError(err) && this.range > 1) {
         this.range = Math.max(1, Math.floor(this.range / 2));
         this.logger.info('eth_getLogs refused the range; shrinking', { observer: this.reg.id, range: this.range, error: (err as Error).message });
         return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
       }
-      throw err;
-    }
-    if (!Array.isArray(logs)) throw new Error('eth_getLogs answered something that is not a list');
-    try {
-      const appended = await this.append(from, to, head, logs);
-      if (this.range < this.tuning.maxRange) this.range = Math.min(this.tuning.maxRange, this.range * 2);
-      return { head, block: to, events: appended, reorg: false, caughtUp: to >= head };
-    } catch (err) {
       if (err instanceof ChainMoved) return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
       throw err;
     }
+    if (this.range < this.tuning.maxRange) this.range = Math.min(this.tuning.maxRange, this.range * 2);
+    // behind the head by more than a range: the next range is read while this one is decoded and
+    // written (the backfill waits on the RPC node and on the database in turn otherwise). It is used only
+    // if the next step asks for exactly that range; append() checks that it continues the chain this one
+    // ends; and the headers it read near the head (by this head) are a superset of what a later head needs.
+    // Up to READ_AHEAD ranges are in flight: the RPC node answers one while another is parsed.
+    for (let last = this.prefetched.at(-1)?.to ?? to; this.prefetched.length < READ_AHEAD; ) {
+      const nextFrom = last + 1;
+      const nextTo = nextFrom + this.range - 1;
+      if (nextTo > head) break;
+      const data = this.load(nextFrom, nextTo, head);
+      data.catch(() => undefined);
+      this.prefetched.push({ from: nextFrom, to: nextTo, data });
+      last = nextTo;
+    }
+    try {
+      const appended = await this.append(from, to, fetched);
+      return { head, block: to, events: appended, reorg: false, caughtUp: to >= head };
+    } catch (err) {
+      if (err instanceof ChainMoved) {
+        this.prefetched = [];
+        return { head, block: cur?.block ?? from - 1, events: 0, reorg: false, caughtUp: false };
+      }
+      throw err;
+    }
+  }
+
+  /** the logs and block headers of a range: the one read ahead when it is that range, else read now */
+  private fetchRange(from: number, to: number, head: number): Promise<Fetched> {
+    const ahead = this.prefetched.shift();
+    if (ahead && ahead.from === from && ahead.to === to) return ahead.data;
+    this.prefetched = [];
+    return this.load(from, to, head);
+  }
+
+  private async load(from: number, to: number, head: number): Promise<Fetched> {
+    const logs = await this.rpc.call<RpcLog[]>('eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), topics: [this.topics], ...(this.reg.contract ? { address: this.reg.contract } : {}) }]);
+    if (!Array.isArray(logs)) throw new Error('eth_getLogs answered something that is not a list');
+    const nearHead = to > head - this.tuning.recentBlocks;
+    const wanted = new Set<number>([from, to]);
+    for (const l of logs) wanted.add(num(l.blockNumber));
+    if (nearHead) for (let b = Math.max(from, head - this.tuning.recentBlocks + 1); b <= to; b++) wanted.add(b);
+    return { logs, headers: await this.headers([...wanted]) };
   }
 
   private async block(n: number): Promise<RpcBlock | null> {
@@ -155,13 +211,8 @@ export class Follower {
     return out;
   }
 
-  private async append(from: number, to: number, head: number, logs: RpcLog[]): Promise<number> {
+  private async append(from: number, to: number, { logs, headers }: Fetched): Promise<number> {
     const cur = this.cursor;
-    const nearHead = to > head - this.tuning.recentBlocks;
-    const wanted = new Set<number>([from, to]);
-    for (const l of logs) wanted.add(num(l.blockNumber));
-    if (nearHead) for (let b = Math.max(from, head - this.tuning.recentBlocks + 1); b <= to; b++) wanted.add(b);
-    const headers = await this.headers([...wanted]);
     // the range must continue the chain we stored, and every log must belong to the block we read
     if (cur && headers.get(from)!.parentHash !== cur.hash) throw new ChainMoved('parent hash differs');
     for (const l of logs) if (headers.get(num(l.blockNumber))!.hash !== l.blockHash) throw new ChainMoved('log from another fork');
@@ -203,13 +254,8 @@ export class Follower {
     const recent = [...(cur?.recent ?? [])];
     for (const b of [...headers.keys()].sort((a, b) => a - b)) if (b > (cur?.block ?? -1)) recent.push([b, headers.get(b)!.hash]);
     const keepFrom = to - this.tuning.recentBlocks;
-    const next: Cursor = { seq: cur?.seq ?? 0, nextPos: pos, block: to, hash: toHash, recent: recent.filter(([b]) => b > keepFrom) };
-    if (entries.length) {
-      next.seq += 1;
-      await this.writeChunk({ seq: next.seq, firstPos: entries[0]!.pos, fromBlock: from, toBlock: to, toHash, entries });
-    }
-    await this.state.set(cursorKey(this.reg.id), next);
-    this.cursor = next;
+    const next: Cursor = { nextPos: pos, block: to, hash: toHash, recent: recent.filter(([b]) => b > keepFrom) };
+    await this.commit(cur?.nextPos ?? 0, entries, next);
     return entries.length;
   }
 
@@ -227,7 +273,7 @@ export class Follower {
   private decode(l: RpcLog): { name: string; args: Record<string, string | boolean> } | undefined {
     // the hot path of a backfill: a standard Transfer (from, to indexed; value in data)
     if (this.transferTopic && l.topics.length === 3 && l.topics[0] === this.transferTopic && l.data.length === 66 && /^0x0{24}/.test(l.topics[1]!) && /^0x0{24}/.test(l.topics[2]!)) {
-      const names = this.iface.getEvent('Transfer')!.inputs.map((i) => i.name);
+      const names = this.transferNames;
       return { name: 'Transfer', args: { [names[0]!]: this.checksum(`0x${l.topics[1]!.slice(26)}`), [names[1]!]: this.checksum(`0x${l.topics[2]!.slice(26)}`), [names[2]!]: BigInt(l.data).toString() } };
     }
     try {
@@ -262,11 +308,24 @@ export class Follower {
     return d;
   }
 
-  private async writeChunk(chunk: Chunk): Promise<void> {
-    // write-once: a second writer (split brain) must not replace a chunk
-    const key = chunkKey(this.reg.id, chunk.seq);
-    const stored = await this.state.update<Chunk>(key, (c) => c ?? chunk);
-    if (stored && stored.firstPos !== chunk.firstPos) throw new Error(`log chunk ${chunk.seq} of ${this.reg.id} was written by another follower`);
+  /**
+   * Appends the entries and moves the cursor in one transaction (the log's checkpoint). The append
+   * expects the log to hold exactly what this follower's cursor says: a second follower (split brain)
+   * that appended meanwhile makes it fail instead of writing the same positions twice.
+   */
+  private async commit(expectedLength: number, entries: LogEntry[], next: Cursor): Promise<void> {
+    if (entries.length) {
+      try {
+        await this.reader.log.append(entries, { expectedLength, checkpoint: { [cursorKey(this.reg.id)]: next } });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'LOG_CONFLICT') throw err;
+        this.cursor = undefined;
+        throw new Error(`the log of ${this.reg.id} was appended by another follower (${(err as Error).message}); reloading the cursor`, { cause: err });
+      }
+    } else {
+      await this.state.set(cursorKey(this.reg.id), next);
+    }
+    this.cursor = next;
   }
 
   /** Finds the common ancestor, appends retractions (and alerts for confirmed events), moves the cursor back. */
@@ -290,11 +349,8 @@ export class Follower {
     const [ancestorBlock, ancestorHash] = ancestor;
     const retracted = new Set<number>();
     const active: EventEntry[] = [];
-    for await (const c of this.reader.chunks()) {
-      if (c.toBlock <= ancestorBlock && !c.entries.some((e) => e.kind !== 'event')) {
-        continue;
-      }
-      for (const e of c.entries) {
+    for await (const page of this.reader.pages()) {
+      for (const e of page) {
         if (e.kind === 'event' && e.block > ancestorBlock) active.push(e);
         else if (e.kind !== 'event') retracted.add(e.retracts);
       }
@@ -314,14 +370,10 @@ export class Follower {
         alerts.push(a);
       }
     }
-    const next: Cursor = { seq: cur.seq, nextPos: pos, block: ancestorBlock, hash: ancestorHash, recent: cur.recent.filter(([b]) => b <= ancestorBlock) };
-    if (entries.length) {
-      next.seq += 1;
-      await this.writeChunk({ seq: next.seq, firstPos: entries[0]!.pos, fromBlock: ancestorBlock + 1, toBlock: ancestorBlock, toHash: ancestorHash, entries });
-    }
+    const next: Cursor = { nextPos: pos, block: ancestorBlock, hash: ancestorHash, recent: cur.recent.filter(([b]) => b <= ancestorBlock) };
+    // alerts first: a crash before the commit repeats the rollback, which writes the same alert keys again
     for (const a of alerts) await this.state.set(alertKey(a.at, this.reg.id, a.pos), { observer: this.reg.id, ...a });
-    await this.state.set(cursorKey(this.reg.id), next);
-    this.cursor = next;
+    await this.commit(cur.nextPos, entries, next);
     const log = alerts.length ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log('reorg rolled back to the common ancestor', { observer: this.reg.id, ancestor: ancestorBlock, depth: cur.block - ancestorBlock, retracted: entries.length - alerts.length, alerts: alerts.length, head });
   }

@@ -1,14 +1,16 @@
 import { definePlugin } from '@anchorflow/plugin-sdk';
 import { PaymentObserverConfig } from './config.js';
 import { followerService } from './follower.service.js';
-import { evmTrigger, reorgTrigger } from './triggers.js';
+import { casperTrigger, evmTrigger, reorgTrigger } from './triggers.js';
 
-export { PaymentObserverConfig, followerService, evmTrigger, reorgTrigger };
+export { PaymentObserverConfig, followerService, casperTrigger, evmTrigger, reorgTrigger };
+export { CasperFollower, normaliseCasperTarget, CSPR_DECIMALS } from './casper.js';
+export { migrateLegacyLog } from './log-store.js';
 export { Follower, type FollowerTuning, type StepResult } from './follower.js';
 export { FailoverRpc, RpcAnswerError, isLimitError } from './rpc.js';
 export { LogReader } from './log-store.js';
 export { parseEventSpec, PRESETS } from './events.js';
-export { EvmTriggerParams, PaymentFilter, ReorgTriggerParams } from './params.js';
+export { CasperPaymentFilter, CasperTriggerParams, EvmTriggerParams, PaymentFilter, ReorgTriggerParams } from './params.js';
 export { matchesFilter, toPayload, type PaymentPayload } from './payload.js';
 export { observerId } from './triggers.js';
 export * from './model.js';
@@ -19,7 +21,7 @@ export default definePlugin({
   name: '@anchorflow/plugin-payment-observer',
   version: '0.1.0',
   nodes: [],
-  triggers: [evmTrigger, reorgTrigger],
+  triggers: [evmTrigger, casperTrigger, reorgTrigger],
   services: [followerService],
   config: PaymentObserverConfig,
 });

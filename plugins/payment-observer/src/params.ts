@@ -1,4 +1,5 @@
 import { IsInt, IsOptional, IsString, JSONSchema, Matches, Max, Min, Static, Type, ValidateBy, ValidateNested } from '@anchorflow/plugin-sdk';
+import { normaliseCasperTarget } from './casper.js';
 import { parseEventSpec } from './events.js';
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -78,4 +79,73 @@ export class ReorgTriggerParams {
   @IsOptional()
   @IsString()
   observer?: string;
+}
+
+function casperTargetsProblem(value: unknown): string | undefined {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 100) return 'must be an account hash, public key or purse URef, or a list of 1 to 100 of them';
+  for (const [i, v] of list.entries()) {
+    try {
+      if (typeof v !== 'string') throw new Error('must be a string');
+      normaliseCasperTarget(v);
+    } catch (err) {
+      return `${typeof value === 'string' ? '' : `[${i}] `}${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+function casperAccountProblem(value: unknown): string | undefined {
+  try {
+    if (typeof value !== 'string') throw new Error('must be a string');
+    const n = normaliseCasperTarget(value);
+    return n.startsWith('uref-') ? 'must be an account hash or a public key (a transfer comes from an account)' : undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export class CasperPaymentFilter {
+  @JSONSchema({ description: 'only transfers from this account (account hash or public key)' })
+  @IsOptional()
+  @ValidateBy({ name: 'casperAccount', validator: { validate: (v: unknown) => casperAccountProblem(v) === undefined, defaultMessage: (a) => `from ${casperAccountProblem(a?.value)}` } })
+  from?: string;
+
+  @JSONSchema({ description: 'only amounts at least this large, in CSPR (9 decimals), e.g. "2.5"' })
+  @IsOptional()
+  @Matches(/^\d+(\.\d+)?$/, { message: 'minAmount must be a non-negative decimal string such as "10" or "0.25"' })
+  minAmount?: string;
+}
+
+export class CasperTriggerParams {
+  @JSONSchema({ description: 'network name from pluginConfig.payment-observer.casperNetworks' })
+  @Static()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'network must be a network name from pluginConfig.payment-observer.casperNetworks (letters, digits, _ and -)' })
+  network!: string;
+
+  @JSONSchema({ description: 'the watched recipients: account hashes ("account-hash-…"), public keys (hex) or purse URefs ("uref-…-007"); one or a list' })
+  @Static()
+  @ValidateBy({ name: 'casperTargets', validator: { validate: (v: unknown) => casperTargetsProblem(v) === undefined, defaultMessage: (a) => `to ${casperTargetsProblem(a?.value)}` } })
+  to!: string | string[];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CasperPaymentFilter)
+  filter?: CasperPaymentFilter;
+
+  @JSONSchema({ description: 'blocks added on top of the transfer\'s block before it starts an execution (Casper blocks are final when announced: 0 by default)' })
+  @Static()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  confirmations: number = 0;
+
+  @JSONSchema({ description: 'sidecar event id to start from (inclusive) on first start, to pick up transfers still in the sidecar\'s buffer; absent = new events only' })
+  @IsOptional()
+  @Static()
+  @IsInt({ message: 'startEventId must be a sidecar event id (an integer)' })
+  @Min(0)
+  @Max(4_294_967_295)
+  startEventId?: number;
 }

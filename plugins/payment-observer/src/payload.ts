@@ -5,7 +5,8 @@ import type { PaymentFilter } from './params.js';
 /** What an execution started by payments.trigger.evm receives. */
 export interface PaymentPayload {
   observer: string;
-  chainId: number;
+  /** EVM: the chain id; Casper: the chain name */
+  chainId: number | string;
   txHash: string;
   logIndex: number;
   block: number;

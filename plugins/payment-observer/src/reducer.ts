@@ -63,7 +63,9 @@ export function applyEvent(state: ObserverState, e: EventEntry): ObserverState {
   const a = e.args;
   switch (e.event) {
     case 'Transfer': {
-      const value = str(a.value);
+      // Casper transfers name it `amount` (casper-types TransferV2); only they are read that way, so the
+      // hash of every log without them is what it was
+      const value = str(a.value) ?? (e.address === 'CSPR' ? str(a.amount) : null);
       if (value !== null) {
         if (typeof a.from === 'string') add(state, e.address, a.from, 'sent', value);
         if (typeof a.to === 'string') add(state, e.address, a.to, 'received', value);

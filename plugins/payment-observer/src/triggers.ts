@@ -1,7 +1,10 @@
-import { defineTrigger, type PluginState } from '@anchorflow/plugin-sdk';
+import { randomUUID } from 'node:crypto';
+import { defineTrigger, type Fire, type TriggerContext } from '@anchorflow/plugin-sdk';
+import { normaliseCasperTarget } from './casper.js';
 import { normaliseEventSpec } from './events.js';
-import { ALERTS_PREFIX, type AlertEntry, type Cursor, cursorKey, deliveredKey, type LogEntry, logPrefix, regKey, type Registration } from './model.js';
-import { EvmTriggerParams, ReorgTriggerParams } from './params.js';
+import { LogReader } from './log-store.js';
+import { ALERTS_PREFIX, type AlertEntry, type Cursor, cursorKey, deliveredKey, regKey, type Registration } from './model.js';
+import { CasperTriggerParams, EvmTriggerParams, type PaymentFilter, ReorgTriggerParams } from './params.js';
 import { matchesFilter, toPayload } from './payload.js';
 
 const POLL_MS = 200;
@@ -13,21 +16,6 @@ export const observerId = (workflowId: string, nodeId: string): string => `${wor
 interface Delivered {
   /** next log position not handled yet */
   pos: number;
-  /** the chunk holding that position (reading resumes there) */
-  seq: number;
-}
-
-/** entries from `from.pos` on, plus the seq of the chunk each starts in */
-async function readFrom(state: PluginState, id: string, from: Delivered): Promise<Array<{ entry: LogEntry; seq: number }>> {
-  const out: Array<{ entry: LogEntry; seq: number }> = [];
-  const prefix = logPrefix(id);
-  let after = from.seq > 1 ? `${prefix}${String(from.seq - 1).padStart(12, '0')}` : undefined;
-  for (;;) {
-    const rows = await state.list<{ seq: number; entries: LogEntry[] }>(prefix, { limit: 200, ...(after ? { after } : {}) });
-    for (const r of rows) for (const e of r.value.entries) if (e.pos >= from.pos) out.push({ entry: e, seq: r.value.seq });
-    if (rows.length < 200) return out;
-    after = rows[rows.length - 1]!.key;
-  }
 }
 
 function poller(signal: AbortSignal, work: () => Promise<void>, onError: (err: unknown) => void): () => Promise<void> {
@@ -77,45 +65,103 @@ export const evmTrigger = defineTrigger<EvmTriggerParams>({
       startBlock: p.startBlock,
       registeredAt: Date.now(),
     };
-    await ctx.state.update<Registration>(regKey(id), (cur) => {
-      const same = cur && cur.network === reg.network && cur.contract === reg.contract && cur.event === reg.event && cur.confirmations === reg.confirmations && cur.startBlock === reg.startBlock;
-      return same ? cur : reg;
-    });
-    return poller(
-      ctx.signal,
-      async () => {
-        const cursor = await ctx.state.get<Cursor>(cursorKey(id));
-        if (!cursor) return;
-        const delivered = (await ctx.state.get<Delivered>(deliveredKey(id))) ?? { pos: 0, seq: 0 };
-        if (delivered.pos >= cursor.nextPos) return;
-        const confirmedThrough = cursor.block - p.confirmations;
-        const rows = await readFrom(ctx.state, id, delivered);
+    return runObserver(ctx, fire, reg, p.confirmations, p.filter);
+  },
+});
+
+/**
+ * Starts an execution for each native CSPR transfer to a watched account or purse, read from the Casper
+ * sidecar's SSE stream by the follower service; the same log, delivery and dedupe as payments.trigger.evm.
+ */
+export const casperTrigger = defineTrigger<CasperTriggerParams>({
+  type: 'payments.trigger.casper',
+  version: 1,
+  title: 'Casper payment',
+  description: 'Starts an execution for each native CSPR transfer to a watched account or purse (Casper sidecar SSE), after the confirmations.',
+  params: CasperTriggerParams,
+  async start(ctx, fire) {
+    const id = observerId(ctx.workflowId, ctx.nodeId);
+    const p = ctx.params;
+    const watch = [...new Set((typeof p.to === 'string' ? [p.to] : p.to).map(normaliseCasperTarget))].sort();
+    const reg: Registration = {
+      id,
+      chain: 'casper',
+      workflowId: ctx.workflowId,
+      nodeId: ctx.nodeId,
+      network: p.network,
+      event: 'casper.Transfer',
+      watch,
+      confirmations: p.confirmations,
+      startBlock: 0,
+      ...(p.startEventId !== undefined ? { startEventId: p.startEventId } : {}),
+      registeredAt: Date.now(),
+    };
+    const filter = { ...(p.filter?.from ? { from: normaliseCasperTarget(p.filter.from) } : {}), ...(p.filter?.minAmount ? { minAmount: p.filter.minAmount } : {}) };
+    return runObserver(ctx, fire, reg, p.confirmations, filter);
+  },
+});
+
+/**
+ * Registers the observer (kept as is when nothing that shapes its log changed) marked with this run's
+ * token, then walks the log from its saved position and fires every event that is `confirmations`
+ * blocks deep and was not retracted by a reorg, with the dedupe key `${chainId}:${txHash}:${logIndex}`.
+ * Stopping (deactivation, this daemon stopping) clears the mark unless another run took over.
+ */
+async function runObserver(ctx: TriggerContext<unknown>, fire: Fire, reg: Registration, confirmations: number, filter: Partial<PaymentFilter> | undefined): Promise<() => Promise<void>> {
+  const id = reg.id;
+  // this run's token: the follower follows the observer while a run of its trigger has it set
+  const token = randomUUID();
+  await ctx.state.update<Registration>(regKey(id), (cur) => {
+    const same = cur && cur.chain === reg.chain && cur.network === reg.network && cur.contract === reg.contract && cur.event === reg.event && cur.confirmations === reg.confirmations && cur.startBlock === reg.startBlock && JSON.stringify(cur.watch) === JSON.stringify(reg.watch) && cur.startEventId === reg.startEventId;
+    return { ...(same ? cur : reg), activeBy: token };
+  });
+  const reader = new LogReader(ctx.state, id);
+  const stopPolling = poller(
+    ctx.signal,
+    async () => {
+      const cursor = await ctx.state.get<Cursor>(cursorKey(id));
+      if (!cursor) return;
+      const delivered = (await ctx.state.get<Delivered>(deliveredKey(id))) ?? { pos: 0 };
+      if (delivered.pos >= cursor.nextPos) return;
+      // the cursor is read before the log: an entry past it is not confirmed by it, and a reorg that
+      // retracts an entry this cursor confirms is deeper than the confirmations (an alert, not a skip)
+      const confirmedThrough = cursor.block - confirmations;
+      let next = delivered.pos;
+      let unsaved = 0;
+      pages: for await (const page of reader.pages(delivered.pos)) {
         const retracted = new Set<number>();
-        for (const { entry } of rows) if (entry.kind !== 'event') retracted.add(entry.retracts);
-        let next = delivered;
-        let unsaved = 0;
-        for (const { entry, seq } of rows) {
-          if (ctx.signal.aborted) break;
+        for (const entry of page) if (entry.kind !== 'event') retracted.add(entry.retracts);
+        for (const entry of page) {
+          if (ctx.signal.aborted || entry.pos >= cursor.nextPos) break pages;
           if (entry.kind === 'event' && !retracted.has(entry.pos)) {
-            if (entry.block > confirmedThrough) break;
+            if (entry.block > confirmedThrough) break pages;
             const payload = toPayload(id, entry);
-            if (matchesFilter(payload, p.filter)) {
+            if (matchesFilter(payload, filter)) {
               const r = await fire(payload, { dedupeKey: `${entry.chainId}:${entry.txHash}:${entry.logIndex}` });
               ctx.logger.info('payment event started an execution', { observer: id, txHash: entry.txHash, logIndex: entry.logIndex, block: entry.block, executionId: r.executionId, duplicate: r.duplicate });
             }
           }
-          next = { pos: entry.pos + 1, seq };
+          next = entry.pos + 1;
           if (++unsaved >= SAVE_EVERY) {
-            await ctx.state.set(deliveredKey(id), next);
+            await ctx.state.set(deliveredKey(id), { pos: next } satisfies Delivered);
             unsaved = 0;
           }
         }
-        if (next !== delivered) await ctx.state.set(deliveredKey(id), next);
-      },
-      (err) => ctx.logger.warn('delivering payment events failed; retrying', { observer: id, error: (err as Error).message }),
-    );
-  },
-});
+      }
+      if (next !== delivered.pos) await ctx.state.set(deliveredKey(id), { pos: next } satisfies Delivered);
+    },
+    (err) => ctx.logger.warn('delivering payment events failed; retrying', { observer: id, error: (err as Error).message }),
+  );
+  return async () => {
+    await stopPolling();
+    // deactivated (or this daemon stops): the follower stops following unless another run took over
+    await ctx.state.update<Registration>(regKey(id), (cur) => {
+      if (!cur || cur.activeBy !== token) return cur;
+      const { activeBy: _mine, ...rest } = cur;
+      return rest;
+    });
+  };
+}
 
 /** Fires when a reorg deeper than an observer's confirmation depth removed an event it may have delivered. */
 export const reorgTrigger = defineTrigger<ReorgTriggerParams>({

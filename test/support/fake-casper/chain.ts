@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import casper from 'casper-js-sdk';
 
-const { TransactionV1, Deploy, PrivateKey, KeyAlgorithm } = casper;
+const { TransactionV1, Deploy, PrivateKey, KeyAlgorithm, PublicKey } = casper;
 
 export const API_VERSION = '2.0.0';
 
@@ -59,8 +59,18 @@ interface Executed {
   errorMessage: string | null;
 }
 
+/** a native transfer's effect (`target: Native`, `entry_point: Transfer`), as casper-types' TransferV2 names it */
+interface NativeTransfer {
+  /** the recipient account (`account-hash-…`), null when the target was a purse */
+  to: string | null;
+  target: string;
+  amount: string;
+  id: number | null;
+}
+
 interface StoredTx extends AcceptedCall {
   initiator: string;
+  transfer?: NativeTransfer;
   timestamp: string;
   ttl: string;
   limit: string;
@@ -154,6 +164,7 @@ export class FakeCasperChain {
       args: Object.fromEntries(named),
       initiator: json.payload.initiator_addr.PublicKey ?? json.payload.initiator_addr.AccountHash,
       timestamp: json.payload.timestamp, ttl: json.payload.ttl, limit,
+      ...(fields.target === 'Native' && fields.entry_point === 'Transfer' ? { transfer: nativeTransfer(Object.fromEntries(named)) } : {}),
     });
     return { kind: 'transaction', hash };
   }
@@ -311,7 +322,20 @@ export class FakeCasperChain {
       initiator: initiatorAddr(tx.initiator),
       error_message: tx.executed?.errorMessage ?? null,
       limit: tx.limit, consumed: tx.limit === '0' ? '0' : String(BigInt(tx.limit) / 2n), cost: tx.limit,
-      transfers: [], size_estimate: JSON.stringify(tx.json).length, effects: [],
+      // a native transfer that executed moves the motes: one TransferV2 (casper-types 5 `Transfer::V2` JSON)
+      transfers: tx.transfer && !tx.executed?.errorMessage ? [this.transferV2(tx, tx.transfer)] : [],
+      size_estimate: JSON.stringify(tx.json).length, effects: [],
+    };
+  }
+
+  private transferV2(tx: StoredTx, t: NativeTransfer): unknown {
+    const from = initiatorAddr(tx.initiator) as { PublicKey?: string; AccountHash?: string };
+    const fromAccount = from.AccountHash ?? PublicKey.fromHex(from.PublicKey!).accountHash().toPrefixedString();
+    return {
+      Version2: {
+        transaction_hash: { Version1: tx.hash }, from, to: t.to, source: mainPurse(fromAccount), target: t.target,
+        amount: t.amount, gas: '0', id: t.id,
+      },
     };
   }
 
@@ -342,4 +366,30 @@ function decodeU512(hex: string): string {
 
 function initiatorAddr(initiator: string): unknown {
   return initiator.startsWith('account-hash-') ? { AccountHash: initiator } : { PublicKey: initiator };
+}
+
+/** the fake's main purse of an account: a stable URef with READ_ADD_WRITE rights, as `account_info` would show */
+export function mainPurse(accountHash: string): string {
+  return `uref-${sha('main-purse', accountHash)}-007`;
+}
+
+/** the target, amount and id named args of a native transfer (CLValue bytes as casper-js-sdk writes them) */
+function nativeTransfer(args: Record<string, NamedArg>): NativeTransfer {
+  const target = args.target;
+  const amount = args.amount ? decodeU512(args.amount.bytes) : '0';
+  const idBytes = args.id ? Buffer.from(args.id.bytes, 'hex') : Buffer.alloc(0);
+  const id = idBytes[0] === 1 ? Number(idBytes.readBigUInt64LE(1)) : null;
+  if (!target) fail(RpcCodes.InvalidTransaction, 'the transaction was invalid: The transaction sent to the network had an invalid native transfer target');
+  if (target.cl_type === 'PublicKey') {
+    const account = PublicKey.fromHex(target.bytes).accountHash().toPrefixedString();
+    return { to: account, target: mainPurse(account), amount, id };
+  }
+  if (target.cl_type === 'URef') {
+    // 32 bytes of address, 1 byte of access rights
+    return { to: null, target: `uref-${target.bytes.slice(0, 64)}-${String(Number.parseInt(target.bytes.slice(64, 66), 16)).padStart(3, '0')}`, amount, id };
+  }
+  // an account hash: ByteArray(32) or Key::Account
+  const hex = target.bytes.slice(-64);
+  const account = `account-hash-${hex}`;
+  return { to: account, target: mainPurse(account), amount, id };
 }

@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { API_VERSION, FakeCasperChain, RpcFailure, type FakeBlock, type SseEvent } from './chain.js';
 
-export { FakeCasperChain, RpcFailure, API_VERSION } from './chain.js';
+export { FakeCasperChain, RpcFailure, API_VERSION, mainPurse } from './chain.js';
 export type { AcceptedCall, FakeBlock, SseEvent } from './chain.js';
 
 export type AnswerMode = 'ok' | 'garbage' | 'http-503';
@@ -34,6 +34,8 @@ export interface FakeSidecar extends FakeEndpoint {
   /** `start_from` of every SSE request, `null` when absent */
   readonly sseRequests: Array<string | null>;
   readonly openStreams: number;
+  /** SSE requests answered with a stream so far (what waitForStreams counts; refused or garbage answers are not) */
+  readonly streamsOpened: number;
   /** cuts every open SSE connection now (events emitted right after are missed by those streams) */
   dropSse(): void;
   /** resolves once `n` SSE requests have been answered with a stream (counting from the start) */
@@ -147,6 +149,7 @@ export async function startFakeCasper(opts: FakeCasperOptions = {}): Promise<Fak
     set answer(mode: AnswerMode) { sidecarEp.answer = mode; },
     sseRequests,
     get openStreams() { return streams.size; },
+    get streamsOpened() { return streamsOpened; },
     dropSse,
     waitForStreams(n: number, timeoutMs = 5000) {
       if (streamsOpened >= n) return Promise.resolve();

@@ -4,6 +4,7 @@ import { JSON_OBJECT } from '../openapi/response-schemas.js';
 /** A payment observer: its registration and the follower's progress (null before its first step). */
 export class ObserverSchema {
   @ApiProperty() id!: string;
+  @ApiProperty({ description: 'true while the workflow is active and the observer is followed; false while it is deactivated (it follows on from its cursor when activated again)' }) active!: boolean;
   @ApiPropertyOptional({ ...JSON_OBJECT, nullable: true, description: 'head, ingested block, blocks behind, events/s, RPC URL in use, last error' }) status?: object | null;
 }
 

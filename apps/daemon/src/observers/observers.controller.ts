@@ -10,6 +10,8 @@ import { PLUGIN_STATE } from '../core/database/database.tokens.js';
 
 const MAX_PAGE = 10_000;
 
+type ObserverView = Omit<Registration, 'activeBy'> & { active: boolean; status: ObserverStatus | null };
+
 /**
  * Read side of the payment observer plugin (plugins/payment-observer). The SDK has no way for a plugin
  * to add REST routes yet, so the daemon reads the plugin's durable state (the observer log, cursor and
@@ -32,20 +34,25 @@ export class ObserversController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Payment observers with their progress: head, ingested block, blocks behind, events/s, RPC URL in use, last error' })
+  @ApiOperation({ summary: 'Payment observers with their progress: head, ingested block, blocks behind, events/s, RPC URL in use, last error; `active` is false while the workflow is deactivated (the observer is not followed)' })
   @ApiOkResponse({ type: ObserverListSchema })
-  async list(): Promise<{ observers: Array<Registration & { status: ObserverStatus | null }> }> {
+  async list(): Promise<{ observers: ObserverView[] }> {
     const regs = await this.state.list<Registration>(REG_PREFIX);
-    const observers = await Promise.all(regs.map(async ({ value }) => ({ ...value, status: (await this.state.get<ObserverStatus>(statusKey(value.id))) ?? null })));
+    const observers = await Promise.all(regs.map(async ({ value }) => this.view(value)));
     return { observers };
+  }
+
+  /** the registration without the run token, whether it is followed, and the follower's progress */
+  private async view(reg: Registration): Promise<ObserverView> {
+    const { activeBy, ...rest } = reg;
+    return { ...rest, active: activeBy !== undefined, status: (await this.state.get<ObserverStatus>(statusKey(reg.id))) ?? null };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One payment observer and its progress' })
   @ApiOkResponse({ type: ObserverSchema })
-  async one(@Param('id') id: string): Promise<Registration & { status: ObserverStatus | null }> {
-    const reg = await this.registration(id);
-    return { ...reg, status: (await this.state.get<ObserverStatus>(statusKey(id))) ?? null };
+  async one(@Param('id') id: string): Promise<ObserverView> {
+    return this.view(await this.registration(id));
   }
 
   @Get(':id/events')

@@ -62,4 +62,60 @@ const testDb = await createTestDatabase();
     expect(await state.update('k', () => undefined)).toBeUndefined();
     expect(await state.get('k')).toBeUndefined();
   });
+
+  describe('append-only logs (plugin_log)', () => {
+    it('appends at positions 0, 1, 2, … per plugin and stream, and reads them back in order from a position', async () => {
+      const a = pluginStateFor(db, 'observer-a');
+      const b = pluginStateFor(db, 'observer-b');
+      expect(await a.log('s1').length()).toBe(0);
+      expect(await a.log('s1').append([{ n: 0 }, { n: 1 }])).toBe(2);
+      expect(await a.log('s1').append([{ n: 2, big: 12345678901234567890n }])).toBe(3);
+      await b.log('s1').append(['other plugin']);
+      await a.log('s2').append(['other stream']);
+      expect(await a.log('s1').read()).toEqual([{ pos: 0, value: { n: 0 } }, { pos: 1, value: { n: 1 } }, { pos: 2, value: { n: 2, big: '12345678901234567890' } }]);
+      expect(await a.log('s1').read({ from: 1, limit: 1 })).toEqual([{ pos: 1, value: { n: 1 } }]);
+      expect(await b.log('s1').read()).toEqual([{ pos: 0, value: 'other plugin' }]);
+      expect(await a.log('s2').length()).toBe(1);
+    });
+
+    it('refuses an append whose expected length is stale, writing nothing, not even the checkpoint', async () => {
+      const log = pluginStateFor(db, 'conflicts').log('x');
+      await log.append(['a'], { expectedLength: 0, checkpoint: { cursor: 1 } });
+      await expect(log.append(['b'], { expectedLength: 0, checkpoint: { cursor: 99 } })).rejects.toMatchObject({ code: 'LOG_CONFLICT', message: expect.stringContaining('holds 1 entries, not the expected 0') });
+      expect(await log.read()).toEqual([{ pos: 0, value: 'a' }]);
+      expect(await pluginStateFor(db, 'conflicts').get('cursor')).toBe(1);
+    });
+
+    it('writes the checkpoint keys in the same transaction as the entries (a failed append leaves both untouched)', async () => {
+      const state = pluginStateFor(db, 'checkpoints');
+      await state.log('x').append([1, 2], { checkpoint: { cursor: { next: 2 }, other: 'x' } });
+      expect(await state.get('cursor')).toEqual({ next: 2 });
+      expect(await state.get('other')).toBe('x');
+      // an empty append still moves the checkpoint (a range without events)
+      await state.log('x').append([], { checkpoint: { cursor: { next: 2, block: 9 } } });
+      expect(await state.get('cursor')).toEqual({ next: 2, block: 9 });
+    });
+
+    it('gives each of 20 concurrent appenders its own positions: nothing lost, nothing written twice', async () => {
+      const log = pluginStateFor(db, 'concurrent').log('x');
+      await Promise.all(Array.from({ length: 20 }, (_, i) => log.append([`${i}a`, `${i}b`])));
+      const rows = await log.read({ limit: 100 });
+      expect(rows.map((r) => r.pos)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      // each appender's two entries are adjacent (one statement, one transaction)
+      for (let i = 0; i < 40; i += 2) expect((rows[i]!.value as string).replace('a', 'b')).toBe(rows[i + 1]!.value);
+    });
+
+    it('never lets an entry change: UPDATE is refused by the database', async () => {
+      await pluginStateFor(db, 'immutable').log('x').append(['kept']);
+      await expect(db.pool.query(`UPDATE plugin_log SET value = '"changed"' WHERE plugin = 'immutable'`)).rejects.toThrow('append-only');
+      expect(await pluginStateFor(db, 'immutable').log('x').read()).toEqual([{ pos: 0, value: 'kept' }]);
+    });
+
+    it('refuses stream names that are empty, too long or hold control characters, naming the rule', () => {
+      const state = pluginStateFor(db, 'names');
+      expect(() => state.log('')).toThrow('a log stream name must be a string of 1 to 200 characters');
+      expect(() => state.log('x'.repeat(201))).toThrow('1 to 200 characters');
+      expect(() => state.log('a\nb')).toThrow('control characters');
+    });
+  });
 });

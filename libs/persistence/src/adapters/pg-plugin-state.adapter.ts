@@ -1,4 +1,4 @@
-import type { PluginState } from '@anchorflow/plugin-sdk';
+import { type AppendOnlyLog, type AppendOptions, LOG_READ_MAX, logStreamProblem, NodeError, type PluginState } from '@anchorflow/plugin-sdk';
 import { inTransaction, type SqlPool } from '../database/sql-pool.js';
 import { toJsonText } from '../internal/json-text.js';
 
@@ -57,6 +57,12 @@ class ScopedPluginState implements PluginState {
     return rows.map((r) => ({ key: r.key, value: r.value }));
   }
 
+  log<T = unknown>(stream: string): AppendOnlyLog<T> {
+    const problem = logStreamProblem(stream);
+    if (problem) throw new NodeError(problem, 'INVALID_LOG_STREAM');
+    return new PgAppendOnlyLog<T>(this.pool, this.plugin, stream);
+  }
+
   /**
    * Read-modify-write under a row lock. A missing key is claimed by inserting a placeholder first:
    * a concurrent update of the same key then waits on that uncommitted row instead of also seeing
@@ -87,5 +93,57 @@ class ScopedPluginState implements PluginState {
       }
       return next;
     });
+  }
+}
+
+/** The length of the stream: one index probe (the last position + 1). */
+const LENGTH_SQL = 'SELECT pos FROM plugin_log WHERE plugin = $1 AND stream = $2 ORDER BY pos DESC LIMIT 1';
+
+/**
+ * One append-only log in `plugin_log`. An append is one transaction: the length is read under a
+ * transaction-scoped advisory lock on the stream (appenders queue instead of colliding), the entries
+ * are inserted in one statement from one JSON array, and the checkpoint keys are upserted with them.
+ * The primary key still refuses a second write at a position, whatever the lock.
+ */
+class PgAppendOnlyLog<T> implements AppendOnlyLog<T> {
+  constructor(private readonly pool: SqlPool, private readonly plugin: string, private readonly stream: string) {}
+
+  async append(entries: readonly T[], options: AppendOptions = {}): Promise<number> {
+    const checkpoint = options.checkpoint && Object.keys(options.checkpoint).length ? options.checkpoint : undefined;
+    return inTransaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`plugin_log:${this.plugin}:${this.stream}`]);
+      const { rows } = await client.query<{ pos: string }>(LENGTH_SQL, [this.plugin, this.stream]);
+      const length = rows[0] ? Number(rows[0].pos) + 1 : 0;
+      if (options.expectedLength !== undefined && options.expectedLength !== length) {
+        throw new NodeError(`log "${this.stream}" holds ${length} entries, not the expected ${options.expectedLength}`, 'LOG_CONFLICT');
+      }
+      if (entries.length) {
+        await client.query(
+          `INSERT INTO plugin_log (plugin, stream, pos, value)
+           SELECT $1, $2, $3::bigint + t.o - 1, t.v FROM json_array_elements($4::json) WITH ORDINALITY AS t(v, o)`,
+          [this.plugin, this.stream, length, toJsonText(entries)]);
+      }
+      if (checkpoint) {
+        await client.query(
+          `INSERT INTO plugin_state (plugin, key, value) SELECT $1, c.key, c.value FROM jsonb_each($2::jsonb) AS c
+           ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value, updated_at = now()`,
+          [this.plugin, toJsonText(checkpoint)]);
+      }
+      return length + entries.length;
+    });
+  }
+
+  async read(options: { from?: number; limit?: number } = {}): Promise<Array<{ pos: number; value: T }>> {
+    const from = Math.max(0, Math.trunc(options.from ?? 0));
+    const limit = Math.min(Math.max(0, Math.trunc(options.limit ?? 1000)), LOG_READ_MAX);
+    const { rows } = await this.pool.query<{ pos: string; value: T }>(
+      { name: 'plugin_log_read', text: 'SELECT pos, value FROM plugin_log WHERE plugin = $1 AND stream = $2 AND pos >= $3 ORDER BY pos LIMIT $4' },
+      [this.plugin, this.stream, from, limit]);
+    return rows.map((r) => ({ pos: Number(r.pos), value: r.value }));
+  }
+
+  async length(): Promise<number> {
+    const { rows } = await this.pool.query<{ pos: string }>(LENGTH_SQL, [this.plugin, this.stream]);
+    return rows[0] ? Number(rows[0].pos) + 1 : 0;
   }
 }

@@ -15,7 +15,7 @@ const testDb = await createTestDatabase();
       const tables = await first.pool.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'api_key', 'audit_entry', 'credential', 'execution', 'execution_event', 'mikro_orm_migrations', 'named_lease', 'plugin_state', 'resume_token', 'workflow', 'workflow_version',
+        'api_key', 'audit_entry', 'credential', 'execution', 'execution_event', 'mikro_orm_migrations', 'named_lease', 'plugin_log', 'plugin_state', 'resume_token', 'workflow', 'workflow_version',
       ]);
     } finally {
       await first.close();

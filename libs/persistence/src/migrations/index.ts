@@ -6,6 +6,7 @@ import { AuditLogMigration } from './20261201000000-audit-log.migration.js';
 import { ApiKeysCredentialsMigration } from './20261202000000-api-keys-credentials.migration.js';
 import { NamedLeasesMigration } from './20261207000000-named-leases.migration.js';
 import { CredentialScopesMigration } from './20261207100000-credential-scopes.migration.js';
+import { PluginLogMigration } from './20261207110000-plugin-log.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -19,4 +20,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202000000_api_keys_credentials', class: ApiKeysCredentialsMigration },
   { name: 'Migration20261207000000_named_leases', class: NamedLeasesMigration },
   { name: 'Migration20261207100000_credential_scopes', class: CredentialScopesMigration },
+  { name: 'Migration20261207110000_plugin_log', class: PluginLogMigration },
 ];

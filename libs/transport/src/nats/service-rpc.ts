@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { NamedLeases } from '@anchorflow/engine';
-import { type CredentialsAccessor, type NodeError, type NodeLogger, type PluginState, TransientNodeError, toErrorInfo } from '@anchorflow/plugin-sdk';
+import { type AppendOnlyLog, type CredentialsAccessor, type NodeError, type NodeLogger, type PluginState, TransientNodeError, toErrorInfo } from '@anchorflow/plugin-sdk';
 import { isNoResponders } from './connection.js';
 import { type Decoded, type RpcReply, decodeRpcReply, encodeMessage } from './messages.js';
 import { type NatsNames, WIRE_VERSION } from './subjects.js';
@@ -19,6 +19,9 @@ export type ServiceRpcRequest =
   | { v: typeof WIRE_VERSION; op: 'state'; plugin: string; action: 'list'; prefix: string; limit?: number; after?: string }
   /** compare-and-set: applied only when the stored value's fingerprint still equals `expect` (value absent deletes) */
   | { v: typeof WIRE_VERSION; op: 'state'; plugin: string; action: 'cas'; key: string; expect: string; value?: unknown }
+  | { v: typeof WIRE_VERSION; op: 'log'; plugin: string; stream: string; action: 'append'; entries: unknown[]; expectedLength?: number; checkpoint?: Record<string, unknown> }
+  | { v: typeof WIRE_VERSION; op: 'log'; plugin: string; stream: string; action: 'read'; from?: number; limit?: number }
+  | { v: typeof WIRE_VERSION; op: 'log'; plugin: string; stream: string; action: 'length' }
   | { v: typeof WIRE_VERSION; op: 'lease'; action: 'acquire'; name: string; holder: string; ttlMs: number }
   | { v: typeof WIRE_VERSION; op: 'lease'; action: 'release'; name: string; holder: string }
   | { v: typeof WIRE_VERSION; op: 'lease'; action: 'holder'; name: string }
@@ -51,6 +54,20 @@ export function decodeServiceRpcRequest(data: Uint8Array): Decoded<ServiceRpcReq
         if (o.action === 'cas' && typeof o.expect !== 'string') return bad('expect must be a string');
       } else return bad('action must be get, set, delete, list or cas');
       break;
+    case 'log': {
+      if (!str(o, 'plugin')) return bad('plugin must be a non-empty string');
+      if (!str(o, 'stream')) return bad('stream must be a non-empty string');
+      const count = (k: string): boolean => o[k] === undefined || (Number.isInteger(o[k]) && (o[k] as number) >= 0);
+      if (o.action === 'append') {
+        if (!Array.isArray(o.entries)) return bad('entries must be a list');
+        if (!count('expectedLength')) return bad('expectedLength must be a non-negative integer');
+        if (o.checkpoint !== undefined && (typeof o.checkpoint !== 'object' || o.checkpoint === null || Array.isArray(o.checkpoint))) return bad('checkpoint must be an object');
+      } else if (o.action === 'read') {
+        if (!count('from')) return bad('from must be a non-negative integer');
+        if (!count('limit')) return bad('limit must be a non-negative integer');
+      } else if (o.action !== 'length') return bad('action must be append, read or length');
+      break;
+    }
     case 'lease':
       if (!str(o, 'name')) return bad('name must be a non-empty string');
       if (o.action === 'acquire') {
@@ -92,6 +109,12 @@ export function serveServiceRpc(opts: { nc: NatsConnection; names: NatsNames; ha
         if (r.action === 'acquire') return handlers.leases.acquire(r.name, r.holder, r.ttlMs);
         if (r.action === 'release') return handlers.leases.release(r.name, r.holder);
         return handlers.leases.holder(r.name);
+      case 'log': {
+        const log = handlers.state(r.plugin).log(r.stream);
+        if (r.action === 'append') return log.append(r.entries, { ...(r.expectedLength !== undefined ? { expectedLength: r.expectedLength } : {}), ...(r.checkpoint ? { checkpoint: r.checkpoint } : {}) });
+        if (r.action === 'read') return log.read({ ...(r.from !== undefined ? { from: r.from } : {}), ...(r.limit !== undefined ? { limit: r.limit } : {}) });
+        return log.length();
+      }
       case 'state': {
         const state = handlers.state(r.plugin);
         if (r.action === 'get') return state.get(r.key);
@@ -163,6 +186,12 @@ export function remoteServicePorts(opts: { nc: NatsConnection; names: NatsNames;
       }
       throw new TransientNodeError(`state.update("${key}") lost ${max} races in a row`, 'STATE_CONTENDED');
     },
+    log: <T>(stream: string): AppendOnlyLog<T> => ({
+      append: async (entries, o = {}) =>
+        (await call({ op: 'log', plugin, stream, action: 'append', entries: [...entries], ...(o.expectedLength !== undefined ? { expectedLength: o.expectedLength } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}) })) as number,
+      read: async (o = {}) => (await call({ op: 'log', plugin, stream, action: 'read', ...(o.from !== undefined ? { from: o.from } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) })) as Array<{ pos: number; value: T }>,
+      length: async () => (await call({ op: 'log', plugin, stream, action: 'length' })) as number,
+    }),
   });
   return {
     state,

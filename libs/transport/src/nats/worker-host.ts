@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { type CredentialsAccessor, type NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError, withCredentialAllowHosts } from '@anchorflow/plugin-sdk';
+import { type CredentialsAccessor, NodeError, type NodeHost, type NodeLogger, type OutboundFetch, type PluginState, TransientNodeError, withCredentialAllowHosts } from '@anchorflow/plugin-sdk';
 import { isNoResponders } from './connection.js';
 import { type CredentialsRequest, type EvaluateRequest, type JobMessage, type ProgressMessage, type RpcReply, type StateRequest, decodeRpcReply, encodeMessage } from './messages.js';
 import { type NatsNames, type RpcOperation, WIRE_VERSION } from './subjects.js';
@@ -77,6 +77,10 @@ export function remoteJobHost(opts: RemoteJobHostOptions): NodeHost {
         }
       }
       throw new TransientNodeError(`state.update("${key}") lost ${max} races in a row`, 'STATE_CONTENDED');
+    },
+    log: () => {
+      // services in workers have it (service-rpc); a node's job RPC does not carry it yet
+      throw new NodeError('append-only logs are not available to nodes running in a plugin worker (use a plugin service)', 'LOG_UNAVAILABLE');
     },
   };
 

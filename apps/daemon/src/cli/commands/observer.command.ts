@@ -3,7 +3,7 @@ import { CliApi } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CliIo, printJson } from '../io.js';
 
-type Observer = Registration & { status: ObserverStatus | null };
+type Observer = Registration & { active?: boolean; status: ObserverStatus | null };
 
 export function progressBar(done: number, total: number, width = 30): string {
   const ratio = total <= 0 ? 1 : Math.min(1, Math.max(0, done / total));
@@ -12,6 +12,12 @@ export function progressBar(done: number, total: number, width = 30): string {
 }
 
 function statusLine(o: Observer): string {
+  const line = progressLine(o);
+  // paused: its workflow is deactivated, so the follower does not follow it (it follows on when activated)
+  return o.active === false ? `${line}  paused (workflow inactive)` : line;
+}
+
+function progressLine(o: Observer): string {
   const s = o.status;
   if (!s || s.head === undefined) return `${o.id}  ${o.network}  waiting for the follower${s?.lastError ? `  error: ${s.lastError}` : ''}`;
   const span = Math.max(1, s.head - o.startBlock + 1);
@@ -29,7 +35,7 @@ export async function observerStatus(io: CliIo, id: string | undefined, options:
       ? [(await api.request<Observer>('GET', `/api/v1/observers/${encodeURIComponent(id)}`)).body]
       : (await api.request<{ observers: Observer[] }>('GET', '/api/v1/observers')).body.observers;
     if (options.json) printJson(io, observers);
-    else if (!observers.length) io.out('no observers (activate a workflow with a payments.trigger.evm node)');
+    else if (!observers.length) io.out('no observers (activate a workflow with a payments.trigger.evm or payments.trigger.casper node)');
     else for (const o of observers) io.out(statusLine(o));
     const synced = observers.length > 0 && observers.every((o) => o.status?.behind === 0);
     if (!options.follow || (options.untilSynced && synced)) return EXIT.OK;
