@@ -78,7 +78,7 @@ export interface paths {
         /** List credentials (metadata only), by name */
         get: operations["CredentialsController_list"];
         put?: never;
-        /** Store a credential: data encrypted with the master key (AES-256-GCM); 409 if the name is taken */
+        /** Store a credential: data encrypted with the master key (AES-256-GCM), optional scopes (workflows, nodeTypes, allowHosts); 409 if the name is taken */
         post: operations["CredentialsController_create"];
         delete?: never;
         options?: never;
@@ -95,7 +95,7 @@ export interface paths {
         };
         /** A credential's metadata (never its data) */
         get: operations["CredentialsController_get"];
-        /** Replace a credential's data (and optionally its name) */
+        /** Replace a credential's data (and optionally its name and scopes) */
         put: operations["CredentialsController_update"];
         post?: never;
         /** Delete a credential */
@@ -599,7 +599,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (text exposition format 0.0.4)
-         * @description Outside /api/v1, where Prometheus looks by default. Needs no API key; with metrics.token set it wants `Authorization: Bearer <metrics.token>` (Prometheus `authorization: { credentials: … }`). metrics.enabled: false answers 404. README "Monitoring" lists the families.
+         * @description Outside /api/v1, where Prometheus looks by default. Needs no API key; it wants `Authorization: Bearer <metrics.token>` (Prometheus `authorization: { credentials: … }`), and with no token set answers only when metrics.public is true. metrics.enabled: false answers 404. README "Monitoring" lists the families.
          */
         get: operations["MetricsController_scrape"];
         put?: never;
@@ -705,6 +705,8 @@ export interface components {
             };
             /** @description unique; node params refer to the credential by this name */
             name: string;
+            /** @description who may use it (issue 17): checked when a workflow naming it is saved and whenever a node resolves it */
+            scopes?: components["schemas"]["CredentialScopesSchema"];
             /**
              * @description what the data is for, e.g. smtp, evm.signer (letters, digits, . _ -)
              * @example smtp
@@ -737,9 +739,34 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description {} when anyone may use it */
+            scopes: components["schemas"]["CredentialScopesSchema"];
             type: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        CredentialScopesSchema: {
+            /**
+             * @description hosts a node holding it may call through ctx.fetch: names, *.suffix, addresses, CIDR ranges (absent: any the outbound policy allows)
+             * @example [
+             *       "hooks.example.com"
+             *     ]
+             */
+            allowHosts?: string[];
+            /**
+             * @description node types that may use it (absent: any node type)
+             * @example [
+             *       "notify.webhook"
+             *     ]
+             */
+            nodeTypes?: string[];
+            /**
+             * @description workflow ids whose executions may use it (absent: any workflow)
+             * @example [
+             *       "0b9e9d3c-1111-4aaa-8bbb-123456789abc"
+             *     ]
+             */
+            workflows?: string[];
         };
         DecideApprovalDto: {
             /** @example checked the invoice */
@@ -1214,6 +1241,8 @@ export interface components {
                 [key: string]: unknown;
             };
             name?: string;
+            /** @description who may use it (issue 17): checked when a workflow naming it is saved and whenever a node resolves it; replaces the stored scopes (absent: kept) */
+            scopes?: components["schemas"]["CredentialScopesSchema"];
         };
         UpdateWorkflowSchema: {
             description?: string;
@@ -7259,7 +7288,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Unauthorized: metrics.token is set and the request does not carry it */
+            /** @description Unauthorized: the request does not carry metrics.token (or none is set and metrics.public is false) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7269,7 +7298,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "UNAUTHORIZED",
-                     *         "message": "metrics.token is set and the request does not carry it"
+                     *         "message": "the request does not carry metrics.token (or none is set and metrics.public is false)"
                      *       }
                      *     }
                      */
