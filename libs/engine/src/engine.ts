@@ -70,6 +70,8 @@ function withFields(logger: NodeLogger, fields: Record<string, unknown>): NodeLo
 
 /** the resume token a parent's node waits on for a child: the engine signals it when the child ends */
 const CHILD_TOKEN = 'child:';
+/** longest wait between two tries to start an error workflow while the store is down */
+const ERROR_WORKFLOW_MAX_BACKOFF_MS = 10_000;
 
 class NodeTimeoutError extends Error {
   readonly code = 'NODE_TIMEOUT';
@@ -133,6 +135,8 @@ export class Engine {
   private readonly dedupe = new Map<string, string>();
   /** `child:` tokens of children that ended before their parent's node suspended on them (wake it when it does) */
   private readonly endedChildren = new Set<string>();
+  /** ends of the waits between error-workflow start attempts (stop() ends them) */
+  private readonly pauses = new Set<() => void>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly graphs = new Map<string, CompiledGraph>();
   private readonly loading = new Map<string, Promise<ExecutionRun | undefined>>();
@@ -371,6 +375,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopping = true;
     this.ownership.stopPolling();
+    for (const done of [...this.pauses]) done();
     for (const run of this.runs.values()) {
       for (const c of run.attempts.values()) c.abort(new EngineError('SHUTTING_DOWN', 'the daemon is shutting down'));
       run.attempts.clear();
@@ -469,6 +474,12 @@ export class Engine {
   private resumeRun(run: ExecutionRun): void {
     const { state, graph } = run;
     if (state.cancelRequested !== undefined) return this.terminate(run, 'cancelled');
+    // a node failed and stopped the execution, but its end was not recorded (a crash while starting the
+    // error workflow, or before the end's commit): end it the same way again
+    for (const i of graph.order) {
+      const n = state.nodes[i];
+      if (n.status === 'failed' && n.output === undefined) return this.terminate(run, 'failed', { ...n.error!, nodeId: graph.nodes[i].id });
+    }
     for (const g of graph.nodes) {
       let r = 0;
       for (const p of g.predecessors) if (!isTerminalNode(state.nodes[p])) r++;
@@ -802,7 +813,24 @@ export class Engine {
     this.finish(run, 'succeeded', output);
   }
 
+  /**
+   * A failure whose workflow names an error workflow: that workflow's start is durable BEFORE the
+   * failure's `execution.finished` is appended, so a crash in between leaves the execution unfinished;
+   * recovery finishes it again and the dedupe key `error:<executionId>` makes the second start a no-op.
+   */
   private finish(run: ExecutionRun, status: 'succeeded' | 'failed' | 'cancelled', output?: Record<string, unknown>, error?: ErrorInfo): void {
+    const { state } = run;
+    const errorWorkflowId = status === 'failed' && state.parent?.reason !== 'error' ? state.graph.definition.settings?.errorWorkflowId : undefined;
+    if (!errorWorkflowId) return this.recordFinish(run, status, output, error);
+    void this.startErrorWorkflow(state, errorWorkflowId, error).then((notStarted) => {
+      // stopping, or taken over by another daemon: whoever recovers the execution finishes it (and dedupes the start)
+      if (this.stopping || this.runs.get(state.id) !== run) return;
+      const base = error ?? { code: 'FAILED', message: 'execution failed', retryable: false };
+      this.recordFinish(run, status, output, notStarted === undefined ? error : { ...base, message: `${base.message} (error workflow ${errorWorkflowId} not started: ${notStarted})` });
+    });
+  }
+
+  private recordFinish(run: ExecutionRun, status: 'succeeded' | 'failed' | 'cancelled', output?: Record<string, unknown>, error?: ErrorInfo): void {
     const { state } = run;
     this.emit(run, new ExecutionFinishedEvent(state.id, this.nextSeq(run), this.clock.now(), status, output, error));
     for (const t of run.tokens) this.tokenIndex.delete(t);
@@ -810,7 +838,7 @@ export class Engine {
     this.store.durable().then(
       () => {
         this.release(run, view);
-        this.afterFinish(state, status, error);
+        this.afterFinish(state, status);
       },
       (err) => {
         this.logger.error('could not persist the end of an execution; it stays in memory until the store recovers', { executionId: state.id, err: String(err) });
@@ -923,15 +951,12 @@ export class Engine {
 
   /**
    * Once an execution's end is durable: wake the parent waiting for it (its node also polls, so a wake-up
-   * lost to a crash or a race only delays it), and start the workflow's error workflow after a failure.
+   * lost to a crash or a race only delays it). The error workflow was started before the end (finish).
    */
-  private afterFinish(state: ExecutionState, status: 'succeeded' | 'failed' | 'cancelled', error?: ErrorInfo): void {
+  private afterFinish(state: ExecutionState, status: 'succeeded' | 'failed' | 'cancelled'): void {
     if (this.stopping) return;
     const parent = state.parent;
     if (parent?.reason === 'subworkflow' && parent.wait) this.wakeParent(parent.executionId, `${CHILD_TOKEN}${state.id}`, { executionId: state.id, status });
-    const errorWorkflowId = state.graph.definition.settings?.errorWorkflowId;
-    // an error workflow's own failure does not start error workflows (no loops)
-    if (status === 'failed' && errorWorkflowId && parent?.reason !== 'error') void this.startErrorWorkflow(state, errorWorkflowId, error);
   }
 
   private wakeParent(parentId: string, token: string, data: unknown): void {
@@ -949,22 +974,60 @@ export class Engine {
     });
   }
 
-  private async startErrorWorkflow(state: ExecutionState, workflowId: string, error?: ErrorInfo): Promise<void> {
-    try {
-      const depth = (state.parent?.depth ?? 0) + 1;
-      if (depth > this.options.maxSubworkflowDepth) throw new NodeError(`too deep (maxSubworkflowDepth ${this.options.maxSubworkflowDepth})`, 'SUBWORKFLOW_DEPTH');
-      const version = await this.latestVersion(workflowId);
-      const { nodeId, ...rest } = error ?? { code: 'FAILED', message: 'execution failed', retryable: false };
-      await this.start({
-        workflowId,
-        version,
-        input: { executionId: state.id, workflowId: state.workflowId, failedNode: nodeId ?? null, error: rest, input: state.input },
-        dedupeKey: `error:${state.id}`,
-        parent: { executionId: state.id, workflowId: state.workflowId, reason: 'error', wait: false, depth },
-      });
-    } catch (err) {
-      this.logger.error('could not start the error workflow of a failed execution', { executionId: state.id, workflowId: state.workflowId, errorWorkflowId: workflowId, err: String(err) });
+  /**
+   * Starts a failed execution's error workflow and waits until that start is durable. A store outage is
+   * waited out (retried with backoff, never dropped); returns why it will never start (the workflow is
+   * gone or does not compile, or too deep), or undefined once started (or when the engine stops).
+   */
+  private async startErrorWorkflow(state: ExecutionState, workflowId: string, error?: ErrorInfo): Promise<string | undefined> {
+    const log = { executionId: state.id, workflowId: state.workflowId, errorWorkflowId: workflowId };
+    const depth = (state.parent?.depth ?? 0) + 1;
+    if (depth > this.options.maxSubworkflowDepth) {
+      this.logger.error('not starting the error workflow of a failed execution: sub-workflows nest too deep', log);
+      return `too deep (maxSubworkflowDepth ${this.options.maxSubworkflowDepth})`;
     }
+    const { nodeId, ...rest } = error ?? { code: 'FAILED', message: 'execution failed', retryable: false };
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        const version = await this.deps.workflows.latestVersion?.(workflowId);
+        if (version === undefined) throw new EngineError('NOT_FOUND', `workflow ${workflowId} not found`);
+        const started = await this.start({
+          workflowId,
+          version,
+          input: { executionId: state.id, workflowId: state.workflowId, failedNode: nodeId ?? null, error: rest, input: state.input },
+          dedupeKey: `error:${state.id}`,
+          parent: { executionId: state.id, workflowId: state.workflowId, reason: 'error', wait: false, depth },
+        });
+        // a duplicate may be a start whose commit failed earlier (its events stay queued): wait for it too,
+        // then run it here unless it already runs (recovery or another daemon would pick it up later)
+        await this.store.durable();
+        if (started.duplicate && !this.runs.has(started.executionId)) void this.load(started.executionId).catch(() => undefined);
+        return undefined;
+      } catch (err) {
+        if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'VALIDATION_FAILED' || err.code === 'INVALID_INPUT')) {
+          this.logger.error('not starting the error workflow of a failed execution', { ...log, err: String(err) });
+          return err.message;
+        }
+        if (this.stopping) break;
+        const delayMs = Math.min(ERROR_WORKFLOW_MAX_BACKOFF_MS, 100 * 2 ** (attempt - 1));
+        this.logger.warn('could not start the error workflow of a failed execution yet; retrying', { ...log, attempt, delayMs, err: String(err) });
+        await this.pause(delayMs);
+      }
+    }
+    return undefined;
+  }
+
+  /** a wait on the engine's clock that stop() ends early */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.pauses.delete(done);
+        cancel();
+        resolve();
+      };
+      const cancel = this.clock.setTimer(ms, done);
+      this.pauses.add(done);
+    });
   }
 
   // ------------------------------------------------------------------ timers and resume
