@@ -63,7 +63,11 @@ async function callHook(requests: boolean): Promise<{ lines: Array<Record<string
 describe('webhook calls in the log', () => {
   it('with request logging on: the call has its HTTP line', async () => {
     const { lines, reqId } = await callHook(true);
-    expect(lines.find((l) => l.reqId === reqId && (l.req as { url?: string } | undefined)?.url === '/hooks/hook-log')).toMatchObject({ res: { statusCode: 200 } });
+    // pino-http writes the line when the server side of the response finishes, which can be just after
+    // the client has read the answer: wait for it (bounded) instead of reading the log once
+    const httpLine = () => lines.find((l) => l.reqId === reqId && (l.req as { url?: string } | undefined)?.url === '/hooks/hook-log');
+    for (let i = 0; i < 100 && !httpLine(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(httpLine()).toMatchObject({ res: { statusCode: 200 } });
   });
 
   it('with request logging off: no HTTP line, and the execution’s lines still carry the request id', async () => {
