@@ -198,13 +198,17 @@ describe('chain.anchor on a real daemon and anvil', () => {
 
       // the sidecar goes away: still ready (the node serves), degraded, naming the sidecar
       await fake.sidecar.setDown(true);
-      const degraded = await until('readiness degraded', async () => {
+      // two signs, in either order: the event stream drops (degraded at once) and the sidecar's RPC probe
+      // fails twice; wait until the report names the sidecar's URL as failed
+      const sidecar = `sidecarUrl ${fake.sidecarUrl}`;
+      const degraded = await until('readiness degraded, naming the sidecar', async () => {
         const r = await api.get('/api/v1/health/ready');
-        return r.body?.info?.[key]?.state === 'degraded' ? r : undefined;
+        const info = r.body?.info?.[key];
+        return info?.state === 'degraded' && info.components?.[sidecar] && info.components[sidecar].state !== 'ok' ? r : undefined;
       });
       expect(degraded.status).toBe(200);
       expect(degraded.body.status).toBe('degraded');
-      expect(degraded.body.info[key].detail).toContain(`sidecarUrl ${fake.sidecarUrl}`);
+      expect(degraded.body.info[key].components[`nodeUrl ${new URL(fake.nodeUrl).origin}/…`]).toMatchObject({ state: 'ok' });
     } finally {
       clearInterval(blocks);
       await Promise.all(daemons.splice(0).map((d) => (d.hasExited() ? undefined : d.stop().catch(() => d.kill()))));
