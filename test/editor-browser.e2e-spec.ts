@@ -53,12 +53,20 @@ async function saved(page: Page): Promise<void> {
 async function connect(page: Page, from: string, to: string): Promise<void> {
   const source = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`).first();
   const target = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`).first();
-  const a = (await source.boundingBox())!;
-  const b = (await target.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
+  const edges = await page.locator('.react-flow__edge').count();
+  // a drag that starts while the viewport still moves (fit view animates) misses its handle, as it would
+  // for a person: drag again, up to three times, until the canvas shows the new edge
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const a = (await source.boundingBox())!;
+    const b = (await target.boundingBox())!;
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+    await page.mouse.up();
+    const drawn = await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length > n, edges, { timeout: 3000 }).then(() => true, () => false);
+    if (drawn) return;
+  }
+  throw new Error(`could not connect ${from} → ${to} by dragging`);
 }
 
 async function setFields(page: Page, nodeId: string, json: string): Promise<void> {
