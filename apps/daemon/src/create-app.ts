@@ -17,6 +17,7 @@ import type { DaemonMetrics } from './core/daemon-metrics.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { requestIdMiddleware } from './logging/request-context.js';
 import { applyHttpSecurity } from './security/http-hardening.js';
+import { installHooksFastPath } from './hooks/hooks-endpoint.js';
 
 export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'api/docs';
@@ -69,4 +70,6 @@ export function configureApp(app: NestExpressApplication, options: AppModuleOpti
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });
   // also where NestJS users look first (Nest's default `<path>-json`)
   (app.getHttpAdapter().getInstance() as Express).get(`/${DOCS_PATH}-json`, (_req, res) => void res.json(document));
+  // webhook calls with a JSON (or no) body skip Express and Nest (hooks-endpoint.ts)
+  installHooksFastPath(app);
 }

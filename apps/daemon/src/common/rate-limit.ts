@@ -3,8 +3,12 @@ import type { Reflector } from '@nestjs/core';
 import type { ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
 import type { SecurityConfig } from '../config/config.schema.js';
 
-/** The named rate limits (config `security.rateLimit.<name>`), each counted per client IP. */
-export const RATE_LIMITS = ['auth', 'hooks'] as const;
+/**
+ * The named rate limits of API routes (config `security.rateLimit.<name>`), each counted per client IP.
+ * `security.rateLimit.hooks` is not one of them: webhook calls are counted in one place on both of their
+ * paths, by HooksEndpoint's limiter (apps/daemon/src/hooks/hooks-endpoint.ts).
+ */
+export const RATE_LIMITS = ['auth'] as const;
 export type RateLimitName = (typeof RATE_LIMITS)[number];
 
 export const RATE_LIMIT = 'anchorflow:rate-limit';
