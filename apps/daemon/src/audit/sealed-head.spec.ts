@@ -55,3 +55,27 @@ describe('SealingAuditLogStore', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('SealingAuditLogStore: at most one write per interval', () => {
+  it('appends within the interval are sealed together by one later write; sealed() writes at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'af-seal-'));
+    dirs.push(dir);
+    const key = Buffer.alloc(32, 9);
+    const store = new SealingAuditLogStore(countingStore(), key, dir, () => undefined, 60_000);
+    const field = {} as AuditFields;
+    await store.append([field]);
+    // the first append is written at once (nothing was written before)
+    await store.sealed();
+    expect(readSealedHead(dir, key)).toMatchObject({ seq: 1 });
+    await store.append([field]);
+    await store.append([field]);
+    // within the interval nothing more is written…
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readSealedHead(dir, key)).toMatchObject({ seq: 1 });
+    // …until sealed() (shutdown) asks for it: the newest head, not waiting out the minute
+    const t0 = Date.now();
+    await store.sealed();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(readSealedHead(dir, key)).toMatchObject({ seq: 3, hash: 'h3' });
+  });
+});

@@ -94,21 +94,28 @@ export async function writeSealedHead(dataDir: string, sealed: SealedHead): Prom
 /**
  * An AuditLogStore that seals the head after committed appends. Sealing is best effort after the commit
  * (a failure is reported through `onError`, the append stands); a later append seals again. The file is
- * written asynchronously, one write at a time, with the newest head: a synchronous write + rename after
- * every audit batch was the largest single item of a webhook call's CPU profile (~5 %, issue 18). The head
- * on disk may lag the database by the appends of one write, as it always could after a crash between
- * commit and seal; `anchorflow audit verify` accepts a head behind the chain, never one ahead of it.
+ * written asynchronously, one write at a time, with the newest head, and at most once per
+ * `minIntervalMs` (100 ms): a synchronous write + rename after every audit batch was the largest single
+ * item of a webhook call's CPU profile (~5 %), and one write per batch still cost ~5 % of the main thread
+ * at ~120 batches a second (issue 18). The head on disk may lag the database by at most that interval plus
+ * one write, as it always could after a crash between commit and seal; `sealed()` (shutdown) writes
+ * without waiting. `anchorflow audit verify` accepts a head behind the chain, never one ahead of it.
  */
 export class SealingAuditLogStore implements AuditLogStore {
   /** newest committed head not yet written */
   private pending: AuditHead | undefined;
   private writing: Promise<void> | undefined;
+  private lastWrite = -Infinity;
+  /** set by sealed(): write what is pending now */
+  private hurry = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly inner: AuditLogStore,
     private readonly key: Buffer,
     private readonly dataDir: string,
     private readonly onError: (err: unknown) => void,
+    private readonly minIntervalMs = 100,
   ) {}
 
   async append(fields: readonly AuditFields[]): Promise<AuditHead> {
@@ -120,12 +127,30 @@ export class SealingAuditLogStore implements AuditLogStore {
 
   /** resolves once every head committed so far is on disk (or its write failed and was reported) */
   async sealed(): Promise<void> {
-    while (this.writing) await this.writing;
+    this.hurry = true;
+    this.wake?.();
+    try {
+      while (this.writing) await this.writing;
+    } finally {
+      this.hurry = false;
+    }
   }
 
   private async sealPending(): Promise<void> {
     try {
       while (this.pending) {
+        const wait = this.lastWrite + this.minIntervalMs - performance.now();
+        if (wait > 0 && !this.hurry) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
+        }
+        this.lastWrite = performance.now();
         const head = this.pending;
         this.pending = undefined;
         try {
