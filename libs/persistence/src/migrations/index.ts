@@ -7,6 +7,7 @@ import { ApiKeysCredentialsMigration } from './20261202000000-api-keys-credentia
 import { NamedLeasesMigration } from './20261207000000-named-leases.migration.js';
 import { CredentialScopesMigration } from './20261207100000-credential-scopes.migration.js';
 import { PluginLogMigration } from './20261207110000-plugin-log.migration.js';
+import { EventLz4Migration } from './20261207130000-event-lz4.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207000000_named_leases', class: NamedLeasesMigration },
   { name: 'Migration20261207100000_credential_scopes', class: CredentialScopesMigration },
   { name: 'Migration20261207110000_plugin_log', class: PluginLogMigration },
+  { name: 'Migration20261207130000_event_lz4', class: EventLz4Migration },
 ];
