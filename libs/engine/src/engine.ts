@@ -674,7 +674,7 @@ export class Engine {
     if (current && !run.finishing && !state.finished) {
       if (failure !== undefined) this.onFailure(run, index, attempt, startedAt, failure);
       else if (outcome!.kind === 'output') {
-        const overQuota = this.chargeOutput(run, outcome!.outputs);
+        const overQuota = this.chargeOutput(run, outcome!.outputs, outcome!.outputBytes);
         if (overQuota) this.onFailure(run, index, attempt, startedAt, overQuota);
         else this.onSuccess(run, index, attempt, startedAt, outcome!.outputs);
       }
@@ -693,7 +693,7 @@ export class Engine {
    * when it would take the total past `maxExecutionOutputBytes`. Output that is not JSON is left to the
    * store to report.
    */
-  private chargeOutput(run: ExecutionRun, outputs: NodeOutputs): NodeError | undefined {
+  private chargeOutput(run: ExecutionRun, outputs: NodeOutputs, measured?: number): NodeError | undefined {
     const limit = this.options.maxExecutionOutputBytes;
     if (!limit) return undefined;
     const size = (value: unknown): number => {
@@ -704,7 +704,7 @@ export class Engine {
       }
     };
     run.outputBytes ??= run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
-    const bytes = size(outputs);
+    const bytes = measured ?? size(outputs);
     if (run.outputBytes + bytes > limit) {
       return new NodeError(
         `this node's ${bytes} bytes of output would take the execution's stored output to ${run.outputBytes + bytes} bytes; an execution may store at most ${limit} (engine.maxExecutionOutputBytes)`,

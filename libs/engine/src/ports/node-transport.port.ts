@@ -26,8 +26,11 @@ export interface NodeJobEnvironment {
   executions?: ChildExecutions;
 }
 
-/** what a node attempt came to: the SDK's invocation outcome */
-export type NodeJobOutcome = NodeInvocationOutcome;
+/**
+ * what a node attempt came to: the SDK's invocation outcome, with the outputs' serialized size (UTF-8
+ * bytes of their JSON) when the transport measured it already (the engine's output quota then reuses it)
+ */
+export type NodeJobOutcome = NodeInvocationOutcome & { outputBytes?: number };
 
 /** Runs node jobs. Throws what the node threw (NodeError / TransientNodeError / other). */
 export interface NodeTransport {

@@ -43,6 +43,8 @@ export class InProcessTransport implements NodeTransport {
       if (bytes > this.maxOutputBytes) {
         throw new NodeError(`${job.nodeType} emitted ${bytes} bytes of output; a node may emit at most ${this.maxOutputBytes} (outputs are stored with the execution)`, 'OUTPUT_TOO_LARGE', { bytes, limit: this.maxOutputBytes });
       }
+      // measured once: the engine's per-execution quota counts the same bytes
+      return { ...outcome, outputBytes: bytes };
     }
     return outcome;
   }
