@@ -47,7 +47,8 @@ export class PgAuditLog implements AuditLogStore {
         entries.push(entry);
         prev = entry;
       }
-      await client.query({ text: INSERT_SQL, values: [JSON.stringify(entries)] });
+      // prepared once per connection: parsed and planned once, not per batch
+      await client.query({ name: 'audit-insert', text: INSERT_SQL, values: [JSON.stringify(entries)] });
       return { seq: prev!.seq, hash: prev!.hash };
     });
   }
