@@ -34,10 +34,22 @@ const env = { ...machine(), date: new Date().toISOString(), argv: process.argv.s
 writeFileSync(join(out, 'env.json'), JSON.stringify(env, null, 2));
 console.error(JSON.stringify({ commit: env.commit, dirtyFiles: env.dirtyFiles, date: env.date, loadavg: env.loadavg, out }));
 
+/** V8 heap used (and total, and memory outside the heap: Buffers etc.) from the daemon's /metrics, MiB */
 export async function heapMiB(base) {
   const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }).then((r) => (r.ok ? r.text() : ''), () => '');
-  const v = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1];
-  return v ? Math.round(Number(v) / 2 ** 20) : undefined;
+  const get = (name) => {
+    const v = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+    return v ? Math.round(Number(v) / 2 ** 20) : undefined;
+  };
+  return get('nodejs_heap_size_used_bytes');
+}
+export async function heapDetail(base) {
+  const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }).then((r) => (r.ok ? r.text() : ''), () => '');
+  const get = (name) => {
+    const v = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+    return v ? Math.round(Number(v) / 2 ** 20) : undefined;
+  };
+  return { heapTotalMiB: get('nodejs_heap_size_total_bytes'), externalMiB: get('nodejs_external_memory_bytes') };
 }
 
 const db = await createExternalDatabase(args['pg-admin-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -87,7 +99,7 @@ try {
     await sleep(pause * 1000);
     const row = {
       step: target, bad, startSeconds: +secs.toFixed(1), startedPerSecond: target ? Math.round((target - (rows.at(-1)?.step ?? 0)) / secs) : undefined,
-      waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), loadavg: loadavg(), at: new Date().toISOString(),
+      waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString(),
     };
     rows.push(row);
     console.error(JSON.stringify(row));
@@ -113,7 +125,7 @@ try {
   const last = steps.at(-1);
   if (Number(args.settle ?? 0) > 0) {
     await sleep(Number(args.settle) * 1000);
-    const row = { step: last, settledSeconds: Number(args.settle) + pause, waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), loadavg: loadavg(), at: new Date().toISOString() };
+    const row = { step: last, settledSeconds: Number(args.settle) + pause, waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString() };
     rows.push(row);
     console.error(JSON.stringify(row));
   }
@@ -132,7 +144,7 @@ try {
       if (now === size) break;
       size = now;
     }
-    const row = { step: last, heapSnapshot: file && join(out, file), afterSnapshotGc: true, ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), loadavg: loadavg(), at: new Date().toISOString() };
+    const row = { step: last, heapSnapshot: file && join(out, file), afterSnapshotGc: true, ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString() };
     rows.push(row);
     console.error(JSON.stringify(row));
   }
