@@ -7,18 +7,20 @@
 // → first 200 of GET /api/v1/health, → `engine.started` (recovery done), → first 2xx of the webhook, then
 // RSS/heap after the pause. Run after `npm run build`:
 //   node bench/scale.mjs [--steps=0,5000,15000] [--conc=20] [--pause=5] [--restart-at=0,15000] [--restarts=1]
-//                        [--settle=0] [--heap-snapshot] [--compare-empty]
+//                        [--settle=0] [--gc] [--heap-snapshot] [--compare-empty]
 //   node bench/scale.mjs --steps=0,25000,50000,100000 --conc=50 --pause=10 --settle=60 --heap-snapshot \
 //                        --compare-empty --restarts=3                                    (issue 18)
 // --settle=S: after the last step, S more seconds idle and memory again. --heap-snapshot: then a heap
 // snapshot (SIGWINCH: NestJS's shutdown hooks take SIGUSR2 as a stop signal; V8 collects garbage first, so the heap used read after it is what is live) into the
-// output dir. --compare-empty: a second daemon on a second fresh database holding only the same workflow;
+// output dir. --gc: then a full GC through the inspector protocol (the daemon runs with --inspect on a
+// loopback port; HeapProfiler.collectGarbage), and memory again 5 s later: whether the RSS goes back once the
+// garbage is collected, without a snapshot's own allocations. --compare-empty: a second daemon on a second fresh database holding only the same workflow;
 // after the last step both are restarted alternately (empty, full, empty, full, …; --restarts pairs), so
 // that start-up with and without the waiting executions is compared at the same moment of the machine.
 // Output: one JSON line per step on stderr, everything at the end on stdout, and .bench-out/scale-<ms>/.
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { ADMIN_KEY, ROOT, api, createExternalDatabase, loadavg, machine, memoryMiB, respawnDaemon, sleep, startDaemon, stopProcess } from './targets.js';
+import { ADMIN_KEY, ROOT, api, backendPids, freePort, createExternalDatabase, loadavg, machine, memoryMiB, ownCpuMs, respawnDaemon, sleep, startDaemon, stopProcess, treeCpuMs } from './targets.js';
 import { post } from './verify.js';
 import { BODY } from './workflows.js';
 
@@ -56,6 +58,26 @@ const db = await createExternalDatabase(args['pg-admin-url'] ?? 'postgres://post
 // the V8 heap is read from /metrics, which wants its own token
 const extraEnv = { ANCHORFLOW_METRICS_TOKEN: ADMIN_KEY };
 const nodeArgs = args['heap-snapshot'] !== undefined ? ['--heapsnapshot-signal=SIGWINCH', `--diagnostic-dir=${out}`] : [];
+const inspectPort = args.gc !== undefined ? await freePort() : undefined;
+if (inspectPort) nodeArgs.push(`--inspect=127.0.0.1:${inspectPort}`);
+
+/** one full garbage collection in the daemon, through the inspector (HeapProfiler.collectGarbage) */
+async function collectGarbage() {
+  const [{ webSocketDebuggerUrl }] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
+  const ws = new WebSocket(webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  const done = new Promise((resolve) => {
+    ws.onmessage = (m) => {
+      if (JSON.parse(m.data).id === 1) resolve();
+    };
+  });
+  ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+  await done;
+  ws.close();
+}
 let daemon = await startDaemon({ name: 'scale', outDir: out, db, keepData: true, extraEnv, nodeArgs });
 const dataDir = daemon.dataDir;
 const WAIT_DEF = {
@@ -81,6 +103,15 @@ const startups = [];
 try {
   const wf = await api(daemon.base, 'POST', '/api/v1/workflows', WAIT_DEF);
   await api(daemon.base, 'POST', `/api/v1/workflows/${wf.id}/activate`);
+  // the scan of the claim query recovery and the wake-up poller run (PgExecutionLeases.claimUnfinished),
+  // read-only here: EXPLAIN ANALYZE of its inner SELECT, execution time in ms
+  const claimScanMs = async () => {
+    const { rows: [r] } = await db.client.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM execution
+      WHERE status NOT IN ('succeeded', 'failed', 'cancelled') AND (owner IS NULL OR owner = 'bench' OR lease_expires_at IS NULL OR lease_expires_at < now())
+        AND NOT (status = 'waiting' AND (wake_at IS NULL OR wake_at > now() + 60000 * interval '1 millisecond'))
+      ORDER BY started_at LIMIT 100`);
+    return +r['QUERY PLAN'][0]['Execution Time'].toFixed(1);
+  };
   const waitingInSql = async () => (await db.client.query(`SELECT count(*)::int AS n FROM execution WHERE workflow_id = $1 AND status = 'waiting'`, [wf.id])).rows[0].n;
   let started = 0;
   for (const target of steps) {
@@ -96,10 +127,22 @@ try {
     };
     await Promise.all(Array.from({ length: conc }, worker));
     const secs = (performance.now() - t0) / 1000;
+    // idle cost while they wait: CPU of the daemon and of its Postgres backends during the pause (the
+    // wake-up poller runs every engine.pollIntervalMs)
+    // (Postgres: the backends of this database present at both ends; pool connections closed on the way
+    // take their CPU time with them)
+    await sleep(1000);
+    const pg0 = new Map((await backendPids(db.client, db.name)).map((p) => [p, treeCpuMs([p])]));
+    const d0 = ownCpuMs(daemon.child.pid);
+    const i0 = performance.now();
     await sleep(pause * 1000);
+    const idleSeconds = (performance.now() - i0) / 1000;
+    let pgMs = 0;
+    for (const p of await backendPids(db.client, db.name)) if (pg0.has(p)) pgMs += treeCpuMs([p]) - pg0.get(p);
+    const idle = { idleSeconds: Math.round(idleSeconds), idleDaemonCpuPct: +(((ownCpuMs(daemon.child.pid) - d0) / 10) / idleSeconds).toFixed(2), idlePostgresCpuPct: +((pgMs / 10) / idleSeconds).toFixed(2), claimScanMs: await claimScanMs() };
     const row = {
       step: target, bad, startSeconds: +secs.toFixed(1), startedPerSecond: target ? Math.round((target - (rows.at(-1)?.step ?? 0)) / secs) : undefined,
-      waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString(),
+      waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), ...idle, loadavg: loadavg(), at: new Date().toISOString(),
     };
     rows.push(row);
     console.error(JSON.stringify(row));
@@ -126,6 +169,15 @@ try {
   if (Number(args.settle ?? 0) > 0) {
     await sleep(Number(args.settle) * 1000);
     const row = { step: last, settledSeconds: Number(args.settle) + pause, waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString() };
+    rows.push(row);
+    console.error(JSON.stringify(row));
+  }
+  if (inspectPort) {
+    const t0 = performance.now();
+    await collectGarbage();
+    const gcMs = Math.round(performance.now() - t0);
+    await sleep(5000);
+    const row = { step: last, afterFullGc: true, gcMs, waitingInSql: await waitingInSql(), ...memoryMiB(daemon.pids()), heapUsedMiB: await heapMiB(daemon.base), ...(await heapDetail(daemon.base)), loadavg: loadavg(), at: new Date().toISOString() };
     rows.push(row);
     console.error(JSON.stringify(row));
   }
