@@ -6,7 +6,7 @@
 // execution has rows in is copied, see below), VACUUM ANALYZE on both. Then W1 at c=--conc, interleaved:
 // empty, full, empty, full, … (--reps pairs), each a fresh daemon start on that database pinned to
 // SERVER_CPU, wrk pinned to LOADER_CPU (autocannon if wrk is missing), --warmup s discarded, --seconds s
-// measured: rps, p50/p99, daemon CPU µs per request (its own user+system time from /proc) and Postgres CPU µs
+// measured (after VACUUM ANALYZE and a CHECKPOINT): rps, p50/p99, daemon CPU µs per request (its own user+system time from /proc) and Postgres CPU µs
 // per request (the backends connected to that database), 1-minute load average at start and end.
 // Which rows a finished W1 execution has is not assumed: the script counts every table's rows before and
 // after the real requests and prints them; `execution` and `execution_event` are copied; the hash-chained
@@ -90,6 +90,9 @@ try {
   await c.query(`INSERT INTO execution_event (${evCols.map((x) => `"${x}"`).join(', ')}) SELECT ${evCols.map((x) => evOverride[x] ?? `ev."${x}"`).join(', ')} FROM ids, execution_event ev WHERE ev.execution_id = '${tmpl.id}'`);
   const fillMs = performance.now() - f0;
   for (const x of [t.empty, t.full]) await x.db.client.query('VACUUM ANALYZE');
+  // write the fill out before measuring (the first run's first point, right after a 2.7 GB fill, was low);
+  // CHECKPOINT needs a superuser or pg_checkpoint: skipped, and said so, without
+  results.checkpoint = await c.query('CHECKPOINT').then(() => 'done', (e) => `skipped: ${e.message}`);
   const sizes = async (cl) => (await cl.query(`SELECT relname, pg_total_relation_size(oid)::bigint AS bytes FROM pg_class WHERE relname IN ('execution', 'execution_event', 'audit_entry')`)).rows.reduce((o, r) => ({ ...o, [r.relname]: `${(Number(r.bytes) / 2 ** 20).toFixed(1)} MiB` }), {});
   results.fill = {
     rows: ROWS, template: tmpl.id, eventChunksPerExecution: evInfo.chunks, eventsNameTheExecutionId: evInfo.names_its_id,
