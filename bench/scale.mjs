@@ -19,7 +19,7 @@
 // that start-up with and without the waiting executions is compared at the same moment of the machine.
 // Output: one JSON line per step on stderr, everything at the end on stdout, and .bench-out/scale-<ms>/.
 import { join } from 'node:path';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { ADMIN_KEY, ROOT, api, backendPids, freePort, createExternalDatabase, loadavg, machine, memoryMiB, ownCpuMs, respawnDaemon, sleep, startDaemon, stopProcess, treeCpuMs } from './targets.js';
 import { post } from './verify.js';
 import { BODY } from './workflows.js';
@@ -64,7 +64,7 @@ if (inspectPort) nodeArgs.push(`--inspect=127.0.0.1:${inspectPort}`);
 /** one full garbage collection in the daemon, through the inspector (HeapProfiler.collectGarbage) */
 async function collectGarbage() {
   const [{ webSocketDebuggerUrl }] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
-  const ws = new WebSocket(webSocketDebuggerUrl);
+  const ws = new globalThis.WebSocket(webSocketDebuggerUrl); // Node 24's built-in client
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
     ws.onerror = reject;
