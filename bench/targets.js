@@ -513,3 +513,65 @@ export async function backendPids(client, dbName) {
   const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
   return rows.map((r) => r.pid);
 }
+
+/**
+ * Start-up on an existing database (issue 18): a daemon started earlier by startDaemon({keepData: true}) and
+ * stopped is started again on the same database and data dir, on a port chosen here, so that its first
+ * answers can be polled from the moment of spawn. Measures spawn → `listening` line, → first 200 of
+ * GET /api/v1/health, → `engine.started` line (recovery of unfinished executions done; needs log level
+ * info), → first 2xx of `hookUrl` (POST BODY) when given. Returns the running daemon like startDaemon's, plus
+ * `startup`.
+ */
+export async function respawnDaemon(prev, { name, outDir, cpu, logLevel = 'info', hookUrlPath, readyTimeoutMs = 600_000, stopGraceMs, extraEnv = {}, nodeArgs = [] }) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', ANCHORFLOW_DATA_DIR: prev.dataDir, ANCHORFLOW_LOG_LEVEL: logLevel, ANCHORFLOW_LOG_REQUESTS: 'false', ANCHORFLOW_ADMIN_KEY: ADMIN_KEY };
+  delete env.NODE_OPTIONS;
+  env.DATABASE_URL = prev.db.url;
+  Object.assign(env, extraEnv);
+  const logFile = join(outDir, `${name}.server.log`);
+  const spawnEpoch = Date.now();
+  const t0 = performance.now();
+  const { child } = await spawnServer(pinned(cpu, [NODE, ...nodeArgs, DAEMON_MAIN]), { env, logFile });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const pollUntil = async (fn) => {
+    while (performance.now() - t0 < readyTimeoutMs) {
+      if (!alive()) throw new Error(`daemon exited during start-up (see ${logFile})`);
+      if (await fn().catch(() => false)) return Math.round(performance.now() - t0);
+      await sleep(10);
+    }
+    throw new Error(`start-up not done after ${readyTimeoutMs} ms (see ${logFile})`);
+  };
+  try {
+    const healthMs = await pollUntil(async () => (await fetch(`${base}/api/v1/health`, { signal: AbortSignal.timeout(2000) })).status === 200);
+    const hookMs = hookUrlPath ? await pollUntil(async () => {
+      const r = await post(`${base}${hookUrlPath}`, BODY, 5000);
+      return r.status >= 200 && r.status < 300;
+    }) : undefined;
+    // the log lines carry their epoch time: listening, engine.started (recovery done)
+    let listeningMs;
+    let engine;
+    for (let i = 0; i < (logLevel === 'info' || logLevel === 'debug' ? 6000 : 1) && engine === undefined && alive(); i++) {
+      for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const j = JSON.parse(line);
+          if (j.event === 'listening') listeningMs = j.time - spawnEpoch;
+          if (j.event === 'engine.started') engine = { engineStartedMs: j.time - spawnEpoch, resumed: j.resumed, recoverMs: j.ms };
+        } catch { /* not JSON */ }
+      }
+      if (engine === undefined) await sleep(100);
+    }
+    return {
+      ...prev, name, base, child,
+      startup: { listeningMs, healthMs, ...engine, firstHookMs: hookMs },
+      pids: () => [child.pid],
+      async stop() {
+        return stopProcess(child, stopGraceMs);
+      },
+    };
+  } catch (err) {
+    await stopProcess(child);
+    throw err;
+  }
+}
