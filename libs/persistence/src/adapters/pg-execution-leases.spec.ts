@@ -77,6 +77,24 @@ const testDb = await createTestDatabase();
     expect(await leases(b).claim(far.id)).toBe(true);
   });
 
+  it('claims the oldest of what can run and what is due, within the limit; many far waits do not hide them', async () => {
+    const a = daemon('a');
+    const far = Array.from({ length: 200 }, () => new FakeExecution(a).start().nodeWaiting('wait', { until: Date.now() + 86_400_000 }));
+    const running = new FakeExecution(a).start().nodeSucceeded('start');
+    const due = new FakeExecution(a).start().nodeWaiting('wait', { until: Date.now() + 500 });
+    const later = new FakeExecution(a).start().nodeSucceeded('start');
+    await a.durable();
+    // start times in a known order: running < due < later, the far waits older than all of them
+    await db.pool.query(`UPDATE execution SET started_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[])`, [far.map((f) => f.id)]);
+    for (const [i, run] of [running, due, later].entries()) await db.pool.query(`UPDATE execution SET started_at = now() - ($2::int * interval '1 minute') WHERE id = $1`, [run.id, 30 - i]);
+    await db.pool.query(`UPDATE execution SET lease_expires_at = now() - interval '1 second'`);
+    // each claim by another daemon: what one holds (a live lease) the next cannot take
+    const claimed = await leases(daemon('b')).claimUnfinished(2, 60_000);
+    expect(claimed.sort()).toEqual([running.id, due.id].sort());
+    expect(await leases(daemon('c')).claimUnfinished(2, 60_000)).toEqual([later.id]);
+    expect(await leases(daemon('d')).claimUnfinished(10, 60_000)).toEqual([]);
+  });
+
   it('a cancel asked on another daemon reaches the holder at its next renewal', async () => {
     const a = daemon('a');
     const b = daemon('b');

@@ -26,6 +26,7 @@ export const TERMINAL_STATUS_SQL = `('succeeded', 'failed', 'cancelled')`;
 @Index({ name: 'execution_wake_at_idx', expression: `create index "execution_wake_at_idx" on "execution" ("wake_at") where wake_at is not null and status not in ${TERMINAL_STATUS_SQL}` })
 @Index({ name: 'execution_claimable_idx', expression: `create index "execution_claimable_idx" on "execution" ("lease_expires_at", "started_at") where status not in ${TERMINAL_STATUS_SQL}` })
 @Index({ name: 'execution_unfinished_idx', expression: `create index "execution_unfinished_idx" on "execution" ("started_at") where status not in ${TERMINAL_STATUS_SQL}` })
+@Index({ name: 'execution_active_idx', expression: `create index "execution_active_idx" on "execution" ("started_at") where status not in ('succeeded', 'failed', 'cancelled', 'waiting')` })
 export class ExecutionEntity {
   @PrimaryKey({ type: 'uuid' })
   id!: string;

@@ -8,6 +8,7 @@ import { NamedLeasesMigration } from './20261207000000-named-leases.migration.js
 import { CredentialScopesMigration } from './20261207100000-credential-scopes.migration.js';
 import { PluginLogMigration } from './20261207110000-plugin-log.migration.js';
 import { EventLz4Migration } from './20261207130000-event-lz4.migration.js';
+import { ActiveExecutionsIndexMigration } from './20261207140000-active-executions-index.migration.js';
 
 /**
  * Every migration, in order. Registered by name (stable under minification) instead of a file glob,
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207100000_credential_scopes', class: CredentialScopesMigration },
   { name: 'Migration20261207110000_plugin_log', class: PluginLogMigration },
   { name: 'Migration20261207130000_event_lz4', class: EventLz4Migration },
+  { name: 'Migration20261207140000_active_executions_index', class: ActiveExecutionsIndexMigration },
 ];
