@@ -9,6 +9,10 @@ if (major < 22 || (major === 22 && minor < 17)) {
   process.exit(1);
 }
 
+// V8's code cache on disk for every module loaded from here on (NODE_COMPILE_CACHE or <tmpdir>/node-compile-cache):
+// loading the daemon's modules is most of its start-up; from the second start on they are not compiled again
+(await import('node:module')).enableCompileCache?.();
+
 try {
   const { runDaemon } = await import('./daemon.js');
   await runDaemon(process.env);

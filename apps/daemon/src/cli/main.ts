@@ -10,6 +10,10 @@ if (major < 22 || (major === 22 && minor < 17)) {
   process.exit(1);
 }
 
+// V8's code cache on disk for every module loaded from here on (NODE_COMPILE_CACHE or <tmpdir>/node-compile-cache):
+// loading the daemon's modules is most of its start-up; from the second start on they are not compiled again
+(await import('node:module')).enableCompileCache?.();
+
 const { runCli } = await import('./program.js');
 const outcome = await runCli(process.argv.slice(2));
 // start and worker keep running (their own signal handling ends the process)
