@@ -172,6 +172,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         if (event.retryAt !== undefined) children.retries.inc();
         return;
       }
+      case 'node.waiting':
+        // a wait may outlast the engine's memory of the execution (released beyond the wake-up horizon):
+        // hold nothing per waiting execution here either; at its end the engine's view has both again
+        this.startedAt.delete(event.executionId);
+        this.typesByExecution.delete(event.executionId);
+        return;
       case 'execution.finished': {
         this.finishedByStatus[event.status]?.inc();
         // taken over or resumed after a restart: the started event was not seen here, the view knows

@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../database/open-database.js';
 import { FakeExecution } from '../testing/fake-execution.js';
 import { createTestDatabase } from '../testing/test-database.js';
 import { PgExecutionReader } from './pg-execution-reader.adapter.js';
+import { PgExecutionLeases } from './pg-execution-leases.adapter.js';
 import { PgExecutionStore } from './pg-execution-store.adapter.js';
 
 const testDb = await createTestDatabase();
@@ -72,6 +73,25 @@ function moveTo(run: FakeExecution, store: ExecutionStore): FakeExecution {
     await afterRestart.durable();
 
     for (const run of [a, b]) expect(verifyHistory(run.id, await hashed(run.id))).toMatchObject({ ok: true, count: 6 });
+  });
+
+  it('a released execution keeps no head in memory, and continues its chain when it runs again (read back or not)', async () => {
+    const store = newStore();
+    const leases = new PgExecutionLeases(store);
+    const heads = (store as unknown as { heads: Map<string, unknown> }).heads;
+    const read = new FakeExecution(store).start().nodeWaiting('wait', { until: Date.now() + 86_400_000 });
+    const unread = new FakeExecution(store).start().nodeWaiting('wait', { until: Date.now() + 86_400_000 });
+    await store.durable();
+    expect(heads.has(read.id)).toBe(true);
+    // the engine drops an execution waiting beyond the horizon from memory and releases it
+    await leases.release([read.id, unread.id]);
+    expect(heads.has(read.id) || heads.has(unread.id)).toBe(false);
+    // woken later: one is loaded with its history (as the engine does), the other is appended to directly
+    await store.events(read.id);
+    read.nodeSucceeded('wait').finish();
+    unread.nodeSucceeded('wait').finish();
+    await store.durable();
+    for (const run of [read, unread]) expect(verifyHistory(run.id, await hashed(run.id))).toMatchObject({ ok: true, count: 5 });
   });
 
   it('a failed flush is retried with the hashes it computed, and events appended meanwhile continue the same chain', async () => {

@@ -68,6 +68,8 @@ export class PgExecutionLeases implements ExecutionLeases {
   async release(executionIds: string[]): Promise<void> {
     const ids = executionIds.filter(isUuid);
     if (!ids.length) return;
+    // not held in memory any more: neither is its history head (re-read with its history when it runs again)
+    for (const id of ids) this.ctx.forgetHead(id);
     await this.ctx.pool.query(`UPDATE execution SET owner = NULL, lease_expires_at = NULL WHERE id = ANY($1::uuid[]) AND owner = $2`, [ids, this.ctx.owner]);
   }
 

@@ -250,8 +250,18 @@ export class PgExecutionStore implements ExecutionStore {
   }
 
   /** what the leases adapter of this store needs (PgExecutionLeases): same pool, owner and lease length */
-  get leaseContext(): { pool: SqlPool; owner: string; leaseMs: number; isUncommitted: (executionId: string) => boolean } {
-    return { pool: this.pool, owner: this.owner, leaseMs: this.leaseMs, isUncommitted: (id) => this.isUncommitted(id) };
+  get leaseContext(): { pool: SqlPool; owner: string; leaseMs: number; isUncommitted: (executionId: string) => boolean; forgetHead: (executionId: string) => void } {
+    return { pool: this.pool, owner: this.owner, leaseMs: this.leaseMs, isUncommitted: (id) => this.isUncommitted(id), forgetHead: (id) => this.forgetHead(id) };
+  }
+
+  /**
+   * Drops the history head of an execution this daemon no longer holds in memory (released: waiting beyond
+   * the wake-up horizon). Whoever runs it next reads its history first (`events()`), which seeds the head
+   * again; an append without that is looked up before the flush (`missingHeads`). Without this, every
+   * execution ever released kept an entry here: memory growing with the number waiting (issue 18).
+   */
+  private forgetHead(executionId: string): void {
+    if (this.heads && !this.isUncommitted(executionId)) this.heads.delete(executionId);
   }
 
   private isUncommitted(executionId: string): boolean {
