@@ -190,3 +190,18 @@ describe('payments.trigger.casper on the fake Casper sidecar', () => {
     expect(problems({ startEventId: -1 })).toEqual([{ path: '$.startEventId', message: expect.stringContaining('startEventId') }]);
   });
 });
+
+describe('normaliseCasperTarget without casper-js-sdk', () => {
+  it('gives the account hash casper-js-sdk gives, for ed25519 and secp256k1 keys', async () => {
+    const { normaliseCasperTarget } = await import('./casper-target.js');
+    for (let i = 0; i < 20; i++) {
+      for (const algorithm of [KeyAlgorithm.ED25519, KeyAlgorithm.SECP256K1]) {
+        const key = (await PrivateKey.generate(algorithm)).publicKey;
+        const hexKey = key.toHex();
+        expect(normaliseCasperTarget(hexKey)).toBe(key.accountHash().toPrefixedString());
+        expect(normaliseCasperTarget(` ${hexKey.toUpperCase()} `)).toBe(key.accountHash().toPrefixedString());
+      }
+    }
+    expect(() => normaliseCasperTarget('02' + '05' + 'ab'.repeat(32))).toThrow(/not a valid public key/);
+  });
+});

@@ -19,12 +19,10 @@ import casper from 'casper-js-sdk';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
 import { LogReader } from './log-store.js';
+import { CSPR_DECIMALS } from './casper-target.js';
 import { type Cursor, cursorKey, type EventEntry, type Registration } from './model.js';
 
-const { Transfer, PublicKey } = casper;
-
-/** motes per CSPR */
-export const CSPR_DECIMALS = 9;
+const { Transfer } = casper;
 const U32 = 2 ** 32;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -38,25 +36,6 @@ export interface CasperTuning {
   /** a stream that sends nothing (not even the sidecar's 15 s keep-alive) this long is treated as cut */
   idleTimeoutMs: number;
   rpcTimeoutMs: number;
-}
-
-/**
- * `account-hash-<hex>` for an account hash or a public key (hex), `uref-<hex>` (access rights dropped)
- * for a purse; throws with what is accepted otherwise.
- */
-export function normaliseCasperTarget(value: string): string {
-  const v = value.trim().toLowerCase();
-  if (/^account-hash-[0-9a-f]{64}$/.test(v)) return v;
-  const uref = /^uref-([0-9a-f]{64})(-[0-7]{3})?$/.exec(v);
-  if (uref) return `uref-${uref[1]}`;
-  if (/^(01[0-9a-f]{64}|02[0-9a-f]{66})$/.test(v)) {
-    try {
-      return PublicKey.fromHex(v).accountHash().toPrefixedString();
-    } catch (err) {
-      throw new Error(`is not a valid public key: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  throw new Error('must be an account hash ("account-hash-<64 hex>"), a public key (hex, 01… or 02…) or a purse URef ("uref-<64 hex>-<rights>")');
 }
 
 const purseOf = (uref: string): string => uref.toLowerCase().replace(/-[0-7]{3}$/, '');

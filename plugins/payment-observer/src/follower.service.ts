@@ -1,6 +1,5 @@
 import { defineService } from '@anchorflow/plugin-sdk';
 import type { PaymentObserverConfig } from './config.js';
-import { CasperFollower } from './casper.js';
 import { Follower } from './follower.js';
 import { type ObserverStatus, REG_PREFIX, type Registration, statusKey } from './model.js';
 import { FailoverRpc } from './rpc.js';
@@ -129,6 +128,8 @@ export const followerService = defineService<PaymentObserverConfig>({
       }
       const abort = new AbortController();
       const signal = AbortSignal.any([abort.signal, ctx.signal]);
+      // casper-js-sdk is loaded with the first Casper observer, not at start-up
+      const { CasperFollower } = await import('./casper.js');
       const follower = new CasperFollower(reg, net, ctx.state, ctx.logger, { recentBlocks: ctx.config.recentBlocks, idleTimeoutMs: ctx.config.casperIdleTimeoutMs, rpcTimeoutMs: ctx.config.rpcTimeoutMs });
       const base = prev.events ?? 0;
       let last = 0;

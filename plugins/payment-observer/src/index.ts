@@ -4,7 +4,8 @@ import { followerService } from './follower.service.js';
 import { casperTrigger, evmTrigger, reorgTrigger } from './triggers.js';
 
 export { PaymentObserverConfig, followerService, casperTrigger, evmTrigger, reorgTrigger };
-export { CasperFollower, normaliseCasperTarget, CSPR_DECIMALS } from './casper.js';
+// the Casper follower (casper-js-sdk) is not exported from here: it is loaded when a Casper observer starts
+export { normaliseCasperTarget, CSPR_DECIMALS } from './casper-target.js';
 export { migrateLegacyLog } from './log-store.js';
 export { Follower, type FollowerTuning, type StepResult } from './follower.js';
 export { FailoverRpc, RpcAnswerError, isLimitError } from './rpc.js';

@@ -1,5 +1,5 @@
 import { IsInt, IsOptional, IsString, JSONSchema, Matches, Max, Min, Static, Type, ValidateBy, ValidateNested } from '@anchorflow/plugin-sdk';
-import { normaliseCasperTarget } from './casper.js';
+import { normaliseCasperTarget } from './casper-target.js';
 import { parseEventSpec } from './events.js';
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineTrigger, type Fire, type TriggerContext } from '@anchorflow/plugin-sdk';
-import { normaliseCasperTarget } from './casper.js';
+import { normaliseCasperTarget } from './casper-target.js';
 import { normaliseEventSpec } from './events.js';
 import { LogReader } from './log-store.js';
 import { ALERTS_PREFIX, type AlertEntry, type Cursor, cursorKey, deliveredKey, regKey, type Registration } from './model.js';
