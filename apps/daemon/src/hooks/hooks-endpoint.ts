@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
@@ -7,7 +6,8 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import proxyaddr from 'proxy-addr';
-import { ApiError, toHttpError } from '../common/api-error.js';
+import { ApiError } from '../common/api-error.js';
+import { errorAnswer } from '../common/api-exception.filter.js';
 import { JsonTooDeepError, jsonDepthExceeds } from '../common/json-depth.js';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
@@ -15,7 +15,8 @@ import type { DaemonMetrics } from '../core/daemon-metrics.js';
 import type { SecretRegistry } from '../core/secret-registry.js';
 import { DAEMON_METRICS } from '../engine/engine.tokens.js';
 import { httpLoggingOptions } from '../logging/logger.js';
-import { requestContext } from '../logging/request-context.js';
+import { requestIdMiddleware } from '../logging/request-context.js';
+import { timeResponse } from '../metrics/http-metrics.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { SECRET_REGISTRY } from '../security/security.tokens.js';
 import { normalizeHookPath } from '../triggers/webhook-index.js';
@@ -118,6 +119,7 @@ export class HooksEndpoint {
   private readonly bodyLimit: number;
   private readonly maxJsonDepth: number;
   private readonly headers = helmetHeaders();
+  private readonly requestId = requestIdMiddleware();
   /** with log.requests: the request log line, made by pino-http with the app's own options */
   private readonly httpLog: HttpLogger | undefined;
   private readonly cors: boolean;
@@ -168,15 +170,12 @@ export class HooksEndpoint {
 
   /** Serves a call `takes` accepted; never throws (every failure is answered). */
   fast(req: IncomingMessage, res: ServerResponse, client: string): void {
-    const started = process.hrtime.bigint();
-    const reqId = randomUUID();
-    (req as IncomingMessage & { id?: string }).id = reqId;
-    res.setHeader('X-Request-Id', reqId);
-    for (const [name, value] of this.headers) res.setHeader(name, value);
-    res.once('finish', () => this.metrics.httpRequest(req.method!, HOOKS_ROUTE, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
-    requestContext.run({ reqId }, () => {
+    // the app's own first two middlewares: request id (and its log context), then the timer
+    this.requestId(req, res, () => {
+      timeResponse(this.metrics, req.method!, res, () => HOOKS_ROUTE);
+      for (const [name, value] of this.headers) res.setHeader(name, value);
       this.httpLog?.(req, res);
-      this.answer(req, res, client).catch((err: unknown) => this.fail(err, req, res, reqId));
+      this.answer(req, res, client).catch((err: unknown) => this.fail(err, req, res));
     });
   }
 
@@ -258,14 +257,13 @@ export class HooksEndpoint {
   }
 
   /** ApiExceptionFilter's answer, for the fast path */
-  private fail(err: unknown, req: IncomingMessage, res: ServerResponse, reqId: string): void {
-    const { status, body, unexpected } = toHttpError(err);
-    if (unexpected) this.logger.error({ err, reqId, method: req.method, url: req.url }, 'request failed');
+  private fail(err: unknown, req: IncomingMessage, res: ServerResponse): void {
+    const { status, body } = errorAnswer(err, this.logger, (b) => this.secrets.logs.redact(b), { id: (req as IncomingMessage & { id?: string }).id, method: req.method, url: req.url });
     if (res.headersSent) {
       res.end();
       return;
     }
-    send(res, status, this.secrets.logs.redact(body));
+    send(res, status, body);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { DaemonMetrics } from '../core/daemon-metrics.js';
 
@@ -10,13 +11,17 @@ export function httpMetricsMiddleware(metrics: DaemonMetrics, apiPrefix: string)
   // Nest's catch-all behind the global prefix, which answers 404 for unknown paths
   const notFoundRoute = `/${apiPrefix}*path`;
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    timeResponse(metrics, req.method, res, () => {
       const template = (req.route as { path?: unknown } | undefined)?.path;
       const full = typeof template === 'string' ? `${req.baseUrl ?? ''}${template}` : undefined;
-      const route = full === undefined || full === notFoundRoute ? 'unmatched' : full;
-      metrics.httpRequest(req.method, route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      return full === undefined || full === notFoundRoute ? 'unmatched' : full;
     });
     next();
   };
+}
+
+/** Times a response from now until it is sent, under the route `routeOf` names then (also the webhook fast path's). */
+export function timeResponse(metrics: Pick<DaemonMetrics, 'httpRequest'>, method: string, res: Pick<ServerResponse, 'once' | 'statusCode'>, routeOf: () => string): void {
+  const started = process.hrtime.bigint();
+  res.once('finish', () => metrics.httpRequest(method, routeOf(), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
 }
