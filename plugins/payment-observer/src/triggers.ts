@@ -126,11 +126,13 @@ async function runObserver(ctx: TriggerContext<unknown>, fire: Fire, reg: Regist
       // the cursor is read before the log: an entry past it is not confirmed by it, and a reorg that
       // retracts an entry this cursor confirms is deeper than the confirmations (an alert, not a skip)
       const confirmedThrough = cursor.block - confirmations;
+      // a retraction is appended after the event it retracts, possibly pages later: collect them all over
+      // the walk first (positions only), then fire; a set built per page fired events retracted a page on
+      const retracted = new Set<number>();
+      for await (const page of reader.pages(delivered.pos)) for (const entry of page) if (entry.kind !== 'event') retracted.add(entry.retracts);
       let next = delivered.pos;
       let unsaved = 0;
       pages: for await (const page of reader.pages(delivered.pos)) {
-        const retracted = new Set<number>();
-        for (const entry of page) if (entry.kind !== 'event') retracted.add(entry.retracts);
         for (const entry of page) {
           if (ctx.signal.aborted || entry.pos >= cursor.nextPos) break pages;
           if (entry.kind === 'event' && !retracted.has(entry.pos)) {
