@@ -116,9 +116,10 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
   /** what GET /executions/:id/receipt answers */
   async receipt(executionId: string): Promise<ReceiptAnswer> {
     if (!this.enabled) throw new ApiError(404, 'RECEIPTS_DISABLED', 'execution receipts are off on this daemon: set receipts.network to a chain-anchor network');
-    const events = (await this.reader.events(executionId, { hashes: true })) as unknown as Array<Record<string, unknown>>;
-    if (events.length === 0 && !(await this.reader.get(executionId))) throw new ApiError(404, 'NOT_FOUND', `execution ${executionId} not found`);
-    const body = receiptBodyOf(executionId, events);
+    // only the history's two ends (clients poll this while a receipt is anchored): not every event parsed
+    const ends = (await this.queue!.historyEnds([executionId])).get(executionId);
+    if (!ends && !(await this.reader.get(executionId))) throw new ApiError(404, 'NOT_FOUND', `execution ${executionId} not found`);
+    const body = receiptBodyOf(executionId, ends ? [ends.first, ends.last] : []);
     if (typeof body === 'string') {
       throw new ApiError(404, body.includes('not ended') ? 'RECEIPT_NOT_READY' : 'RECEIPT_UNAVAILABLE', `no receipt for execution ${executionId}: ${body}`);
     }

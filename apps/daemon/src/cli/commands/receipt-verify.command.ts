@@ -53,9 +53,10 @@ export async function receiptVerify(io: CliIo, file: string, options: ReceiptVer
     return EXIT.USAGE;
   }
   const r = receipt as ReceiptBody & { proof: unknown };
-  const events = eventsOf(readJson(io, options.history, 'history file'));
+  const history = readJson(io, options.history, 'history file');
+  const events = eventsOf(history);
   if (!events) throw new CliError(`history file ${options.history} holds no events (expected the export of GET /api/v1/executions/<id>/events?format=receipt)`, EXIT.USAGE);
-  const exportedFor = (readJson(io, options.history, 'history file') as { executionId?: unknown }).executionId;
+  const exportedFor = (history as { executionId?: unknown }).executionId;
 
   const checks: Check[] = [];
   if (typeof exportedFor === 'string' && exportedFor !== r.executionId) checks.push({ name: 'execution', ok: false, detail: `the history is execution ${exportedFor}'s, the receipt is for ${r.executionId}` });
