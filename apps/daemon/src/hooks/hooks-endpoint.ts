@@ -184,7 +184,7 @@ export class HooksEndpoint {
     const q = url.indexOf('?');
     const path = (q < 0 ? url : url.slice(0, q)).slice('/hooks'.length);
     const query = q < 0 ? {} : { ...parseQuery(url.slice(q + 1)) };
-    const raw = await this.readBody(req, res);
+    const raw = await this.readBody(req);
     let body: unknown;
     if (raw !== undefined && req.headers['content-type'] !== undefined) body = this.parseJson(raw);
     const result = await this.serve(req, res, client, path, query, body, raw);
@@ -193,35 +193,31 @@ export class HooksEndpoint {
   }
 
   /** the body's bytes (undefined when the request has none), within http.bodyLimit */
-  private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  private readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     const declared = req.headers['content-length'];
     if (declared === undefined && req.headers['transfer-encoding'] === undefined) return Promise.resolve(undefined);
     const limit = this.bodyLimit;
-    const tooLarge = (length: number): HttpException => {
-      // the rest of the body is not read: the connection closes after the answer
-      res.setHeader('Connection', 'close');
-      return bodyError(413, 'request entity too large', { type: 'entity.too.large', limit, length });
-    };
-    if (declared !== undefined && Number(declared) > limit) {
-      req.pause();
-      return Promise.reject(tooLarge(Number(declared)));
-    }
+    const tooLarge = (length: number): HttpException => bodyError(413, 'request entity too large', { type: 'entity.too.large', limit, length });
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let length = 0;
+      // past the limit the rest is read off and dropped (as body-parser does), and only then answered: a
+      // client still sending would otherwise see its connection fail (EPIPE) instead of the 413
+      let over = declared !== undefined && Number(declared) > limit;
       const onData = (chunk: Buffer): void => {
         length += chunk.length;
+        if (over) return;
         if (length > limit) {
-          cleanup();
-          req.pause();
-          reject(tooLarge(length));
+          over = true;
+          chunks.length = 0;
           return;
         }
         chunks.push(chunk);
       };
       const onEnd = (): void => {
         cleanup();
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+        if (over) reject(tooLarge(Math.max(length, Number(declared ?? 0))));
+        else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
       };
       const onError = (err: Error): void => {
         cleanup();
