@@ -3,7 +3,7 @@ import { verifyChain, type AuditFields } from '@anchorflow/security';
 import { AuditWriter } from './audit-writer.js';
 import { MemoryAuditLog } from './memory-audit-log.js';
 
-function setup(options: { maxBatch?: number; maxPending?: number } = {}) {
+function setup(options: { maxBatch?: number; maxPending?: number; lingerMs?: number } = {}) {
   const store = new MemoryAuditLog();
   const logs: Array<{ level: string; fields: Record<string, unknown>; message: string; at: number }> = [];
   const listeners = new Set<() => void>();
@@ -163,5 +163,42 @@ describe('AuditWriter', () => {
     await expect(writer.recordDurable(entry(-1), 10_000)).rejects.toThrow('the audit buffer is saturated');
     store.failNext = 0;
     await writer.close(5000);
+  });
+
+  describe('lingerMs (issue 18: fewer, larger batches)', () => {
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+
+    it('holds entries recorded over several turns for one batch, and flush() sends them at once', async () => {
+      const { store, writer, appends } = setup({ lingerMs: 60_000 });
+      for (let i = 0; i < 3; i++) {
+        writer.record(entry(i));
+        await turn();
+        await turn();
+      }
+      // without lingering each turn would have written its own batch by now
+      expect(appends).toEqual([]);
+      expect(writer.stats()).toMatchObject({ pending: 3 });
+      // a 60 s linger must not hold up whoever waits (jest would time out first)
+      await writer.flush();
+      expect(appends).toEqual([3]);
+      expect(store.entries.map((e) => e.target)).toEqual(['thing:0', 'thing:1', 'thing:2']);
+    });
+
+    it('recordDurable (an API call\'s attempt entry) does not wait for the linger, and takes what lingered along', async () => {
+      const { store, writer, appends } = setup({ lingerMs: 60_000 });
+      writer.record(entry(1));
+      await turn();
+      await writer.recordDurable(entry(2), 5000);
+      expect(appends).toEqual([2]);
+      expect(store.entries.map((e) => e.target)).toEqual(['thing:1', 'thing:2']);
+    });
+
+    it('close() writes what lingers', async () => {
+      const { store, writer } = setup({ lingerMs: 60_000 });
+      writer.record(entry(1));
+      await writer.close(5000);
+      expect(store.entries.map((e) => e.target)).toEqual(['thing:1']);
+      expect(writer.stats()).toMatchObject({ pending: 0, dropped: 0 });
+    });
   });
 });

@@ -20,6 +20,11 @@ export interface AuditWriterOptions<T> {
   retryInitialMs?: number;
   /** default 5,000 ms */
   retryMaxMs?: number;
+  /**
+   * How long a batch may wait for more entries when nobody waits for it to be committed; default 0 (the
+   * next turn of the event loop). A caller of `recordDurable` or `flush` cuts the wait short.
+   */
+  lingerMs?: number;
 }
 
 export interface AuditWriterStats {
@@ -74,6 +79,8 @@ export class AuditWriter<T> {
   private readonly maxPending: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
+  private readonly lingerMs: number;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   private buffer: T[] = [];
   /** when each buffered entry was recorded (epoch ms), for the lag metric */
@@ -103,6 +110,7 @@ export class AuditWriter<T> {
     this.maxPending = options.maxPending ?? 200_000;
     this.retryInitialMs = options.retryInitialMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.lingerMs = options.lingerMs ?? 0;
   }
 
   /**
@@ -143,6 +151,7 @@ export class AuditWriter<T> {
       timer.unref();
       const waiter: Waiter = { mark, resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } };
       this.waiters.push(waiter);
+      this.hurry();
     });
   }
 
@@ -150,7 +159,10 @@ export class AuditWriter<T> {
   flush(): Promise<void> {
     const mark = this.recorded;
     if (this.committed >= mark) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ mark, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ mark, resolve, reject });
+      this.hurry();
+    });
   }
 
   /**
@@ -184,6 +196,7 @@ export class AuditWriter<T> {
     }
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
     const lost = this.buffer.length;
     if (lost > 0) {
       this.counters.dropped += lost;
@@ -210,10 +223,27 @@ export class AuditWriter<T> {
   private schedule(): void {
     if (this.scheduled || this.flushing || this.retryTimer) return;
     this.scheduled = true;
+    if (this.lingerMs > 0 && this.waiters.length === 0) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.scheduled = false;
+        void this.runFlush();
+      }, this.lingerMs);
+      return;
+    }
     setImmediate(() => {
       this.scheduled = false;
       void this.runFlush();
     });
+  }
+
+  /** someone waits for a commit: a lingering batch goes now */
+  private hurry(): void {
+    if (!this.lingerTimer) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.scheduled = false;
+    this.schedule();
   }
 
   private prepare(count: number): AuditFields[] {

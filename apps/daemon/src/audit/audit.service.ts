@@ -58,6 +58,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
       logger: this.logger,
       maxBatch: config.audit?.maxBatch,
       maxPending: config.audit?.maxPending,
+      lingerMs: config.audit?.lingerMs,
     });
   }
 

@@ -118,6 +118,10 @@ export class AuditConfig {
   @IsInt() @Min(1000)
   maxPending!: number;
 
+  /** how long a batch waits for more entries when no API call waits for it (ms); 0 → the next event-loop turn */
+  @IsInt() @Min(0) @Max(1000)
+  lingerMs!: number;
+
   /** anchor the log's head on receipts.network this often; null → 1 h when receipts.network is set; 0 → never */
   @IsOptional() @IsInt() @Min(0) @Max(30 * 86_400_000)
   anchorEveryMs?: number | null;
@@ -348,6 +352,7 @@ export const CONFIG_KEYS: ReadonlyArray<{ path: string; type: 'string' | 'number
   { path: 'log.requests', type: 'boolean' },
   { path: 'audit.maxBatch', type: 'number' },
   { path: 'audit.maxPending', type: 'number' },
+  { path: 'audit.lingerMs', type: 'number' },
   { path: 'audit.anchorEveryMs', type: 'number' },
   { path: 'receipts.network', type: 'string' },
   { path: 'metrics.enabled', type: 'boolean' },
