@@ -17,11 +17,95 @@ const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): 
  * Shared by audit entries (libs/security re-exports it) and the chain-anchor plugin's proof leaves
  * (ARCHITECTURE §9): changing it breaks both, and every proof already handed out.
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): string {
+  // Plain data (what events, audit details and proof statements are made of) takes a lean path: no
+  // path or ancestor bookkeeping, keys sorted only when they are not already, member names quoted once per
+  // process. Anything else — class instances, toJSON, non-finite numbers, bigints, very deep nesting (a
+  // cycle ends there too), a lone surrogate — is left to the strict path below, which the lean path
+  // reproduces exactly (canonical-json.spec.ts) and which says where the input is not JSON.
+  // (Shared with ARCHITECTURE §9's proof leaves and the execution history chain: one implementation.)
+  try {
+    const out = leanValue(value, 0, omit);
+    if (out !== undefined && !LONE_SURROGATE_ESCAPE.test(out)) return out;
+  } catch (err) {
+    if (err !== BAIL) throw err;
+  }
+  if (omit && value !== null && typeof value === 'object' && !isArray(value)) {
+    const rest = { ...(value as Record<string, unknown>) };
+    for (const k of omit) delete rest[k];
+    return strictCanonicalJson(rest);
+  }
+  return strictCanonicalJson(value);
+}
+
+/** The same without the lean path: the reference the lean path is tested against, and what names bad input. */
+export function strictCanonicalJson(value: unknown): string {
   const ctx: Context = { ancestors: [], path: [] };
   const out = serialize(value, ctx);
   if (out === undefined) throw invalid(`${typeof value} is not JSON data`, ctx);
   return out;
+}
+
+const BAIL = Symbol('bail');
+/** JSON.stringify escapes a lone surrogate as \udXXX, which canonical JSON refuses (the strict path says where) */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LEAN_MAX_DEPTH = 64;
+/** quoted member names: the same few hundred names recur, and quoting them was a fifth of the work */
+const quotedKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = stringify(k);
+    if (quotedKeys.size < 10_000) quotedKeys.set(k, q);
+  }
+  return q;
+}
+
+/** `omit`: members of this (top-level) object to leave out */
+function leanValue(v: unknown, depth: number, omit?: ReadonlySet<string>): string | undefined {
+  switch (typeof v) {
+    case 'string': return stringify(v);
+    case 'number': if (!isFinite(v)) throw BAIL; return '' + v;
+    case 'boolean': return v ? 'true' : 'false';
+    case 'undefined': case 'function': case 'symbol': return undefined;
+    case 'bigint': throw BAIL;
+  }
+  if (v === null) return 'null';
+  if (depth > LEAN_MAX_DEPTH) throw BAIL;
+  const proto = getPrototypeOf(v);
+  if (proto === ARRAY_PROTOTYPE) {
+    const a = v as unknown[];
+    if (typeof (a as { toJSON?: unknown }).toJSON === 'function') throw BAIL;
+    let out = '[';
+    for (let i = 0; i < a.length; i++) out += (i ? ',' : '') + (leanValue(a[i], depth + 1) ?? 'null');
+    return out + ']';
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') throw BAIL;
+  // a class instance is serialized by its own members, as the strict path does; taken only at the top
+  // (an event object), where checking that it is not a Map, a boxed value… costs once per call
+  if (proto !== OBJECT_PROTOTYPE && proto !== null && (depth > 0 || !isRecordLike(v as object))) throw BAIL;
+  const o = v as Record<string, unknown>;
+  const keys = objectKeys(o);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (omit?.has(k)) continue;
+    const member = leanValue(o[k], depth + 1);
+    if (member === undefined) continue;
+    out += (out.length > 1 ? ',' : '') + quoteKey(k) + ':' + member;
+  }
+  return out + '}';
+}
+
+function isRecordLike(obj: object): boolean {
+  if (isArray(obj) || obj instanceof Number || obj instanceof String || obj instanceof Boolean || ArrayBuffer.isView(obj)) return false;
+  return !NOT_JSON_TAGS.has(Object.prototype.toString.call(obj).slice(8, -1));
 }
 
 // The path is kept as a stack and only formatted on error, so large inputs pay nothing for it. Ancestors

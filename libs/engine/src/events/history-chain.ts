@@ -28,82 +28,14 @@ export function chainLink(prev: string, canonicalBody: string): string {
 /**
  * The canonical body an event's hash covers: RFC 8785 canonical JSON of every member but `executionId` and
  * `hash`. Throws CanonicalJsonError for what canonical JSON refuses (lone surrogates, bigints, NaN, cycles).
- *
- * It runs once per stored event on the group commit's path, so plain data (what events are made of) takes
- * a lean path: keys sorted only when they are not already, strings escaped by JSON.stringify (RFC 8785's
- * own rule), no per-value bookkeeping. Anything else — class instances other than the event itself,
- * toJSON, non-finite numbers, very deep nesting, an escaped lone surrogate in the output — is handed to the
- * SDK's strict canonicalJson, whose output the lean path reproduces exactly (history-chain.spec.ts).
+ * It runs once per stored event on the group commit's path; the SDK's canonicalJson takes its lean path
+ * for the plain data events are made of.
  */
 export function eventBody(event: object): string {
-  try {
-    const out = leanObject(event as Record<string, unknown>, 0, true);
-    if (!LONE_SURROGATE_ESCAPE.test(out)) return out;
-  } catch (err) {
-    if (err !== BAIL) throw err;
-  }
-  const { executionId: _x, hash: _h, ...body } = event as Record<string, unknown>;
-  return canonicalJson(body);
+  return canonicalJson(event, NOT_IN_BODY);
 }
 
-const BAIL = Symbol('bail');
-/** JSON.stringify escapes a lone surrogate as \udXXX: canonical JSON refuses it (the strict path throws) */
-const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-const MAX_DEPTH = 64;
-const OBJECT_PROTO = Object.prototype;
-const { getPrototypeOf, keys: objectKeys } = Object;
-const { isArray } = Array;
-const stringify = JSON.stringify;
-/** quoted member names: events repeat the same few hundred names, quoting them is a fifth of the work */
-const quotedKeys = new Map<string, string>();
-function quoteKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = stringify(k);
-    if (quotedKeys.size < 10_000) quotedKeys.set(k, q);
-  }
-  return q;
-}
-
-function leanValue(v: unknown, depth: number): string | undefined {
-  switch (typeof v) {
-    case 'string': return stringify(v);
-    case 'number': if (!Number.isFinite(v)) throw BAIL; return '' + v;
-    case 'boolean': return v ? 'true' : 'false';
-    case 'undefined': case 'function': case 'symbol': return undefined;
-    case 'bigint': throw BAIL;
-  }
-  if (v === null) return 'null';
-  if (depth > MAX_DEPTH) throw BAIL;
-  if (isArray(v)) {
-    if (getPrototypeOf(v) !== Array.prototype) throw BAIL;
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (leanValue(v[i], depth + 1) ?? 'null');
-    return out + ']';
-  }
-  const proto = getPrototypeOf(v);
-  if ((proto !== OBJECT_PROTO && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw BAIL;
-  return leanObject(v as Record<string, unknown>, depth + 1, false);
-}
-
-function leanObject(o: Record<string, unknown>, depth: number, top: boolean): string {
-  const keys = objectKeys(o);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
-      break;
-    }
-  }
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (top && (k === 'executionId' || k === 'hash')) continue;
-    const member = leanValue(o[k], depth);
-    if (member === undefined) continue;
-    out += (out.length > 1 ? ',' : '') + quoteKey(k) + ':' + member;
-  }
-  return out + '}';
-}
+const NOT_IN_BODY: ReadonlySet<string> = new Set(['executionId', 'hash']);
 
 export interface HistoryCheck {
   ok: boolean;
