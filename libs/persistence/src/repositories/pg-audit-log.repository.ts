@@ -1,4 +1,4 @@
-import { appendEntry, type AuditEntry, type AuditFields, type AuditHead, type JsonValue } from '@anchorflow/security';
+import { chainEntry, type AuditEntry, type AuditFields, type AuditHead, type ChainedEntry, type JsonValue } from '@anchorflow/security';
 import { inTransaction, type SqlPool } from '../database/sql-pool.js';
 import type { AuditLogStore } from './audit-log.port.js';
 
@@ -31,6 +31,12 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
   return { seq: Number(row.seq), at: row.at, actor: row.actor, action: row.action, target: row.target, details: row.details, prevHash: row.prev_hash, hash: row.hash };
 }
 
+/** one entry as the INSERT reads it, the details spliced in as the canonical text that was hashed (not serialized again) */
+function entryJson(e: ChainedEntry): string {
+  const q = JSON.stringify;
+  return `{"seq":${e.seq},"at":${q(e.at)},"actor":${q(e.actor)},"action":${q(e.action)},"target":${q(e.target)},"details":${e.detailsText},"prevHash":${q(e.prevHash)},"hash":${q(e.hash)}}`;
+}
+
 /** The audit log in the `audit_entry` table, one INSERT per batch. */
 export class PgAuditLog implements AuditLogStore {
   constructor(private readonly db: { pool: SqlPool }) {}
@@ -41,14 +47,14 @@ export class PgAuditLog implements AuditLogStore {
       await client.query({ name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [AUDIT_LOCK_KEY] });
       const { rows } = await client.query<{ seq: string; hash: string }>({ name: 'audit-head', text: 'SELECT seq::text AS seq, hash FROM audit_entry ORDER BY audit_entry.seq DESC LIMIT 1' });
       let prev: AuditHead | undefined = rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : undefined;
-      const entries: AuditEntry[] = [];
+      const entries: string[] = [];
       for (const f of fields) {
-        const entry = appendEntry(prev, f);
-        entries.push(entry);
+        const entry = chainEntry(prev, f);
+        entries.push(entryJson(entry));
         prev = entry;
       }
       // prepared once per connection: parsed and planned once, not per batch
-      await client.query({ name: 'audit-insert', text: INSERT_SQL, values: [JSON.stringify(entries)] });
+      await client.query({ name: 'audit-insert', text: INSERT_SQL, values: [`[${entries.join(',')}]`] });
       return { seq: prev!.seq, hash: prev!.hash };
     });
   }

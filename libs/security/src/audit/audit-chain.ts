@@ -80,6 +80,16 @@ function hashPreimage(entry: Omit<AuditEntry, 'hash' | 'details'>, detailsText: 
  * The caller serializes appends (one writer, or a row lock on the head) so two entries never share a prev.
  */
 export function appendEntry(prev: AuditEntry | AuditHead | undefined, fields: AuditFields): AuditEntry {
+  const { detailsText, ...rest } = chainEntry(prev, fields);
+  // stored as its JSON form, so the entry equals what a jsonb column gives back
+  return { ...rest, details: JSON.parse(detailsText) as JsonValue };
+}
+
+/** An entry whose details are kept as their canonical JSON text: what a store writes, without parsing it back. */
+export type ChainedEntry = Omit<AuditEntry, 'details'> & { detailsText: string };
+
+/** appendEntry for a store that writes the details as JSON text (the same hash, no round trip through objects). */
+export function chainEntry(prev: AuditEntry | AuditHead | undefined, fields: AuditFields): ChainedEntry {
   for (const name of ['actor', 'action', 'target'] as const) {
     if (typeof fields[name] !== 'string' || fields[name] === '') {
       throw new SecurityError('INVALID_ARGUMENT', `audit entry needs a non-empty ${name}`);
@@ -88,17 +98,15 @@ export function appendEntry(prev: AuditEntry | AuditHead | undefined, fields: Au
   const at = fields.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SecurityError('INVALID_ARGUMENT', 'audit entry `at` must be a valid Date');
   const detailsText = canonicalJson(fields.details ?? null);
-  const entry: Omit<AuditEntry, 'hash'> = {
+  const entry = {
     seq: prev ? prev.seq + 1 : 1,
     at: at.toISOString(),
     actor: fields.actor,
     action: fields.action,
     target: fields.target,
-    // stored as its JSON form, so the entry equals what a jsonb column gives back
-    details: JSON.parse(detailsText) as JsonValue,
     prevHash: prev ? prev.hash : GENESIS_HASH,
   };
-  return { ...entry, hash: hashPreimage(entry, detailsText) };
+  return { ...entry, detailsText, hash: hashPreimage(entry, detailsText) };
 }
 
 export interface VerifyChainOptions {
