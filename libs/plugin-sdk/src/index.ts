@@ -1,6 +1,7 @@
 export * from './canonical-json.js';
 export * from './credentials.js';
 export * from './errors.js';
+export * from './event-stream.js';
 export * from './health.js';
 export * from './invoke.js';
 export * from './metrics.js';

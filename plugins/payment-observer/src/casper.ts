@@ -16,8 +16,8 @@
  *   so a restart resumes after it: nothing lost, nothing appended twice.
  */
 import casper from 'casper-js-sdk';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { NodeLogger, PluginState } from '@anchorflow/plugin-sdk';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type EventSourceMessage, type NodeLogger, type PluginState, readEventStream } from '@anchorflow/plugin-sdk';
 import { LogReader } from './log-store.js';
 import { CSPR_DECIMALS } from './casper-target.js';
 import { type Cursor, cursorKey, type EventEntry, type Registration } from './model.js';
@@ -100,7 +100,7 @@ export class CasperFollower {
         if (signal.aborted) return;
         onError(err as Error);
       }
-      await sleep(backoff, signal);
+      await delay(backoff, undefined, { signal }).catch(() => undefined); // an abort ends the wait
       backoff = Math.min(backoff * 2, 30_000);
     }
   }
@@ -130,69 +130,28 @@ export class CasperFollower {
   }
 
   private async stream(signal: AbortSignal, onProgress: () => void): Promise<void> {
-    const ctl = new AbortController();
-    const stop = () => ctl.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    let idle: NodeJS.Timeout | undefined;
-    let stalled = false;
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        stalled = true;
-        ctl.abort();
-      }, this.tuning.idleTimeoutMs);
-    };
     const startFrom = this.lastEventId !== undefined ? (this.lastEventId + 1) % U32 : this.reg.startEventId;
     const url = `${this.net.sidecarUrl}/events${startFrom !== undefined ? `?start_from=${startFrom}` : ''}`;
-    // events are handled one after the other (each may write), in arrival order
-    let chain: Promise<void> = Promise.resolve();
-    let failed: Error | undefined;
-    try {
-      arm();
-      const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: ctl.signal });
-      if (!res.ok || !res.body) throw new Error(`Casper sidecar SSE (${url}) answered HTTP ${res.status}`);
-      if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) throw new Error(`Casper sidecar SSE (${url}) did not answer text/event-stream`);
-      let first = true;
-      const parser = createParser({
-        onEvent: (msg) => {
-          if (msg.id === undefined || msg.id === '') return; // ApiVersion: nothing to resume from
-          const id = Number(msg.id);
-          if (first && startFrom !== undefined && id > startFrom) {
-            this.logger.warn('the Casper sidecar no longer has the events the observer resumes from: some were missed', { observer: this.reg.id, wanted: startFrom, first: id });
-          }
-          first = false;
-          chain = chain.then(async () => {
-            if (failed) return;
-            try {
-              await this.handle(msg, id, signal);
-              onProgress();
-            } catch (err) {
-              failed = err as Error;
-              ctl.abort();
-            }
-          });
-        },
-      });
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        arm();
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-    } catch (err) {
-      if (!failed && !signal.aborted) {
-        if (stalled) throw new Error(`Casper sidecar SSE (${url}) sent nothing, not even a keep-alive, for ${this.tuning.idleTimeoutMs} ms`, { cause: err });
-        throw new Error(`Casper sidecar SSE (${url}): ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, { cause: err });
-      }
-    } finally {
-      clearTimeout(idle);
-      signal.removeEventListener('abort', stop);
-      ctl.abort();
-      await chain;
-    }
-    if (failed) throw failed;
+    let first = true;
+    // events are handled one after the other (each may write), in arrival order; a failing one ends the stream
+    await readEventStream(url, {
+      label: `Casper sidecar SSE (${url})`,
+      codePrefix: 'CASPER',
+      signal,
+      connectTimeoutMs: this.tuning.idleTimeoutMs,
+      idleTimeoutMs: this.tuning.idleTimeoutMs,
+      onEvent: async (msg) => {
+        if (msg.id === undefined || msg.id === '') return; // ApiVersion: nothing to resume from
+        const id = Number(msg.id);
+        if (first && startFrom !== undefined && id > startFrom) {
+          this.logger.warn('the Casper sidecar no longer has the events the observer resumes from: some were missed', { observer: this.reg.id, wanted: startFrom, first: id });
+        }
+        first = false;
+        await this.handle(msg, id, signal);
+        onProgress();
+      },
+      onMalformed: (err) => this.logger.warn(err.message, { observer: this.reg.id }),
+    });
   }
 
   private async handle(msg: EventSourceMessage, id: number, signal: AbortSignal): Promise<void> {
@@ -287,16 +246,4 @@ export class CasperFollower {
     this.remember(b);
     return b;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,12 +1,12 @@
 /**
  * Follows the sidecar's SSE stream (`GET /events?start_from=<id>`) and reports each TransactionProcessed.
  * The stream is resumed after every cut from the id after the last one seen, so an event emitted while the
- * client was disconnected is replayed from the sidecar's buffer, not lost. A stream that goes silent
- * (not even the `:` keep-alive the sidecar sends every 15 s) is treated as cut: half-open TCP connections
- * otherwise wait forever.
+ * client was disconnected is replayed from the sidecar's buffer, not lost. Reading one stream — timeouts,
+ * a stream gone silent (not even the `:` keep-alive the sidecar sends every 15 s: half-open TCP), typed
+ * errors — is the SDK's `readEventStream`, shared with the payment observer.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { NodeError, TransientNodeError } from '@anchorflow/plugin-sdk';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type EventSourceMessage, NodeError, readEventStream, TransientNodeError } from '@anchorflow/plugin-sdk';
 
 export interface ProcessedEvent {
   txHash: string;
@@ -59,9 +59,20 @@ export async function followSse(settings: FollowerSettings, opts: FollowOptions)
   let backoff = settings.minBackoffMs;
   while (!signal.aborted) {
     try {
-      await streamOnce(settings, last, opts, (id) => {
-        last = id;
-        backoff = settings.minBackoffMs;
+      const startFrom = last === undefined ? undefined : (last + 1) % U32;
+      const url = startFrom === undefined ? settings.url : `${settings.url}${settings.url.includes('?') ? '&' : '?'}start_from=${startFrom}`;
+      await readEventStream(url, {
+        label: `Casper sidecar SSE (${url})`,
+        codePrefix: 'CASPER',
+        signal,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        idleTimeoutMs: settings.idleTimeoutMs,
+        onOpen: () => opts.onConnected?.(startFrom),
+        onEvent: (msg) => handleMessage(msg, settings.url, opts, (id) => {
+          last = id;
+          backoff = settings.minBackoffMs;
+        }),
+        onMalformed: (err) => opts.onError?.(err),
       });
       if (!signal.aborted) {
         const closed = new TransientNodeError(`Casper sidecar SSE (${settings.url}) closed the stream`, 'CASPER_SSE_CLOSED');
@@ -75,69 +86,8 @@ export async function followSse(settings: FollowerSettings, opts: FollowOptions)
       opts.onError?.(err as Error);
     }
     if (signal.aborted) break;
-    await sleep(backoff, signal);
+    await delay(backoff, undefined, { signal }).catch(() => undefined); // an abort ends the wait
     backoff = Math.min(backoff * 2, settings.maxBackoffMs);
-  }
-}
-
-async function streamOnce(settings: FollowerSettings, last: number | undefined, opts: FollowOptions, seen: (id: number) => void): Promise<void> {
-  const ctl = new AbortController();
-  const onAbort = () => ctl.abort();
-  opts.signal.addEventListener('abort', onAbort, { once: true });
-  let idle: NodeJS.Timeout | undefined;
-  const armIdle = (ms: number, why: string) => {
-    clearTimeout(idle);
-    idle = setTimeout(() => ctl.abort(new TransientNodeError(`Casper sidecar SSE (${settings.url}) ${why}`, 'CASPER_SSE_STALLED')), ms);
-  };
-  const startFrom = last === undefined ? undefined : (last + 1) % U32;
-  const url = startFrom === undefined ? settings.url : `${settings.url}${settings.url.includes('?') ? '&' : '?'}start_from=${startFrom}`;
-  try {
-    armIdle(settings.connectTimeoutMs, `did not answer within ${settings.connectTimeoutMs} ms`);
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: ctl.signal });
-    } catch (err) {
-      if (ctl.signal.reason instanceof NodeError) throw ctl.signal.reason;
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      throw new TransientNodeError(`Casper sidecar SSE (${url}) unreachable: ${e.cause?.code ?? e.cause?.message ?? e.message}`, 'CASPER_UNREACHABLE', undefined, { cause: err });
-    }
-    if (res.status === 422 || res.status === 404) {
-      // a bad start_from or a wrong path: reconnecting the same way cannot help
-      const text = (await res.text()).trim();
-      throw new NodeError(`Casper sidecar SSE refused ${url}: HTTP ${res.status} ${JSON.stringify(text)}`, 'CASPER_SSE_REFUSED', { status: res.status });
-    }
-    if (!res.ok || !res.body) {
-      throw new TransientNodeError(`Casper sidecar SSE (${url}) answered HTTP ${res.status}`, 'CASPER_HTTP_ERROR', { status: res.status });
-    }
-    const type = res.headers.get('content-type') ?? '';
-    if (!type.startsWith('text/event-stream')) {
-      await res.body.cancel();
-      throw new TransientNodeError(`Casper sidecar SSE (${url}) answered ${JSON.stringify(type)}, not text/event-stream`, 'CASPER_BAD_ANSWER');
-    }
-    opts.onConnected?.(startFrom);
-    const parser = createParser({
-      onEvent: (msg) => handleMessage(msg, settings.url, opts, seen),
-      onError: (err) => opts.onError?.(new TransientNodeError(`Casper sidecar SSE (${settings.url}) sent a malformed frame: ${err.message}`, 'CASPER_BAD_ANSWER')),
-    });
-    const decoder = new TextDecoder();
-    armIdle(settings.idleTimeoutMs, `sent nothing, not even a keep-alive, for ${settings.idleTimeoutMs} ms`);
-    try {
-      const reader = res.body.getReader();
-      while (true) {
-        const { done, value: chunk } = await reader.read();
-        if (done) break;
-        armIdle(settings.idleTimeoutMs, `sent nothing, not even a keep-alive, for ${settings.idleTimeoutMs} ms`);
-        parser.feed(decoder.decode(chunk, { stream: true }));
-      }
-    } catch (err) {
-      if (opts.signal.aborted) return;
-      if (ctl.signal.reason instanceof NodeError) throw ctl.signal.reason;
-      throw new TransientNodeError(`Casper sidecar SSE (${settings.url}) connection cut: ${(err as Error).message}`, 'CASPER_SSE_CUT', undefined, { cause: err });
-    }
-  } finally {
-    clearTimeout(idle);
-    opts.signal.removeEventListener('abort', onAbort);
-    ctl.abort();
   }
 }
 
@@ -189,16 +139,4 @@ function executionError(result: any): string | undefined {
   const failure = v1?.Failure;
   if (failure && typeof failure === 'object') return typeof failure.error_message === 'string' ? failure.error_message : 'execution failed';
   return undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
