@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import bytes from 'bytes';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
@@ -29,12 +30,11 @@ export const HOOKS_ROUTE = '/hooks/*path';
 const FAST_METHODS = new Set(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']);
 const TOO_MANY = 'too many requests; retry after the time in the Retry-After header';
 
-/** `1mb`, `512kb`, `1048576` (http.bodyLimit, validated by the config schema) → bytes, 1024-based like body-parser */
+/** `1mb`, `512kb`, `1048576` (http.bodyLimit, validated by the config schema) → bytes, as body-parser reads its `limit` (the same `bytes` package) */
 export function parseByteLimit(limit: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
-  if (!m) throw new Error(`not a byte size: ${limit}`);
-  const unit = { b: 1, kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Math.floor(Number(m[1]) * unit);
+  const n = bytes.parse(limit);
+  if (n === null || !Number.isFinite(n)) throw new Error(`not a byte size: ${limit}`);
+  return n;
 }
 
 /**

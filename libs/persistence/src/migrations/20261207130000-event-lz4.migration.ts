@@ -21,6 +21,6 @@ export class EventLz4Migration extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "execution_event" alter column "events" set compression default`);
+    this.addSql(`alter table "execution_event" alter column "events" set compression default, alter column "events" set storage extended`);
   }
 }
