@@ -241,6 +241,21 @@ export async function api(base, method, path, body) {
   return json;
 }
 
+/**
+ * Creates a benchmark workflow. A build from before the webhook gate (85eacc0, the morning of 2026-12-07:
+ * issue 18's starting point) refuses the `publicOutput` param it did not have yet (and answered with the
+ * last node's output without it): such a base gets the same workflow without that param.
+ */
+async function createWorkflow(base, def) {
+  try {
+    return await api(base, 'POST', '/api/v1/workflows', def);
+  } catch (err) {
+    if (!/publicOutput/.test(String(err))) throw err;
+    const older = { ...def, nodes: def.nodes.map(({ params: { publicOutput: _p, ...params } = {}, ...n }) => ({ ...n, params })) };
+    return api(base, 'POST', '/api/v1/workflows', older);
+  }
+}
+
 /** first 200 from the workload URL, polling every 50 ms */
 export async function waitFor200(url, timeoutMs = 60_000, alive = () => true) {
   const t0 = performance.now();
@@ -373,7 +388,7 @@ export async function startDaemon({ name, cpu, outDir, db, logLevel = 'warn', no
   try {
     for (const [w, { make }] of Object.entries(WORKFLOWS)) {
       const def = make(`bench/${w}`);
-      const created = await api(base, 'POST', '/api/v1/workflows', def);
+      const created = await createWorkflow(base, def);
       await api(base, 'POST', `/api/v1/workflows/${created.id}/activate`);
       workflows[w] = created.id;
       urls[w] = `${base}/hooks/bench/${w}`;
