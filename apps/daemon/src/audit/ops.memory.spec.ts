@@ -127,11 +127,16 @@ describe('operations over HTTP (in-memory ports)', () => {
       'anchorflow_node_retries_total',
       'anchorflow_socket_clients 0',
       'anchorflow_audit_entries_written_total',
+      'anchorflow_audit_batches_total',
       'anchorflow_audit_pending_entries',
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ]) expect({ series, present: text.includes(series) }).toEqual({ series, present: true });
     expect(Number(/^anchorflow_executions_started_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    // the execution's events were audited: at least one committed batch, never more batches than entries
+    const batches = Number(/^anchorflow_audit_batches_total (\d+)/m.exec(text)?.[1]);
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(Number(/^anchorflow_audit_entries_written_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(batches);
     await http.get('/api/v1/metrics').expect(404);
   });
 

@@ -349,6 +349,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     const audit = this.audit;
     if (!audit) return;
     monotonic(registers, 'anchorflow_audit_entries_written_total', 'Audit log entries committed by this daemon', () => audit.stats().written);
+    monotonic(registers, 'anchorflow_audit_batches_total', 'Committed audit log appends (one transaction each); entries written ÷ batches is the batch size audit.lingerMs buys', () => audit.stats().batches);
     monotonic(registers, 'anchorflow_audit_failed_batches_total', 'Failed audit log appends (retried)', () => audit.stats().failedBatches);
     monotonic(registers, 'anchorflow_audit_dropped_total', 'Audit entries that could not be kept (buffer full, shutdown timeout); each is also logged', () => audit.stats().dropped);
     new Gauge({ name: 'anchorflow_audit_pending_entries', help: 'Audit entries buffered, not yet committed', registers, collect() { this.set(audit.stats().pending); } });
