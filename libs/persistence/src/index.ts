@@ -11,7 +11,7 @@ export { PgExecutionStore, type ExecutionStoreStats, type PgExecutionStoreOption
 export { PgExecutionLeases } from './adapters/pg-execution-leases.adapter.js';
 export { PgExecutionReader } from './adapters/pg-execution-reader.adapter.js';
 export { PgWorkflowRepository } from './adapters/pg-workflow-repository.adapter.js';
-export { PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';
+export { lastPluginStateEntry, PgPluginState, pluginStateFor } from './adapters/pg-plugin-state.adapter.js';
 export { PgNamedLeases } from './adapters/pg-named-leases.adapter.js';
 export * from './repositories/api-key.repository.js';
 export * from './repositories/credential.repository.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '../database/open-database.js';
 import { createTestDatabase } from '../testing/test-database.js';
-import { PgPluginState, pluginStateFor } from './pg-plugin-state.adapter.js';
+import { lastPluginStateEntry, PgPluginState, pluginStateFor } from './pg-plugin-state.adapter.js';
 
 const testDb = await createTestDatabase();
 
@@ -37,6 +37,17 @@ const testDb = await createTestDatabase();
     expect(await state.list('cursor/', { after: 'cursor/a', limit: 1 })).toEqual([{ key: 'cursor/b', value: 8 }]);
     expect((await state.list('cur%')).map((e) => e.key)).toEqual(['cur%or/z']);
     expect((await state.list('')).length).toBe(6);
+  });
+
+  it('reads the entry with the greatest key under a prefix, and nothing for a prefix without keys', async () => {
+    const state = pluginStateFor(db, 'anchor-heads');
+    for (const seq of [9, 10, 2]) await state.set(`audit/${String(seq).padStart(16, '0')}`, { seq });
+    await state.set('audit0', { seq: -1 }); // not under the prefix 'audit/', though greater than every key under it
+    await state.set('audit_x', { seq: -2 }); // '_' is no wildcard
+    await pluginStateFor(db, 'someone-else').set(`audit/${'9'.repeat(16)}`, { seq: 'other plugin' });
+    expect(await lastPluginStateEntry(db, 'anchor-heads', 'audit/')).toEqual({ key: `audit/${'10'.padStart(16, '0')}`, value: { seq: 10 } });
+    expect(await lastPluginStateEntry(db, 'anchor-heads', 'audit_')).toEqual({ key: 'audit_x', value: { seq: -2 } });
+    expect(await lastPluginStateEntry(db, 'anchor-heads', 'nothing/')).toBeUndefined();
   });
 
   it('applies 50 concurrent increments atomically, starting from a missing key', async () => {

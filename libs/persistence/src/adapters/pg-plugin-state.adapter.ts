@@ -7,6 +7,20 @@ export function pluginStateFor(db: { pool: SqlPool }, plugin: string): PluginSta
   return new ScopedPluginState(db.pool, plugin);
 }
 
+/** LIKE pattern for keys starting with `prefix` (its own wildcards literal) */
+const prefixPattern = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The entry with the greatest key under `prefix` (keys compare as collate "C"), read from the end of the
+ * primary key index: for readers that want the newest of an ever-growing series, such as the CLI's
+ * newest anchored audit head, without reading the series (not part of the plugin contract, ARCHITECTURE §8).
+ */
+export async function lastPluginStateEntry<T = unknown>(db: { pool: SqlPool }, plugin: string, prefix: string): Promise<{ key: string; value: T } | undefined> {
+  const { rows } = await db.pool.query<{ key: string; value: T }>(
+    'SELECT key, value FROM plugin_state WHERE plugin = $1 AND key LIKE $2 ORDER BY key DESC LIMIT 1', [plugin, prefixPattern(prefix)]);
+  return rows[0] ? { key: rows[0].key, value: rows[0].value } : undefined;
+}
+
 /** Plugin-owned durable state on PostgreSQL; its `pluginStateFor` fits EngineDeps.pluginState as is. */
 export class PgPluginState {
   private readonly pool: SqlPool;
@@ -41,8 +55,7 @@ class ScopedPluginState implements PluginState {
 
   async list<T = unknown>(prefix: string, options: { limit?: number; after?: string } = {}): Promise<Array<{ key: string; value: T }>> {
     // key is collate "C": a LIKE prefix scan walks the primary key index in key order
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const values: unknown[] = [this.plugin, pattern];
+    const values: unknown[] = [this.plugin, prefixPattern(prefix)];
     let sql = `SELECT key, value FROM plugin_state WHERE plugin = $1 AND key LIKE $2`;
     if (options.after !== undefined) {
       values.push(options.after);

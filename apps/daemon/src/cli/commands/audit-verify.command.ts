@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { verifyChain, type AuditEntry, type AuditHead } from '@anchorflow/security';
 import { auditEntries } from '../../audit/audit-log.port.js';
 import { AUDIT_HEAD_FILE, loadAuditKey, readSealedHead, type SealedHead } from '../../audit/sealed-head.js';
-import { PgAuditLog, pluginStateFor } from '@anchorflow/persistence';
+import { lastPluginStateEntry, PgAuditLog } from '@anchorflow/persistence';
 import type { Verdict } from '@anchorflow/plugin-chain-anchor';
 import { AUDIT_ANCHOR_PREFIX, auditHeadStatement, CHAIN_ANCHOR_PLUGIN } from '../../receipts/receipt-keys.js';
 import { withDatabase } from '../cli-context.js';
@@ -71,8 +71,8 @@ export async function auditVerify(io: CliIo, options: AuditVerifyOptions): Promi
     const wanted = new Set(expected.map((e) => e.head.seq));
     let anchored: AnchoredHead | undefined;
     if (options.anchored) {
-      const list = await pluginStateFor(db, CHAIN_ANCHOR_PLUGIN).list<{ proof: unknown; anchoredAt: number }>(AUDIT_ANCHOR_PREFIX);
-      const last = list.at(-1);
+      // keys are zero-padded seqs: the greatest is the newest head (one row read, however many were anchored)
+      const last = await lastPluginStateEntry<{ proof: unknown; anchoredAt: number }>(db, CHAIN_ANCHOR_PLUGIN, AUDIT_ANCHOR_PREFIX);
       if (last) anchored = { seq: Number(last.key.slice(AUDIT_ANCHOR_PREFIX.length)), proof: last.value.proof, anchoredAt: last.value.anchoredAt };
       if (anchored) wanted.add(anchored.seq);
     }
