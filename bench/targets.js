@@ -242,9 +242,9 @@ export async function api(base, method, path, body) {
 }
 
 /**
- * Creates a benchmark workflow. A build from before the webhook gate (85eacc0, the morning of 2026-12-07:
- * issue 18's starting point) refuses the `publicOutput` param it did not have yet (and answered with the
- * last node's output without it): such a base gets the same workflow without that param.
+ * Creates a benchmark workflow. A build from before the webhook gate (85eacc0), such as e95d4ff (issue 18's
+ * starting point, the morning of 2026-12-07), refuses the `publicOutput` param it did not have yet (and
+ * answered with the last node's output without it): such a base gets the same workflow without that param.
  */
 async function createWorkflow(base, def) {
   try {
