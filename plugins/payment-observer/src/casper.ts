@@ -21,6 +21,7 @@ import { type EventSourceMessage, type NodeLogger, type PluginState, readEventSt
 import { LogReader } from './log-store.js';
 import { CSPR_DECIMALS } from './casper-target.js';
 import { type Cursor, cursorKey, type EventEntry, type Registration } from './model.js';
+import { FailoverRpc, RpcAnswerError, type RpcParams } from './rpc.js';
 
 const { Transfer } = casper;
 const U32 = 2 ** 32;
@@ -105,22 +106,15 @@ export class CasperFollower {
     }
   }
 
-  private async rpc<T>(method: string, params: unknown, signal: AbortSignal): Promise<T> {
-    const res = await fetch(`${this.net.sidecarUrl}/rpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.tuning.rpcTimeoutMs)]),
-    });
-    let body: { result?: T; error?: { message?: string; data?: unknown } };
+  /** the sidecar's JSON-RPC (`<sidecarUrl>/rpc`) through the plugin's one JSON-RPC client (rpc.ts) */
+  private async rpc<T>(method: string, params: RpcParams, signal: AbortSignal): Promise<T> {
     try {
-      body = (await res.json()) as typeof body;
-    } catch {
-      throw new Error(`Casper sidecar ${method}: HTTP ${res.status}, answer is not JSON`);
+      return await new FailoverRpc([`${this.net.sidecarUrl}/rpc`], { timeoutMs: this.tuning.rpcTimeoutMs, signal }).call<T>(method, params);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const data = err instanceof RpcAnswerError && err.data !== undefined ? ` (${typeof err.data === 'string' ? err.data : JSON.stringify(err.data)})` : '';
+      throw new Error(`Casper sidecar: ${(err as Error).message}${data}`, { cause: err });
     }
-    if (body?.error) throw new Error(`Casper sidecar ${method}: ${body.error.message ?? 'error'} ${typeof body.error.data === 'string' ? body.error.data : JSON.stringify(body.error.data ?? '')}`);
-    if (!res.ok || !body || !('result' in body)) throw new Error(`Casper sidecar ${method}: HTTP ${res.status}, no result`);
-    return body.result as T;
   }
 
   private async chainNameOf(signal: AbortSignal): Promise<string> {

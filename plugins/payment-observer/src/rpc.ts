@@ -4,10 +4,15 @@ export class RpcAnswerError extends Error {
     readonly url: string,
     readonly code: number | undefined,
     message: string,
+    /** the error's `data` member, when the node sent one (Casper sidecars explain themselves there) */
+    readonly data?: unknown,
   ) {
     super(message);
   }
 }
+
+/** JSON-RPC 2.0 params: by position (EVM) or by name (Casper) */
+export type RpcParams = unknown[] | Record<string, unknown>;
 
 /** The node refused a query because of its size ("too many results", "block range too large", ...). */
 export const isLimitError = (err: unknown): boolean =>
@@ -41,7 +46,7 @@ export class FailoverRpc {
     return this.urls[this.current]!;
   }
 
-  async call<T>(method: string, params: unknown[]): Promise<T> {
+  async call<T>(method: string, params: RpcParams): Promise<T> {
     let lastError = '';
     for (let attempt = 0; attempt < this.urls.length; attempt++) {
       const url = this.url;
@@ -59,7 +64,7 @@ export class FailoverRpc {
     throw new Error(`every RPC URL failed for ${method}; last: ${lastError}`);
   }
 
-  private async once<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  private async once<T>(url: string, method: string, params: RpcParams): Promise<T> {
     const signals = [AbortSignal.timeout(this.options.timeoutMs ?? 10_000)];
     if (this.options.signal) signals.push(this.options.signal);
     const res = await fetch(url, {
@@ -69,13 +74,13 @@ export class FailoverRpc {
       signal: AbortSignal.any(signals),
     });
     const text = await res.text();
-    let body: { result?: T; error?: { code?: number; message?: string } };
+    let body: { result?: T; error?: { code?: number; message?: string; data?: unknown } };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       throw new Error(`HTTP ${res.status}: answer is not JSON (${text.slice(0, 80)})`);
     }
-    if (body && typeof body === 'object' && body.error) throw new RpcAnswerError(url, body.error.code, `${method}: ${body.error.message ?? 'error'}`);
+    if (body && typeof body === 'object' && body.error) throw new RpcAnswerError(url, body.error.code, `${method}: ${body.error.message ?? 'error'}`, body.error.data);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     if (!body || typeof body !== 'object' || !('result' in body)) throw new Error('answer has no result');
     return body.result as T;
