@@ -1,8 +1,9 @@
+import type { PendingItem } from '@anchorflow/plugin-chain-anchor';
 import type { AuditHead } from '@anchorflow/security';
 
 /**
  * The seam between the daemon and the chain-anchor batcher (ARCHITECTURE §9 "Anchoring without a node"):
- * the daemon never imports the plugin to hand it work. It writes pending items into the plugin's state
+ * the daemon never imports the plugin to hand it work (only the seam's types, erased at build). It writes pending items into the plugin's state
  * (`pending/<network>/<key>` = {leaf, token: '', enqueuedAt, deliverTo}), the plugin's one-per-cluster
  * batcher anchors them with everything else, and writes `{proof, anchoredAt}` at `deliverTo`.
  */
@@ -24,7 +25,7 @@ export function auditHeadStatement(head: AuditHead): { v: 1; kind: 'anchorflow.a
   return { v: 1, kind: 'anchorflow.audit-head', seq: head.seq, hash: head.hash };
 }
 
-/** the pending item the batcher expects (plugins/chain-anchor/src/batcher/batch.ts PendingItem) */
-export function pendingItem(leaf: string, deliverTo: string, now: number): { leaf: string; token: string; enqueuedAt: number; deliverTo: string } {
+/** the pending item the batcher expects: its own type, so a change to the seam breaks this build, not the hand-off */
+export function pendingItem(leaf: string, deliverTo: string, now: number): PendingItem & { deliverTo: string } {
   return { leaf, token: '', enqueuedAt: now, deliverTo };
 }

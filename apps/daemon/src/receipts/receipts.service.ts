@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, 
 import { EventBus, QueryBus } from '@nestjs/cqrs';
 import { receiptBodyOf, receiptLeaf, type ExecutionEvent, type ExecutionReader, type ExecutionStore, type ReceiptBody } from '@anchorflow/engine';
 import { PgReceiptQueue, type QueuedItem } from '@anchorflow/persistence';
+import type { DeliveredProof } from '@anchorflow/plugin-chain-anchor';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 import type { AuditHead } from '@anchorflow/security';
 import type { Logger } from 'pino';
@@ -123,7 +124,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     if (typeof body === 'string') {
       throw new ApiError(404, body.includes('not ended') ? 'RECEIPT_NOT_READY' : 'RECEIPT_UNAVAILABLE', `no receipt for execution ${executionId}: ${body}`);
     }
-    const delivered = await this.chainState.get<{ proof: unknown }>(receiptKey(executionId));
+    const delivered = await this.chainState.get<DeliveredProof>(receiptKey(executionId));
     if (delivered?.proof) return { kind: 'ready', receipt: { ...body, proof: delivered.proof } };
     // not anchored yet: make sure it is queued (a hand-off lost to a crash is repaired here too)
     await this.queue!.enqueue(CHAIN_ANCHOR_PLUGIN, [this.itemFor(body)]);

@@ -3,7 +3,7 @@ import { verifyChain, type AuditEntry, type AuditHead } from '@anchorflow/securi
 import { auditEntries } from '../../audit/audit-log.port.js';
 import { AUDIT_HEAD_FILE, loadAuditKey, readSealedHead, type SealedHead } from '../../audit/sealed-head.js';
 import { lastPluginStateEntry, PgAuditLog } from '@anchorflow/persistence';
-import type { Verdict } from '@anchorflow/plugin-chain-anchor';
+import type { DeliveredProof, Verdict } from '@anchorflow/plugin-chain-anchor';
 import { AUDIT_ANCHOR_PREFIX, auditHeadStatement, CHAIN_ANCHOR_PLUGIN } from '../../receipts/receipt-keys.js';
 import { withDatabase } from '../cli-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -72,7 +72,7 @@ export async function auditVerify(io: CliIo, options: AuditVerifyOptions): Promi
     let anchored: AnchoredHead | undefined;
     if (options.anchored) {
       // keys are zero-padded seqs: the greatest is the newest head (one row read, however many were anchored)
-      const last = await lastPluginStateEntry<{ proof: unknown; anchoredAt: number }>(db, CHAIN_ANCHOR_PLUGIN, AUDIT_ANCHOR_PREFIX);
+      const last = await lastPluginStateEntry<DeliveredProof>(db, CHAIN_ANCHOR_PLUGIN, AUDIT_ANCHOR_PREFIX);
       if (last) anchored = { seq: Number(last.key.slice(AUDIT_ANCHOR_PREFIX.length)), proof: last.value.proof, anchoredAt: last.value.anchoredAt };
       if (anchored) wanted.add(anchored.seq);
     }
