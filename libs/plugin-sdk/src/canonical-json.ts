@@ -23,7 +23,6 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
   // process. Anything else — class instances, toJSON, non-finite numbers, bigints, very deep nesting (a
   // cycle ends there too), a lone surrogate — is left to the strict path below, which the lean path
   // reproduces exactly (canonical-json.spec.ts) and which says where the input is not JSON.
-  // (Shared with ARCHITECTURE §9's proof leaves and the execution history chain: one implementation.)
   try {
     const out = leanValue(value, 0, omit);
     if (out !== undefined && !LONE_SURROGATE_ESCAPE.test(out)) return out;

@@ -71,6 +71,8 @@ export class CasperFollower {
   private lastEventId: number | undefined;
   head: number | undefined;
   events = 0;
+  /** set by run(): a JSON-RPC call to the sidecar, ended by the run's signal */
+  private rpc: <T>(method: string, params: RpcParams) => Promise<T> = () => Promise.reject(new Error('the Casper follower is not running'));
 
   constructor(
     readonly reg: Registration,
@@ -88,10 +90,21 @@ export class CasperFollower {
   }
 
   async run(signal: AbortSignal, onError: (err: Error) => void, onProgress: () => void): Promise<void> {
+    // the sidecar's JSON-RPC (`<sidecarUrl>/rpc`) through the plugin's one JSON-RPC client (rpc.ts), for this run
+    const client = new FailoverRpc([`${this.net.sidecarUrl}/rpc`], { timeoutMs: this.tuning.rpcTimeoutMs, signal });
+    this.rpc = async <T>(method: string, params: RpcParams): Promise<T> => {
+      try {
+        return await client.call<T>(method, params);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const data = err instanceof RpcAnswerError && err.data !== undefined ? ` (${typeof err.data === 'string' ? err.data : JSON.stringify(err.data)})` : '';
+        throw new Error(`Casper sidecar: ${(err as Error).message}${data}`, { cause: err });
+      }
+    };
     let backoff = 500;
     while (!signal.aborted) {
       try {
-        this.chainName ??= await this.chainNameOf(signal);
+        this.chainName ??= await this.chainNameOf();
         this.cursor = await this.reader.cursor();
         this.lastEventId = this.cursor?.lastEventId;
         await this.stream(signal, onProgress);
@@ -106,19 +119,8 @@ export class CasperFollower {
     }
   }
 
-  /** the sidecar's JSON-RPC (`<sidecarUrl>/rpc`) through the plugin's one JSON-RPC client (rpc.ts) */
-  private async rpc<T>(method: string, params: RpcParams, signal: AbortSignal): Promise<T> {
-    try {
-      return await new FailoverRpc([`${this.net.sidecarUrl}/rpc`], { timeoutMs: this.tuning.rpcTimeoutMs, signal }).call<T>(method, params);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      const data = err instanceof RpcAnswerError && err.data !== undefined ? ` (${typeof err.data === 'string' ? err.data : JSON.stringify(err.data)})` : '';
-      throw new Error(`Casper sidecar: ${(err as Error).message}${data}`, { cause: err });
-    }
-  }
-
-  private async chainNameOf(signal: AbortSignal): Promise<string> {
-    const status = await this.rpc<{ chainspec_name?: unknown }>('info_get_status', [], signal);
+  private async chainNameOf(): Promise<string> {
+    const status = await this.rpc<{ chainspec_name?: unknown }>('info_get_status', []);
     if (typeof status?.chainspec_name !== 'string' || !status.chainspec_name) throw new Error('Casper sidecar info_get_status answered without chainspec_name');
     return status.chainspec_name;
   }
@@ -141,14 +143,14 @@ export class CasperFollower {
           this.logger.warn('the Casper sidecar no longer has the events the observer resumes from: some were missed', { observer: this.reg.id, wanted: startFrom, first: id });
         }
         first = false;
-        await this.handle(msg, id, signal);
+        await this.handle(msg, id);
         onProgress();
       },
       onMalformed: (err) => this.logger.warn(err.message, { observer: this.reg.id }),
     });
   }
 
-  private async handle(msg: EventSourceMessage, id: number, signal: AbortSignal): Promise<void> {
+  private async handle(msg: EventSourceMessage, id: number): Promise<void> {
     let data: any;
     try {
       data = JSON.parse(msg.data);
@@ -156,7 +158,7 @@ export class CasperFollower {
       throw new Error(`Casper sidecar SSE event ${id} is not JSON`);
     }
     if (data?.BlockAdded) return this.blockAdded(data.BlockAdded, id);
-    if (data?.TransactionProcessed) return this.processed(data.TransactionProcessed, id, signal);
+    if (data?.TransactionProcessed) return this.processed(data.TransactionProcessed, id);
     this.lastEventId = id;
   }
 
@@ -177,7 +179,7 @@ export class CasperFollower {
     this.cursor = next;
   }
 
-  private async processed(ev: any, id: number, signal: AbortSignal): Promise<void> {
+  private async processed(ev: any, id: number): Promise<void> {
     const txHash = String(ev.transaction_hash?.Version1 ?? ev.transaction_hash?.Deploy ?? '').toLowerCase();
     const blockHash = String(ev.block_hash ?? '').toLowerCase();
     if (!HEX64.test(txHash) || !HEX64.test(blockHash)) throw new Error(`Casper sidecar SSE event ${id}: TransactionProcessed without a valid transaction_hash/block_hash`);
@@ -195,7 +197,7 @@ export class CasperFollower {
       const to = t.to ? t.to.toPrefixedString() : null;
       const target = t.target.toPrefixedString();
       if (!(to && this.watch.has(to)) && !this.watch.has(purseOf(target))) continue;
-      const block = this.blocks.get(blockHash) ?? (await this.fetchBlock(blockHash, signal));
+      const block = this.blocks.get(blockHash) ?? (await this.fetchBlock(blockHash));
       const from = t.from.accountHash ? t.from.accountHash.toPrefixedString() : t.from.publicKey!.accountHash().toPrefixedString();
       entries.push({
         kind: 'event',
@@ -233,8 +235,8 @@ export class CasperFollower {
     if (this.blocks.size > 2 * this.tuning.recentBlocks) this.blocks.delete(this.blocks.keys().next().value!);
   }
 
-  private async fetchBlock(hash: string, signal: AbortSignal): Promise<BlockInfo> {
-    const r = await this.rpc<{ block_with_signatures?: { block?: unknown } }>('chain_get_block', { block_identifier: { Hash: hash } }, signal);
+  private async fetchBlock(hash: string): Promise<BlockInfo> {
+    const r = await this.rpc<{ block_with_signatures?: { block?: unknown } }>('chain_get_block', { block_identifier: { Hash: hash } });
     const b = blockInfo(r?.block_with_signatures?.block);
     if (!b) throw new Error(`Casper sidecar chain_get_block(${hash}) answered without a valid block`);
     this.remember(b);

@@ -3,9 +3,10 @@ import type { AuditHead } from '@anchorflow/security';
 
 /**
  * The seam between the daemon and the chain-anchor batcher (ARCHITECTURE §9 "Anchoring without a node"):
- * the daemon never imports the plugin to hand it work (only the seam's types, erased at build). It writes pending items into the plugin's state
- * (`pending/<network>/<key>` = {leaf, token: '', enqueuedAt, deliverTo}), the plugin's one-per-cluster
- * batcher anchors them with everything else, and writes `{proof, anchoredAt}` at `deliverTo`.
+ * the daemon never imports the plugin to hand it work (only the seam's types, erased at build). It writes
+ * pending items into the plugin's state (`pending/<network>/<key>` = {leaf, token: '', enqueuedAt,
+ * deliverTo}), the plugin's one-per-cluster batcher anchors them with everything else, and writes
+ * `{proof, anchoredAt}` at `deliverTo`.
  */
 export const CHAIN_ANCHOR_PLUGIN = '@anchorflow/plugin-chain-anchor';
 /** the daemon's own bookkeeping (plugin_state namespace, like the editor's) */
