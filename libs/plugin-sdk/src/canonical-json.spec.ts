@@ -6,7 +6,8 @@ function generator(seed: number) {
   let s = seed % 2147483647 || 1;
   const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
   const keys = ['a', 'B', 'b', '10', '2', 'é', 'ü', '\u{1F600}', '', 'a b', '"q"', 'executionId', 'constructor', '__proto__x'];
-  const leaves = [1.5, -0, 1e21, 1e-7, 0.1 + 0.2, -123456789.125, 'x\n"\\\u2028', 'ü\u{1F600}', '\\ud800 (text, not a surrogate)', true, false, null, undefined];
+  const leaves = [1.5, -0, 1e21, 1e-7, 0.1 + 0.2, -123456789.125, 'x\n"\\\u2028', 'ü\u{1F600}', '\\ud800 (text, not a surrogate)', true, false, null, undefined,
+    '', 'plain', 'tab\there', '\u001f', 'back\\slash', 'q"uote', 'x'.repeat(300), `${'y'.repeat(300)}"`, '\u007f\u0080\u2029'];
   const value = (depth: number): unknown => {
     const r = rnd();
     if (depth > 3 || r < 0.3) return leaves[Math.floor(rnd() * leaves.length)];
@@ -26,6 +27,11 @@ describe('canonicalJson (RFC 8785)', () => {
       expect([seed, i, canonicalJson(v)]).toEqual([seed, i, strictCanonicalJson(v)]);
     }
     expect(canonicalJson({ b: [1, { d: 2, c: undefined }], a: 'x', 10: 1, 2: 2 })).toBe('{"10":1,"2":2,"a":"x","b":[1,{"d":2}]}');
+    // many members (past the insertion sort's range), in reverse and shuffled order
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${(i * 17) % 40}`, i % 3 ? 'v' : { z: 1, a: [i] }]));
+    expect(canonicalJson(many)).toBe(strictCanonicalJson(many));
+    expect(canonicalJson({ z: 1, y: 2, x: 3, w: 4, v: 5 })).toBe('{"v":5,"w":4,"x":3,"y":2,"z":1}');
+    expect(canonicalJson({ only: undefined, fn: () => 1 })).toBe('{}');
   });
 
   it('hands what is not plain data to the strict path: toJSON, boxed values, null prototypes, deep nesting', () => {
