@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AuditService } from '../audit/audit.service.js';
+import { auditedExecutionEvents } from '../audit/audit-entries.js';
 import { eventually } from '../testing/eventually.js';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
 
@@ -95,8 +96,8 @@ describe('approvals (core.approval, /executions/:id/approvals/:nodeId, /approval
     }
     const mine = entries.filter((e) => e.target === `execution:${executionId}`);
     expect(mine).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'approvals.decide', actor: expect.stringMatching(/^key:/) })]));
-    // engine events of one turn are grouped in one `execution.events` entry
-    const engineEvents = mine.flatMap((e) => (e.action === 'execution.events' ? (e.details.events as Array<Record<string, unknown>>) : [{ action: e.action, ...e.details }]));
+    // the engine's events, in whichever entry of their turn
+    const engineEvents = auditedExecutionEvents(entries, executionId);
     expect(engineEvents).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'execution.node.resumed', nodeId: 'approve', decision: 'approve', by: 'alice' })]));
   });
 

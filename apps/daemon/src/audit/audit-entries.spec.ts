@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ExecutionFinishedEvent, ExecutionStartedEvent, NodeFailedEvent, NodeSucceededEvent, NodeWaitingEvent } from '@anchorflow/engine';
 import { appendEntry, canonicalJson, Redactor } from '@anchorflow/security';
-import { toAuditFields } from './audit-entries.js';
+import { auditedExecutionEvents, toAuditFields } from './audit-entries.js';
 import { toStorableJson } from './storable-json.js';
 
 describe('toAuditFields', () => {
@@ -16,6 +16,31 @@ describe('toAuditFields', () => {
     expect(JSON.stringify(waiting)).not.toContain('resume-token-capability');
     const finished = toAuditFields(new ExecutionFinishedEvent('e1', 4, 2000, 'failed', undefined, { code: 'X', message: 'boom', retryable: false, nodeId: 'n' }), redactor);
     expect(finished).toMatchObject({ action: 'execution.finished', details: { status: 'failed', error: { code: 'X', message: 'boom', nodeId: 'n' } } });
+  });
+
+  it('lists a turn\'s events of several executions in one entry, each under its execution, and reads every shape back', () => {
+    const a = [new ExecutionStartedEvent('ea', 1, 1000, 'w1', 1, {}, 'start'), new NodeSucceededEvent('ea', 2, 1200, 'n', 1, { main: {} }, 1100)];
+    const b = [new NodeFailedEvent('eb', 5, 1300, 'm', 2, { code: 'X', message: 'boom', retryable: true }, 1250)];
+    const turn = toAuditFields([a, b], redactor);
+    expect(turn).toEqual({
+      actor: 'system', action: 'execution.events', target: 'executions', at: new Date(1000),
+      details: { executions: [
+        { executionId: 'ea', events: [
+          { action: 'execution.started', seq: 1, workflowId: 'w1', workflowVersion: 1, triggerNodeId: 'start' },
+          { action: 'execution.node.succeeded', seq: 2, nodeId: 'n', attempt: 1, durationMs: 100, ports: ['main'] },
+        ] },
+        { executionId: 'eb', events: [{ action: 'execution.node.failed', seq: 5, nodeId: 'm', attempt: 2, durationMs: 50, error: { code: 'X', message: 'boom', retryable: true } }] },
+      ] },
+    });
+    // a turn of one execution keeps the one-execution shapes
+    const one = toAuditFields([a], redactor);
+    expect(one).toMatchObject({ action: 'execution.events', target: 'execution:ea', details: { events: [{ action: 'execution.started' }, { action: 'execution.node.succeeded' }] } });
+    const single = toAuditFields(new ExecutionFinishedEvent('ea', 3, 1500, 'succeeded'), redactor);
+    const api = toAuditFields({ actor: 'key:1', action: 'executions.start', target: 'execution:ea', details: { status: 201 } }, redactor);
+    const entries = [api, turn, single].map((f) => ({ ...f, details: f.details as unknown }));
+    expect(auditedExecutionEvents(entries, 'ea').map((e) => [e.action, e.seq])).toEqual([['execution.started', 1], ['execution.node.succeeded', 2], ['execution.finished', 3]]);
+    expect(auditedExecutionEvents(entries, 'eb').map((e) => e.action)).toEqual(['execution.node.failed']);
+    expect(auditedExecutionEvents(entries, 'nope')).toEqual([]);
   });
 
   it('redacts secrets before they can be hashed into the chain', () => {

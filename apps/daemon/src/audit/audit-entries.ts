@@ -4,10 +4,14 @@ import type { AuditFields, JsonValue, Redactor } from '@anchorflow/security';
 import { toStorableJson, toStorableString } from './storable-json.js';
 
 /**
- * What the audit writer buffers: the engine events one execution emitted in one turn of the event loop
- * (mapped at flush time into ONE entry), a single engine event, or ready-made fields.
+ * What the audit writer buffers: the engine events of one turn of the event loop, by execution (mapped at
+ * flush time into ONE entry: `executionsEventsFields`), the events one execution emitted in one turn, a
+ * single engine event, or ready-made fields.
  */
-export type AuditItem = ExecutionEvent[] | ExecutionEvent | AuditFields;
+export type AuditItem = ReadonlyArray<readonly ExecutionEvent[]> | ExecutionEvent[] | ExecutionEvent | AuditFields;
+
+/** most executions one `execution.events` entry lists (a turn with more makes several entries) */
+export const MAX_EXECUTIONS_PER_ENTRY = 100;
 
 /** actor of entries the engine causes (execution events) and of the daemon's own actions */
 export const SYSTEM_ACTOR = 'system';
@@ -15,6 +19,7 @@ export const SYSTEM_ACTOR = 'system';
 export const ANONYMOUS_ACTOR = 'anonymous';
 
 const isFields = (item: AuditItem): item is AuditFields => !Array.isArray(item) && typeof (item as AuditFields).action === 'string';
+const isByExecution = (item: AuditItem): item is ReadonlyArray<readonly ExecutionEvent[]> => Array.isArray(item) && Array.isArray(item[0]);
 
 type Text = (s: string) => string;
 const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
@@ -124,9 +129,57 @@ export function executionEventsFields(events: readonly ExecutionEvent[], text: T
   return { actor: SYSTEM_ACTOR, action: 'execution.events', target: `execution:${text(first.executionId)}`, at, details: { events: list } };
 }
 
+/**
+ * One entry for the events several executions emitted in one turn of the event loop (issue 18): each
+ * event still has its place in the chain, listed under its execution (`details.executions[i].events`,
+ * the executions in the order they first emitted in the turn), while the cost of an entry (a row, its
+ * index entries, two canonicalisations and a SHA-256) is paid once per turn instead of once per
+ * execution — under load a turn carries the events of several executions (about five on the webhook
+ * benchmark at c=10), and that per-entry cost was most of what auditing executions cost. A turn with one
+ * execution keeps the one-execution shapes above. Read them back with `auditedExecutionEvents`.
+ */
+export function executionsEventsFields(byExecution: ReadonlyArray<readonly ExecutionEvent[]>, text: Text = (s) => toStorableString(s)): AuditFields {
+  if (byExecution.length === 1) return executionEventsFields(byExecution[0]!, text);
+  const first = byExecution[0]![0]!;
+  const executions: JsonValue[] = byExecution.map((events) => ({
+    executionId: text(events[0]!.executionId),
+    events: events.map((e) => {
+      const f = executionEventFields(e, text);
+      return { action: f.action, ...(f.details as Record<string, JsonValue>) };
+    }),
+  }));
+  const at = Number.isFinite(first.at) ? new Date(first.at) : new Date();
+  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: 'executions', at, details: { executions } };
+}
+
+/** One audited engine event as an entry lists it: its action and details. */
+export type AuditedEvent = { action: string } & Record<string, JsonValue>;
+
+/**
+ * The engine events of one execution that these entries record, in order, whichever shape holds them: an
+ * entry per event (`execution.<type>`, target `execution:<id>`), an entry per execution and turn
+ * (`execution.events`, same target) or an entry per turn (`execution.events`, target `executions`).
+ */
+export function auditedExecutionEvents(entries: Iterable<{ actor: string; action: string; target: string; details: unknown }>, executionId: string): AuditedEvent[] {
+  const out: AuditedEvent[] = [];
+  const target = `execution:${executionId}`;
+  for (const e of entries) {
+    if (e.actor !== SYSTEM_ACTOR) continue;
+    const details = (e.details ?? {}) as { events?: AuditedEvent[]; executions?: Array<{ executionId: string; events: AuditedEvent[] }> };
+    if (e.target === target) {
+      if (e.action === 'execution.events' && Array.isArray(details.events)) out.push(...details.events);
+      else out.push({ action: e.action, ...(details as Record<string, JsonValue>) });
+    } else if (e.target === 'executions' && Array.isArray(details.executions)) {
+      for (const x of details.executions) if (x?.executionId === executionId && Array.isArray(x.events)) out.push(...x.events);
+    }
+  }
+  return out;
+}
+
 /** Turns a buffered item into the fields that get hashed: redacted, then made storable (jsonb, canonical JSON). */
 export function toAuditFields(item: AuditItem, redactor: Pick<Redactor, 'redact' | 'redactString'>): AuditFields {
-  if (Array.isArray(item)) return executionEventsFields(item, (s) => toStorableString(redactor.redactString(s)));
+  if (isByExecution(item)) return executionsEventsFields(item, (s) => toStorableString(redactor.redactString(s)));
+  if (Array.isArray(item)) return executionEventsFields(item as ExecutionEvent[], (s) => toStorableString(redactor.redactString(s)));
   if (!isFields(item)) return executionEventFields(item, (s) => toStorableString(redactor.redactString(s)));
   const at = item.at instanceof Date && !Number.isNaN(item.at.getTime()) ? item.at : new Date();
   return {

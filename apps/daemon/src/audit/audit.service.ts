@@ -10,7 +10,7 @@ import { APP_CONFIG } from '../config/config.token.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import type { SecretRegistry } from '../core/secret-registry.js';
 import { SECRET_REGISTRY } from '../security/security.tokens.js';
-import { type AuditItem, toAuditFields } from './audit-entries.js';
+import { type AuditItem, MAX_EXECUTIONS_PER_ENTRY, toAuditFields } from './audit-entries.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditWriter, type AuditWriterStats } from './audit-writer.js';
 
@@ -31,7 +31,7 @@ const isExecutionEvent = (event: unknown): event is ExecutionEvent =>
 export class AuditService implements OnModuleInit, OnApplicationShutdown {
   readonly writer: AuditWriter<AuditItem>;
   private subscription?: Subscription;
-  /** events of this turn, per execution: one audit entry each (see executionEventsFields) */
+  /** events of this turn, by execution: one audit entry for them all (see executionsEventsFields) */
   private turn = new Map<string, ExecutionEvent[]>();
   private turnScheduled = false;
   private readonly logger: Logger;
@@ -85,13 +85,15 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** the turn's events: one entry per up to MAX_EXECUTIONS_PER_ENTRY executions (executionsEventsFields) */
   private endTurn(): void {
     this.turnScheduled = false;
-    const groups = this.turn;
+    if (this.turn.size === 0) return;
+    const groups = [...this.turn.values()];
     this.turn = new Map();
-    for (const events of groups.values()) {
+    for (let i = 0; i < groups.length; i += MAX_EXECUTIONS_PER_ENTRY) {
       try {
-        this.writer.record(events);
+        this.writer.record(groups.length === 1 ? groups[0]! : groups.slice(i, i + MAX_EXECUTIONS_PER_ENTRY));
       } catch (err) {
         this.logger.error({ err }, 'could not queue execution events for the audit log');
       }

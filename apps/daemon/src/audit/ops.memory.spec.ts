@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createMemoryApp, type MemoryApp } from '../testing/memory-app.js';
 import { ReadinessRegistry } from '../health/readiness-registry.js';
 import { AuditService } from './audit.service.js';
+import { auditedExecutionEvents } from './audit-entries.js';
 
 /** Audit log, metrics and the drain on the in-memory app (no PostgreSQL): the HTTP contract of issue 4 ops. */
 describe('operations over HTTP (in-memory ports)', () => {
@@ -68,10 +69,8 @@ describe('operations over HTTP (in-memory ports)', () => {
       [actor, 'executions.start', `execution:${exec}`],
     ]);
     expect(api[0]!.details).toMatchObject({ method: 'POST', route: '/api/v1/workflows', status: 201, id: wf, version: 1 });
-    // execution events of one execution and turn share one `execution.events` entry, each event listed in it
-    const events = entries
-      .filter((e) => e.target === `execution:${exec}` && e.actor === 'system')
-      .flatMap((e) => (e.action === 'execution.events' ? (e.details as { events: Array<{ action: string }> }).events.map((x) => x.action) : [e.action]));
+    // the execution's events, each listed in the entry of its turn
+    const events = auditedExecutionEvents(entries, exec).map((x) => x.action);
     expect(events).toEqual(['execution.started', 'execution.node.succeeded', 'execution.node.succeeded', 'execution.finished']);
     expect(JSON.stringify(entries)).not.toContain('p4ssw0rd-in-input');
   });
