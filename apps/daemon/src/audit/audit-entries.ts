@@ -132,11 +132,12 @@ export function executionEventsFields(events: readonly ExecutionEvent[], text: T
 /**
  * One entry for the events several executions emitted in one turn of the event loop (issue 18): each
  * event still has its place in the chain, listed under its execution (`details.executions[i].events`,
- * the executions in the order they first emitted in the turn), while the cost of an entry (a row, its
- * index entries, two canonicalisations and a SHA-256) is paid once per turn instead of once per
- * execution — under load a turn carries the events of several executions (about five on the webhook
- * benchmark at c=10), and that per-entry cost was most of what auditing executions cost. A turn with one
- * execution keeps the one-execution shapes above. Read them back with `auditedExecutionEvents`.
+ * the executions in the order they first emitted in the turn), while a row, its index entries and its
+ * hash are paid once per turn instead of once per execution. Under load a turn carries the events of
+ * several executions (about five on the webhook benchmark at c=10): PostgreSQL then spends about a quarter
+ * less on them, and the table takes a quarter of the space, since larger details compress
+ * (bench/audit-entries.mjs). A turn with one execution keeps the one-execution shapes above. Read them
+ * back with `auditedExecutionEvents`.
  */
 export function executionsEventsFields(byExecution: ReadonlyArray<readonly ExecutionEvent[]>, text: Text = (s) => toStorableString(s)): AuditFields {
   if (byExecution.length === 1) return executionEventsFields(byExecution[0]!, text);
