@@ -5,10 +5,9 @@ import { toStorableJson, toStorableString } from './storable-json.js';
 
 /**
  * What the audit writer buffers: the engine events of one turn of the event loop, by execution (mapped at
- * flush time into ONE entry: `executionsEventsFields`), the events one execution emitted in one turn, a
- * single engine event, or ready-made fields.
+ * flush time into ONE entry: `executionsEventsFields`), a single engine event, or ready-made fields.
  */
-export type AuditItem = ReadonlyArray<readonly ExecutionEvent[]> | ExecutionEvent[] | ExecutionEvent | AuditFields;
+export type AuditItem = ReadonlyArray<readonly ExecutionEvent[]> | ExecutionEvent | AuditFields;
 
 /** most executions one `execution.events` entry lists (a turn with more makes several entries) */
 export const MAX_EXECUTIONS_PER_ENTRY = 100;
@@ -19,11 +18,14 @@ export const SYSTEM_ACTOR = 'system';
 export const ANONYMOUS_ACTOR = 'anonymous';
 
 const isFields = (item: AuditItem): item is AuditFields => !Array.isArray(item) && typeof (item as AuditFields).action === 'string';
-const isByExecution = (item: AuditItem): item is ReadonlyArray<readonly ExecutionEvent[]> => Array.isArray(item) && Array.isArray(item[0]);
+// (Array.isArray does not narrow a readonly array out of a union)
+const isByExecution = (item: AuditItem): item is ReadonlyArray<readonly ExecutionEvent[]> => Array.isArray(item);
 
 type Text = (s: string) => string;
 const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 const num = (n: number): number | null => (Number.isFinite(n) ? n : null);
+/** when an event happened (now, for an event without a valid time) */
+const atOf = (event: ExecutionEvent): Date => (Number.isFinite(event.at) ? new Date(event.at) : new Date());
 
 /** Sets `key` unless the value is undefined (canonical JSON and jsonb would drop it anyway). */
 function put(details: Record<string, JsonValue>, key: string, value: JsonValue | undefined): void {
@@ -108,8 +110,7 @@ export function executionEventFields(event: ExecutionEvent, text: Text = (s) => 
       break;
     default:
   }
-  const at = Number.isFinite(event.at) ? new Date(event.at) : new Date();
-  return { actor: SYSTEM_ACTOR, action: text(action), target: `execution:${text(event.executionId)}`, at, details };
+  return { actor: SYSTEM_ACTOR, action: text(action), target: `execution:${text(event.executionId)}`, at: atOf(event), details };
 }
 
 /**
@@ -121,12 +122,15 @@ export function executionEventFields(event: ExecutionEvent, text: Text = (s) => 
 export function executionEventsFields(events: readonly ExecutionEvent[], text: Text = (s) => toStorableString(s)): AuditFields {
   if (events.length === 1) return executionEventFields(events[0]!, text);
   const first = events[0]!;
-  const list: JsonValue[] = events.map((e) => {
+  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: `execution:${text(first.executionId)}`, at: atOf(first), details: { events: listed(events, text) } };
+}
+
+/** the events as an `execution.events` entry lists them: each one's action and details, in order */
+function listed(events: readonly ExecutionEvent[], text: Text): JsonValue[] {
+  return events.map((e) => {
     const f = executionEventFields(e, text);
     return { action: f.action, ...(f.details as Record<string, JsonValue>) };
   });
-  const at = Number.isFinite(first.at) ? new Date(first.at) : new Date();
-  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: `execution:${text(first.executionId)}`, at, details: { events: list } };
 }
 
 /**
@@ -141,16 +145,8 @@ export function executionEventsFields(events: readonly ExecutionEvent[], text: T
  */
 export function executionsEventsFields(byExecution: ReadonlyArray<readonly ExecutionEvent[]>, text: Text = (s) => toStorableString(s)): AuditFields {
   if (byExecution.length === 1) return executionEventsFields(byExecution[0]!, text);
-  const first = byExecution[0]![0]!;
-  const executions: JsonValue[] = byExecution.map((events) => ({
-    executionId: text(events[0]!.executionId),
-    events: events.map((e) => {
-      const f = executionEventFields(e, text);
-      return { action: f.action, ...(f.details as Record<string, JsonValue>) };
-    }),
-  }));
-  const at = Number.isFinite(first.at) ? new Date(first.at) : new Date();
-  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: 'executions', at, details: { executions } };
+  const executions: JsonValue[] = byExecution.map((events) => ({ executionId: text(events[0]!.executionId), events: listed(events, text) }));
+  return { actor: SYSTEM_ACTOR, action: 'execution.events', target: 'executions', at: atOf(byExecution[0]![0]!), details: { executions } };
 }
 
 /** One audited engine event as an entry lists it: its action and details. */
@@ -180,7 +176,6 @@ export function auditedExecutionEvents(entries: Iterable<{ actor: string; action
 /** Turns a buffered item into the fields that get hashed: redacted, then made storable (jsonb, canonical JSON). */
 export function toAuditFields(item: AuditItem, redactor: Pick<Redactor, 'redact' | 'redactString'>): AuditFields {
   if (isByExecution(item)) return executionsEventsFields(item, (s) => toStorableString(redactor.redactString(s)));
-  if (Array.isArray(item)) return executionEventsFields(item as ExecutionEvent[], (s) => toStorableString(redactor.redactString(s)));
   if (!isFields(item)) return executionEventFields(item, (s) => toStorableString(redactor.redactString(s)));
   const at = item.at instanceof Date && !Number.isNaN(item.at.getTime()) ? item.at : new Date();
   return {

@@ -93,7 +93,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     this.turn = new Map();
     for (let i = 0; i < groups.length; i += MAX_EXECUTIONS_PER_ENTRY) {
       try {
-        this.writer.record(groups.length === 1 ? groups[0]! : groups.slice(i, i + MAX_EXECUTIONS_PER_ENTRY));
+        this.writer.record(groups.slice(i, i + MAX_EXECUTIONS_PER_ENTRY));
       } catch (err) {
         this.logger.error({ err }, 'could not queue execution events for the audit log');
       }
