@@ -1,9 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
 import type { ExecutionEvent } from '@anchorflow/engine';
 import { Redactor, type AuditFields } from '@anchorflow/security';
 import type { Logger } from 'pino';
-import type { Subscription } from 'rxjs';
 import { AuthEvents, type AuthEvent } from '../auth/auth-events.js';
 import type { AnchorflowConfig } from '../config/config.schema.js';
 import { APP_CONFIG } from '../config/config.token.js';
@@ -13,24 +11,25 @@ import { SECRET_REGISTRY } from '../security/security.tokens.js';
 import { type AuditItem, MAX_EXECUTIONS_PER_ENTRY, toAuditFields } from './audit-entries.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditWriter, type AuditWriterStats } from './audit-writer.js';
+import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 
 const isExecutionEvent = (event: unknown): event is ExecutionEvent =>
   typeof event === 'object' && event !== null && typeof (event as ExecutionEvent).executionId === 'string' && typeof (event as ExecutionEvent).seq === 'number' && typeof (event as ExecutionEvent).type === 'string';
 
 /**
- * Feeds the audit log: every execution event (taken off the EventBus, where EventBusSink puts the engine's
- * events) and every successful state-changing API call (AuditHttpInterceptor). Both only buffer here —
+ * Feeds the audit log: every execution event (from the daemon's fan-out of engine events, EngineEvents)
+ * and every successful state-changing API call (AuditHttpInterceptor). Both only buffer here —
  * one array push, off the request's and the engine's critical path; the AuditWriter appends in batches,
  * retries, and logs whatever it cannot write.
  *
- * It subscribes to the bus directly rather than through an @EventsHandler: a handler costs a promise and
- * an rxjs pipe per event, and this subscriber cannot fail (it catches everything it could throw).
+ * Its listener cannot fail (it catches everything it could throw).
  * Shutdown: GracefulShutdown calls `close()` after the engine stopped and before the database closes.
  */
 @Injectable()
 export class AuditService implements OnModuleInit, OnApplicationShutdown {
   readonly writer: AuditWriter<AuditItem>;
-  private subscription?: Subscription;
+  private subscription?: { unsubscribe(): void };
   /** events of this turn, by execution: one audit entry for them all (see executionsEventsFields) */
   private turn = new Map<string, ExecutionEvent[]>();
   private turnScheduled = false;
@@ -44,7 +43,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     @Inject(AUDIT_LOG_STORE) readonly store: AuditLogStore,
     @Inject(APP_CONFIG) config: AnchorflowConfig,
     @Inject(ROOT_LOGGER) logger: Logger,
-    private readonly eventBus: EventBus,
+    @Inject(ENGINE_EVENTS) private readonly engineEvents: EngineEvents,
     @Optional() @Inject(SECRET_REGISTRY) secrets?: SecretRegistry,
     @Optional() private readonly authEvents?: AuthEvents,
   ) {
@@ -64,14 +63,12 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.stopAuth = this.authEvents?.listen((event) => this.recordAuthEvent(event));
-    this.subscription = this.eventBus.subscribe({
-      next: (event: unknown) => {
-        try {
-          if (isExecutionEvent(event)) this.collect(event);
-        } catch (err) {
-          this.logger.error({ err }, 'could not queue an execution event for the audit log');
-        }
-      },
+    this.subscription = this.engineEvents.subscribe((event) => {
+      try {
+        if (isExecutionEvent(event)) this.collect(event);
+      } catch (err) {
+        this.logger.error({ err }, 'could not queue an execution event for the audit log');
+      }
     });
   }
 

@@ -15,7 +15,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { EXECUTION_READER, PLUGIN_STATE, WORKFLOW_REPOSITORY } from '../core/database/database.tokens.js';
-import { ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import { ENGINE, ENGINE_EVENTS, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { AUTHENTICATOR } from '../security/security.tokens.js';
@@ -121,6 +122,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   /** `<workflowId>@<version>` made by a patch here (announced with its ops, not as a plain change) */
   private readonly patched = new Set<string>();
   private busSubscription?: { unsubscribe(): void };
+  private engineSubscription?: { unsubscribe(): void };
   private natsSubscriptions: Array<{ unsubscribe(): void }> = [];
 
   constructor(
@@ -133,6 +135,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     @Inject(PLUGIN_STATE) pluginState: (plugin: string) => PluginState,
     @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
     @Inject(EventBus) private readonly eventBus: EventBus,
+    @Inject(ENGINE_EVENTS) private readonly engineEvents: EngineEvents,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'editor-gateway' });
@@ -362,15 +365,21 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     this.busSubscription = this.eventBus.subscribe({
       next: (event: unknown) => {
         try {
-          if (event instanceof WorkflowChangedEvent) return this.onWorkflowChanged(event);
-          const e = event as EngineEventLike;
-          if (typeof e?.type !== 'string' || typeof e.executionId !== 'string' || typeof e.seq !== 'number') return;
-          this.relay(e);
-          this.publishEvent(e);
+          if (event instanceof WorkflowChangedEvent) this.onWorkflowChanged(event);
         } catch (err) {
-          this.logger.error({ err }, 'could not relay an event to editor sockets');
+          this.logger.error({ err }, 'could not tell editor sockets about a changed workflow');
         }
       },
+    });
+    this.engineSubscription = this.engineEvents.subscribe((event) => {
+      try {
+        const e = event as unknown as EngineEventLike;
+        if (typeof e?.type !== 'string' || typeof e.executionId !== 'string' || typeof e.seq !== 'number') return;
+        this.relay(e);
+        this.publishEvent(e);
+      } catch (err) {
+        this.logger.error({ err }, 'could not relay an event to editor sockets');
+      }
     });
   }
 
@@ -485,6 +494,7 @@ export class EditorGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   onModuleDestroy(): void {
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     this.busSubscription?.unsubscribe();
+    this.engineSubscription?.unsubscribe();
     for (const s of this.natsSubscriptions) s.unsubscribe();
     this.natsSubscriptions = [];
   }

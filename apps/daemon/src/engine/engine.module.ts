@@ -1,5 +1,4 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
 import { type Engine, EngineError, type ExecutionLeases, type ExecutionStore, type NamedLeases, type WorkflowRepository } from '@anchorflow/engine';
 import { ServiceHost } from '@anchorflow/plugin-host';
 import type { PluginDefinition, PluginState } from '@anchorflow/plugin-sdk';
@@ -13,12 +12,12 @@ import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { type DaemonPlugins, loadDaemonPlugins, pluginsBaseDir } from '../plugins/daemon-plugins.js';
 import { EngineLifecycle } from './engine-lifecycle.service.js';
 import { buildEngine, buildOutboundFetch, buildTransport, type OwnListeners } from './engine.factory.js';
-import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER, OWN_LISTENERS, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
+import { DAEMON_ID, DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, ENGINE_EVENTS, NATS_CLUSTER, OWN_LISTENERS, PLUGIN_SERVICES, PLUGINS, SERVICE_PORTS } from './engine.tokens.js';
 import { PLUGIN_RUNTIME, type PluginRuntime } from '../plugins/plugins.tokens.js';
 import type { ServiceRpcHandlers } from '@anchorflow/transport';
 import { noCredentials } from './engine.factory.js';
 import type { DaemonMetrics } from '../core/daemon-metrics.js';
-import { EventBusSink } from './event-bus.sink.js';
+import { EngineEvents } from './engine-events.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 import { builtInPlugins } from './plugins.js';
 import type { EngineSecurity } from '../security/security.module.js';
@@ -77,8 +76,13 @@ export class EngineModule {
           },
         },
         {
+          provide: ENGINE_EVENTS,
+          inject: [ROOT_LOGGER],
+          useFactory: (logger: Logger): EngineEvents => new EngineEvents(logger),
+        },
+        {
           provide: ENGINE,
-          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, EventBus, ROOT_LOGGER, OWN_LISTENERS, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
+          inject: [APP_CONFIG, DAEMON_PLUGINS, NATS_CLUSTER, EXECUTION_STORE, EXECUTION_LEASES, WORKFLOW_REPOSITORY, PLUGIN_STATE, ENGINE_EVENTS, ROOT_LOGGER, OWN_LISTENERS, DAEMON_METRICS, { token: ENGINE_SECURITY, optional: true }],
           useFactory: (
             config: AnchorflowConfig,
             plugins: DaemonPlugins,
@@ -87,7 +91,7 @@ export class EngineModule {
             leases: ExecutionLeases,
             workflows: WorkflowRepository,
             pluginState: (plugin: string) => PluginState,
-            eventBus: EventBus,
+            events: EngineEvents,
             logger: Logger,
             listeners: OwnListeners,
             metrics: DaemonMetrics,
@@ -102,7 +106,7 @@ export class EngineModule {
               leases,
               workflows,
               pluginState,
-              sink: new EventBusSink(eventBus, logger),
+              sink: events,
               logger: toNodeLogger(logger.child({ component: 'engine' })),
               options: config.engine,
               leaseMs: config.cluster.leaseMs,
@@ -160,7 +164,7 @@ export class EngineModule {
         EngineLifecycle,
       ],
       exports: [
-        PLUGINS, DAEMON_PLUGINS, NATS_CLUSTER, ENGINE, SERVICE_PORTS, PLUGIN_SERVICES, PLUGIN_RUNTIME, OWN_LISTENERS, EngineLifecycle,
+        PLUGINS, DAEMON_PLUGINS, NATS_CLUSTER, ENGINE, ENGINE_EVENTS, SERVICE_PORTS, PLUGIN_SERVICES, PLUGIN_RUNTIME, OWN_LISTENERS, EngineLifecycle,
       ],
     };
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
 import type { ExecutionEvent } from '@anchorflow/engine';
 import type { Logger } from 'pino';
-import type { Subscription } from 'rxjs';
 import { ROOT_LOGGER } from './logging.tokens.js';
+import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 
 /**
  * One log line per step of an execution, each with `executionId` (and `nodeId`, `attempt` for node steps),
@@ -15,24 +15,22 @@ import { ROOT_LOGGER } from './logging.tokens.js';
 @Injectable()
 export class ExecutionLog implements OnModuleInit, OnApplicationShutdown {
   private readonly log: Logger;
-  private subscription?: Subscription;
+  private subscription?: { unsubscribe(): void };
 
   constructor(
-    private readonly eventBus: EventBus,
+    @Inject(ENGINE_EVENTS) private readonly engineEvents: EngineEvents,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'executions' });
   }
 
   onModuleInit(): void {
-    this.subscription = this.eventBus.subscribe({
-      next: (event: unknown) => {
-        try {
-          this.write(event as ExecutionEvent);
-        } catch {
-          // a log line must never break event delivery
-        }
-      },
+    this.subscription = this.engineEvents.subscribe((event) => {
+      try {
+        this.write(event);
+      } catch {
+        // a log line must never break event delivery
+      }
     });
   }
 

@@ -1,16 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
-import { EventBus, UnhandledExceptionBus } from '@nestjs/cqrs';
+import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import type { Engine, ExecutionEvent, ExecutionReader, ExecutionStatus } from '@anchorflow/engine';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service.js';
 import { DATABASE, EXECUTION_READER, EXECUTION_STORE } from '../core/database/database.tokens.js';
-import { DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import { DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, ENGINE_EVENTS, NATS_CLUSTER } from '../engine/engine.tokens.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import type { DaemonPlugins } from '../plugins/daemon-plugins.js';
 import { type DaemonMetrics, EXECUTION_BUCKETS } from '../core/daemon-metrics.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 
 /** What PgExecutionStore.stats() reports (other stores may have no stats). */
 interface StoreStats {
@@ -46,7 +46,7 @@ interface NodeChildren { succeeded: HistogramChild; failed: HistogramChild; retr
  * Prometheus metrics in a registry of their own (never prom-client's global one), served by
  * MetricsController at GET /metrics.
  *
- * Engine events come off the EventBus through one direct subscription: per event a switch, a map
+ * Engine events come from the daemon's fan-out (EngineEvents) through one subscription: per event a switch, a map
  * lookup or two and a prom-client increment on a label child cached per node type — no per-event
  * allocation of our own. Gauges that mirror state (live executions, store and audit stats) are read
  * when Prometheus scrapes, not maintained per event.
@@ -76,7 +76,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly typesByVersion = new Map<string, Map<string, string>>();
   /** the lookup of each execution in flight; null while its graph is being fetched */
   private readonly typesByExecution = new Map<string, Map<string, string> | null>();
-  private readonly subscriptions: Subscription[] = [];
+  private readonly subscriptions: Array<{ unsubscribe(): void }> = [];
 
   constructor(
     @Inject(ENGINE) private readonly engine: Pick<Engine, 'liveExecutions' | 'graph' | 'view' | 'stats'>,
@@ -87,7 +87,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(NATS_CLUSTER) private readonly cluster: NatsCluster | null,
     @Inject(DAEMON_PLUGINS) private readonly plugins: Pick<DaemonPlugins, 'rows' | 'catalog'>,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-    private readonly eventBus: EventBus,
+    @Inject(ENGINE_EVENTS) private readonly engineEvents: EngineEvents,
     private readonly unhandled: UnhandledExceptionBus,
     @Optional() private readonly audit?: AuditService,
   ) {
@@ -125,14 +125,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.subscriptions.push(
-      this.eventBus.subscribe({
-        next: (event: unknown) => {
-          try {
-            this.onEvent(event as ExecutionEvent);
-          } catch (err) {
-            this.logger.warn({ err }, 'metrics: could not count an engine event');
-          }
-        },
+      this.engineEvents.subscribe((event) => {
+        try {
+          this.onEvent(event);
+        } catch (err) {
+          this.logger.warn({ err }, 'metrics: could not count an engine event');
+        }
       }),
       this.unhandled.subscribe(() => this.handlerErrors.inc()),
     );

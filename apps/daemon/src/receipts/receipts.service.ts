@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { EventBus, QueryBus } from '@nestjs/cqrs';
+import { QueryBus } from '@nestjs/cqrs';
 import { receiptBodyOf, receiptLeaf, type ExecutionEvent, type ExecutionReader, type ExecutionStore, type ReceiptBody } from '@anchorflow/engine';
 import { PgReceiptQueue, type QueuedItem } from '@anchorflow/persistence';
 import type { DeliveredProof } from '@anchorflow/plugin-chain-anchor';
 import type { PluginState } from '@anchorflow/plugin-sdk';
 import type { AuditHead } from '@anchorflow/security';
 import type { Logger } from 'pino';
-import type { Subscription } from 'rxjs';
 import { GetAuditHeadQuery } from '../audit/queries/get-audit-head/get-audit-head.query.js';
 import { ApiError } from '../common/api-error.js';
 import type { AnchorflowConfig } from '../config/config.schema.js';
@@ -14,6 +13,8 @@ import { APP_CONFIG } from '../config/config.token.js';
 import { DATABASE, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STATE } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { auditAnchorKey, auditHeadStatement, auditPendingKey, CHAIN_ANCHOR_PLUGIN, pendingItem, receiptKey, receiptPendingPrefix, RECEIPT_PREFIX, RECEIPTS_STATE } from './receipt-keys.js';
+import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
+import type { EngineEvents } from '../engine/engine-events.js';
 
 /** a finished execution's history is handed over in batches of at most this many (one SQL statement each) */
 const BATCH = 5_000;
@@ -42,7 +43,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly ownState: PluginState;
   private readonly auditEveryMs: number;
   private readonly retryAfterSeconds: number;
-  private subscription?: Subscription;
+  private subscription?: { unsubscribe(): void };
   private readonly finished = new Set<string>();
   private draining?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
@@ -57,7 +58,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(EXECUTION_STORE) private readonly store: Pick<ExecutionStore, 'durable'>,
     @Inject(EXECUTION_READER) private readonly reader: Pick<ExecutionReader, 'events' | 'get'>,
     @Inject(PLUGIN_STATE) pluginState: (plugin: string) => PluginState,
-    private readonly eventBus: EventBus,
+    @Inject(ENGINE_EVENTS) private readonly engineEvents: EngineEvents,
     private readonly queries: QueryBus,
   ) {
     this.logger = logger.child({ component: 'receipts' });
@@ -77,14 +78,11 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
 
   onModuleInit(): void {
     if (!this.enabled) return;
-    this.subscription = this.eventBus.subscribe({
-      next: (event: unknown) => {
-        const e = event as Partial<ExecutionEvent>;
-        if (e?.type === 'execution.finished' && typeof e.executionId === 'string') {
-          this.finished.add(e.executionId);
-          this.kick();
-        }
-      },
+    this.subscription = this.engineEvents.subscribe((e) => {
+      if (e?.type === 'execution.finished' && typeof e.executionId === 'string') {
+        this.finished.add(e.executionId);
+        this.kick();
+      }
     });
   }
 
