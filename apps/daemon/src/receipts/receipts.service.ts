@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { receiptBodyOf, receiptLeaf, type ExecutionEvent, type ExecutionReader, type ExecutionStore, type ReceiptBody } from '@anchorflow/engine';
+import { receiptBodyOf, receiptLeaf, type ExecutionReader, type ExecutionStore, type ReceiptBody } from '@anchorflow/engine';
 import { PgReceiptQueue, type QueuedItem } from '@anchorflow/persistence';
 import type { DeliveredProof } from '@anchorflow/plugin-chain-anchor';
 import type { PluginState } from '@anchorflow/plugin-sdk';
