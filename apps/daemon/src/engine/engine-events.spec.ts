@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { ExecutionFinishedEvent, NodeSkippedEvent, type ExecutionEvent } from '@anchorflow/engine';
 import { EngineEvents } from './engine-events.js';
 
