@@ -21,7 +21,8 @@ const MAX_EXECUTIONS = 10_000;
  * wherever they occur in that execution: over-redaction by design (see @anchorflow/security README §5).
  */
 export class SecretRegistry {
-  readonly logs = new Redactor();
+  /** caches short strings: the audit log redacts the same ids and actions for every engine event */
+  readonly logs = new Redactor({ cachedStrings: 10_000 });
   /** insertion order = least recently used first */
   private readonly executions = new Map<string, Redactor>();
 

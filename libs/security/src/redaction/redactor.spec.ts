@@ -59,6 +59,20 @@ describe('Redactor: registered secret values', () => {
     r.clearSecrets();
     expect(r.redactString(SECRET)).toBe(SECRET);
   });
+
+  it('redacts a short string it saw before the secret was registered, and stops after clearSecrets (short strings are cached)', () => {
+    const r = new Redactor({ cachedStrings: 100 });
+    const short = `node-${SECRET}`;
+    const long = `${'x'.repeat(80)}${SECRET}`;
+    expect(r.redactString(short)).toBe(short);
+    expect(r.redactString(long)).toBe(long);
+    r.addSecret(SECRET);
+    expect(r.redactString(short)).toBe(`node-${REDACTED}`);
+    expect(r.redactString(long)).toBe(`${'x'.repeat(80)}${REDACTED}`);
+    expect(r.redactString(short)).toBe(`node-${REDACTED}`);
+    r.clearSecrets();
+    expect(r.redactString(short)).toBe(short);
+  });
 });
 
 describe('Redactor: sensitive key names', () => {

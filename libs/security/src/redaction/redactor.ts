@@ -43,6 +43,12 @@ export interface RedactorOptions {
    * and hex (lower and upper case) forms. Only forms of at least 8 characters. Default false.
    */
   encodedForms?: boolean;
+  /**
+   * Keep the redacted form of up to this many short strings (≤ 64 characters), emptied whenever the
+   * registered secrets change. For a long-lived redactor that sees the same identifiers again and again
+   * (the daemon's log and audit redactor); default 0 (none).
+   */
+  cachedStrings?: number;
 }
 
 const MIN_ENCODED_FORM = 8;
@@ -67,6 +73,9 @@ export function encodedFormsOf(value: string): string[] {
   }
   return [...forms].filter((f) => f.length >= MIN_ENCODED_FORM);
 }
+
+/** strings up to this length have their redaction cached (a UUID is 36) */
+const MAX_CACHED_STRING = 64;
 
 // Module-level aliases for the per-node hot path: global lookups are slow inside vm contexts (jest).
 const { getPrototypeOf, keys: objectKeys, prototype: OBJECT_PROTOTYPE } = Object;
@@ -94,6 +103,14 @@ export class Redactor {
   readonly #keyCache = new Map<string, boolean>();
   readonly #secrets = new Set<string>();
   #matcher: SecretMatcher | undefined;
+  /**
+   * Short strings redacted so far (identifiers, actions, node ids: what audit details and log fields are
+   * made of), with their redacted form (`cachedStrings`). A string's redaction depends only on the registered secrets, so
+   * the cache is emptied whenever they change. It spared the audit log most of its redaction work: ~13
+   * events per webhook call, each with a few of the same short strings (issue 18).
+   */
+  readonly #stringCache = new Map<string, string>();
+  readonly #maxCachedStrings: number;
 
   constructor(options: RedactorOptions = {}) {
     this.#containsKeys = (options.sensitiveKeys ?? DEFAULT_SENSITIVE_KEYS).map(normalizeKey).filter(Boolean);
@@ -101,6 +118,7 @@ export class Redactor {
     this.#minLength = Math.max(1, options.minSecretLength ?? 4);
     this.#patterns = options.patterns ?? true;
     this.#encodedForms = options.encodedForms ?? false;
+    this.#maxCachedStrings = Math.max(0, options.cachedStrings ?? 0);
   }
 
   /** Number of distinct strings searched for (a secret plus its URL- and JSON-escaped forms). */
@@ -117,7 +135,10 @@ export class Redactor {
       if (form !== undefined && form.length >= this.#minLength) this.#secrets.add(form);
     }
     if (this.#encodedForms) for (const form of encodedFormsOf(value)) this.#secrets.add(form);
-    if (this.#secrets.size !== before) this.#matcher = undefined;
+    if (this.#secrets.size !== before) {
+      this.#matcher = undefined;
+      this.#stringCache.clear();
+    }
     return true;
   }
 
@@ -137,6 +158,7 @@ export class Redactor {
   clearSecrets(): void {
     this.#secrets.clear();
     this.#matcher = undefined;
+    this.#stringCache.clear();
   }
 
   isSensitiveKey(key: string): boolean {
@@ -152,6 +174,18 @@ export class Redactor {
   }
 
   redactString(value: string): string {
+    if (value.length > MAX_CACHED_STRING || this.#maxCachedStrings === 0) return this.#redactString(value);
+    let out = this.#stringCache.get(value);
+    if (out === undefined) {
+      out = this.#redactString(value);
+      // bounded: most short strings recur (ids, actions), but execution ids and data keep arriving
+      if (this.#stringCache.size >= this.#maxCachedStrings) this.#stringCache.clear();
+      this.#stringCache.set(value, out);
+    }
+    return out;
+  }
+
+  #redactString(value: string): string {
     let out = value;
     if (this.#secrets.size > 0 && value.length >= this.#minLength) {
       this.#matcher ??= new SecretMatcher(this.#secrets);
