@@ -11,8 +11,7 @@ import { SECRET_REGISTRY } from '../security/security.tokens.js';
 import { type AuditItem, MAX_EXECUTIONS_PER_ENTRY, toAuditFields } from './audit-entries.js';
 import { AUDIT_LOG_STORE, type AuditLogStore } from './audit-log.port.js';
 import { AuditWriter, type AuditWriterStats } from './audit-writer.js';
-import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
-import type { EngineEvents } from '../engine/engine-events.js';
+import { ENGINE_EVENTS, type EngineEvents } from '../events/engine-events.js';
 
 const isExecutionEvent = (event: unknown): event is ExecutionEvent =>
   typeof event === 'object' && event !== null && typeof (event as ExecutionEvent).executionId === 'string' && typeof (event as ExecutionEvent).seq === 'number' && typeof (event as ExecutionEvent).type === 'string';

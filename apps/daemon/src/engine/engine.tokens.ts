@@ -1,7 +1,5 @@
 /** DI token of the framework-free Engine (built in EngineModule's useFactory). */
 export const ENGINE = Symbol('ENGINE');
-/** DI token of the daemon's fan-out of engine events (EngineEvents, engine-events.ts): audit, metrics, logs, editor, receipts subscribe there. */
-export const ENGINE_EVENTS = Symbol('ENGINE_EVENTS');
 /** DI token of the plugins loaded into this daemon (PluginDefinition[]). */
 export const PLUGINS = Symbol('PLUGINS');
 /** the loaded plugins belong to the plugins feature; re-exported for the engine's users */

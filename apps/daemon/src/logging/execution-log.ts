@@ -2,8 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { ExecutionEvent } from '@anchorflow/engine';
 import type { Logger } from 'pino';
 import { ROOT_LOGGER } from './logging.tokens.js';
-import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
-import type { EngineEvents } from '../engine/engine-events.js';
+import { ENGINE_EVENTS, type EngineEvents } from '../events/engine-events.js';
 
 /**
  * One log line per step of an execution, each with `executionId` (and `nodeId`, `attempt` for node steps),

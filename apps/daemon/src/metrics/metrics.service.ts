@@ -5,12 +5,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { DATABASE, EXECUTION_READER, EXECUTION_STORE } from '../core/database/database.tokens.js';
-import { DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, ENGINE_EVENTS, NATS_CLUSTER } from '../engine/engine.tokens.js';
+import { DAEMON_METRICS, DAEMON_PLUGINS, ENGINE, NATS_CLUSTER } from '../engine/engine.tokens.js';
 import type { NatsCluster } from '../engine/nats-cluster.js';
 import type { DaemonPlugins } from '../plugins/daemon-plugins.js';
 import { type DaemonMetrics, EXECUTION_BUCKETS } from '../core/daemon-metrics.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
-import type { EngineEvents } from '../engine/engine-events.js';
+import { ENGINE_EVENTS, type EngineEvents } from '../events/engine-events.js';
 
 /** What PgExecutionStore.stats() reports (other stores may have no stats). */
 interface StoreStats {

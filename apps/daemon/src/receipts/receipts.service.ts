@@ -13,8 +13,7 @@ import { APP_CONFIG } from '../config/config.token.js';
 import { DATABASE, EXECUTION_READER, EXECUTION_STORE, PLUGIN_STATE } from '../core/database/database.tokens.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { auditAnchorKey, auditHeadStatement, auditPendingKey, CHAIN_ANCHOR_PLUGIN, pendingItem, receiptKey, receiptPendingPrefix, RECEIPT_PREFIX, RECEIPTS_STATE } from './receipt-keys.js';
-import { ENGINE_EVENTS } from '../engine/engine.tokens.js';
-import type { EngineEvents } from '../engine/engine-events.js';
+import { ENGINE_EVENTS, type EngineEvents } from '../events/engine-events.js';
 
 /** a finished execution's history is handed over in batches of at most this many (one SQL statement each) */
 const BATCH = 5_000;

@@ -1,6 +1,9 @@
 import type { EventSink, ExecutionEvent } from '@anchorflow/engine';
 import type { Logger } from 'pino';
 
+/** DI token of the daemon's fan-out of engine events (EngineEvents): audit, metrics, logs, editor, receipts subscribe there. */
+export const ENGINE_EVENTS = Symbol('ENGINE_EVENTS');
+
 export type EngineEventListener = (event: ExecutionEvent) => void;
 
 /**
