@@ -39,14 +39,19 @@ export interface NodeHost {
 
 export type NodeInvocationOutcome = { kind: 'output'; outputs: NodeOutputs } | { kind: 'suspend'; until?: number; token?: string };
 
+const suspend: NodeContext<Record<string, unknown>>['suspend'] = ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) });
+
 /**
  * Runs a node's execute() with a context built from the invocation and the host, and checks what it
  * returns. The one place that turns "a node attempt" into a plugin call: the in-process transport,
  * plugin workers and the runNode() harness all go through here.
  */
 export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host: NodeHost): Promise<NodeInvocationOutcome> {
-  // a credential scoped to hosts narrows this attempt's ctx.fetch once the node resolved it (issue 17)
-  const scoped = credentialScopedFetch(host.fetch ?? defaultGuardedFetch());
+  // a credential scoped to hosts narrows this attempt's ctx.fetch once the node resolved it (issue 17);
+  // the scope is only built then: most attempts resolve no credential (issue 18: it was a third of what
+  // an attempt's context allocated)
+  const base = host.fetch ?? defaultGuardedFetch();
+  let scoped: ReturnType<typeof credentialScopedFetch> | undefined;
   const ctx: NodeContext<Record<string, unknown>> = {
     params: inv.params,
     executionId: inv.executionId,
@@ -57,7 +62,7 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     idempotencyKey: inv.idempotencyKey,
     signal: host.signal,
     logger: host.logger,
-    credentials: { get: async <T extends object>(ref: string) => scoped.track(await host.credentials.get<T>(ref)) },
+    credentials: { get: async <T extends object>(ref: string) => (scoped ??= credentialScopedFetch(base)).track(await host.credentials.get<T>(ref)) },
     state: host.state,
     metrics: host.metrics ?? noopMetrics,
     resume: inv.resume,
@@ -65,9 +70,9 @@ export async function invokeNode(def: NodeDefinition, inv: NodeInvocation, host:
     evaluate: (expression, input = inv.input) => host.evaluate(expression, input),
     progress: host.progress,
     now: host.now ?? Date.now,
-    fetch: scoped.fetch,
+    fetch: (url, init) => (scoped ? scoped.fetch(url, init) : base(url, init)),
     ...(host.executions ? { executions: host.executions } : {}),
-    suspend: ({ until, token }) => ({ kind: 'suspend', ...(until !== undefined ? { until: +until } : {}), ...(token ? { token } : {}) }),
+    suspend,
   };
   const result = await def.execute(ctx, inv.input);
   if (isSuspension(result)) return { kind: 'suspend', ...(result.until !== undefined ? { until: result.until } : {}), ...(result.token ? { token: result.token } : {}) };

@@ -31,7 +31,18 @@ export class InProcessTransport implements NodeTransport {
     const def = this.catalog.get(job.nodeType);
     if (!def) throw new NodeError(`no plugin provides node type ${job.nodeType}`, 'UNKNOWN_NODE_TYPE');
     const plugin = this.catalog.pluginOf(job.nodeType)!;
-    const outcome = await invokeNode(def, job, { ...env, state: env.state(plugin), metrics: env.metrics?.(plugin), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    const outcome = await invokeNode(def, job, {
+      signal: env.signal,
+      logger: env.logger,
+      credentials: env.credentials,
+      state: env.state(plugin),
+      metrics: env.metrics?.(plugin),
+      evaluate: env.evaluate,
+      progress: env.progress,
+      now: env.now,
+      fetch: this.options.fetch,
+      executions: env.executions,
+    });
     if (outcome.kind === 'output') {
       let bytes: number;
       try {
@@ -44,7 +55,7 @@ export class InProcessTransport implements NodeTransport {
         throw new NodeError(`${job.nodeType} emitted ${bytes} bytes of output; a node may emit at most ${this.maxOutputBytes} (outputs are stored with the execution)`, 'OUTPUT_TOO_LARGE', { bytes, limit: this.maxOutputBytes });
       }
       // measured once: the engine's per-execution quota counts the same bytes
-      return { ...outcome, outputBytes: bytes };
+      return { kind: 'output', outputs: outcome.outputs, outputBytes: bytes };
     }
     return outcome;
   }
