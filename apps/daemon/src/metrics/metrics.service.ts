@@ -11,6 +11,7 @@ import type { DaemonPlugins } from '../plugins/daemon-plugins.js';
 import { type DaemonMetrics, EXECUTION_BUCKETS } from '../core/daemon-metrics.js';
 import { ROOT_LOGGER } from '../logging/logging.tokens.js';
 import { ENGINE_EVENTS, type EngineEvents } from '../events/engine-events.js';
+import { NodeRunMetrics, type NodeRunSeries } from './node-run-metrics.js';
 
 /** What PgExecutionStore.stats() reports (other stores may have no stats). */
 interface StoreStats {
@@ -38,17 +39,16 @@ const NODE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 const MAX_TRACKED_EXECUTIONS = 100_000;
 const UNKNOWN_TYPE = 'unknown';
 
-type HistogramChild = ReturnType<Histogram<'type' | 'status'>['labels']>;
 type CounterChild = ReturnType<Counter<'type'>['labels']>;
-interface NodeChildren { succeeded: HistogramChild; failed: HistogramChild; retries: CounterChild; runsSucceeded: CounterChild; runsFailed: CounterChild }
+interface NodeChildren { succeeded: NodeRunSeries; failed: NodeRunSeries; retries: CounterChild }
 
 /**
  * Prometheus metrics in a registry of their own (never prom-client's global one), served by
  * MetricsController at GET /metrics.
  *
  * Engine events come from the daemon's fan-out (EngineEvents) through one subscription: per event a switch, a map
- * lookup or two and a prom-client increment on a label child cached per node type — no per-event
- * allocation of our own. Gauges that mirror state (live executions, store and audit stats) are read
+ * lookup or two and an increment on a series cached per node type (NodeRunMetrics for node attempts,
+ * prom-client label children for the rest) — no per-event allocation of our own. Gauges that mirror state (live executions, store and audit stats) are read
  * when Prometheus scrapes, not maintained per event.
  *
  * Other parts of the daemon register their own metrics on `registry` (the socket gateway calls
@@ -60,9 +60,9 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
 
   private readonly executionsStarted: Counter;
   private readonly executionsFinished: Counter<'status'>;
-  private readonly nodeDuration: Histogram<'type' | 'status'>;
+  /** anchorflow_node_duration_seconds and anchorflow_node_runs_total */
+  private readonly nodeRuns = new NodeRunMetrics(NODE_DURATION_BUCKETS);
   private readonly nodeRetries: Counter<'type'>;
-  private readonly nodeRuns: Counter<'type' | 'status'>;
   private readonly executionDuration: Histogram<'status'>;
   /** start time of executions in flight (for their duration) */
   private readonly startedAt = new Map<string, number>();
@@ -104,12 +104,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       cancelled: this.executionsFinished.labels('cancelled'),
     };
     this.executionDuration = new Histogram({ name: 'anchorflow_execution_duration_seconds', help: 'Duration of finished executions (start to finish, waits included), by final status', labelNames: ['status'], buckets: EXECUTION_BUCKETS, registers });
-    this.nodeRuns = new Counter({ name: 'anchorflow_node_runs_total', help: 'Finished node attempts, by node type and outcome', labelNames: ['type', 'status'], registers });
+    this.registry.registerMetric(this.nodeRuns.runs);
     this.executionGauges(registers);
     this.databaseMetrics(registers);
     this.natsMetrics(registers);
     this.pluginMetrics(registers);
-    this.nodeDuration = new Histogram({ name: 'anchorflow_node_duration_seconds', help: 'Duration of node attempts, by node type and outcome', labelNames: ['type', 'status'], buckets: NODE_DURATION_BUCKETS, registers });
+    this.registry.registerMetric(this.nodeRuns.duration);
     this.nodeRetries = new Counter({ name: 'anchorflow_node_retries_total', help: 'Failed node attempts that were scheduled for a retry, by node type', labelNames: ['type'], registers });
     this.handlerErrors = new Counter({ name: 'anchorflow_event_handler_errors_total', help: 'Errors thrown by event handlers (swallowed by @nestjs/cqrs, logged)', registers });
     this.socketClients = new Gauge({ name: 'anchorflow_socket_clients', help: 'Connected Socket.io clients (editor)', registers });
@@ -158,15 +158,12 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
         return;
       case 'node.succeeded':
       {
-        const children = this.children(event.executionId, event.nodeId);
-        children.succeeded.observe((event.at - event.startedAt) / 1000);
-        children.runsSucceeded.inc();
+        this.nodeRuns.observe(this.children(event.executionId, event.nodeId).succeeded, (event.at - event.startedAt) / 1000);
         return;
       }
       case 'node.failed': {
         const children = this.children(event.executionId, event.nodeId);
-        children.failed.observe((event.at - event.startedAt) / 1000);
-        children.runsFailed.inc();
+        this.nodeRuns.observe(children.failed, (event.at - event.startedAt) / 1000);
         if (event.retryAt !== undefined) children.retries.inc();
         return;
       }
@@ -200,8 +197,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     let children = this.durationChildren.get(type);
     if (!children) {
       children = {
-        succeeded: this.nodeDuration.labels(type, 'succeeded'), failed: this.nodeDuration.labels(type, 'failed'), retries: this.nodeRetries.labels(type),
-        runsSucceeded: this.nodeRuns.labels(type, 'succeeded'), runsFailed: this.nodeRuns.labels(type, 'failed'),
+        succeeded: this.nodeRuns.series(type, 'succeeded'), failed: this.nodeRuns.series(type, 'failed'), retries: this.nodeRetries.labels(type),
       };
       this.durationChildren.set(type, children);
     }
