@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { NodeRunMetrics } from './node-run-metrics.js';
 
 const BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
 /** the same observations into prom-client's own Histogram + Counter and into NodeRunMetrics */
-function both(contentType?: typeof Registry.OPENMETRICS_CONTENT_TYPE) {
-  const reference = new Registry(contentType);
-  const ours = new Registry(contentType);
+function both(openMetrics = false) {
+  const reference = new Registry<RegistryContentType>();
+  const ours = new Registry<RegistryContentType>();
+  if (openMetrics) for (const r of [reference, ours]) r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const runs = new Counter({ name: 'anchorflow_node_runs_total', help: 'Finished node attempts, by node type and outcome', labelNames: ['type', 'status'], registers: [reference] });
   const duration = new Histogram({ name: 'anchorflow_node_duration_seconds', help: 'Duration of node attempts, by node type and outcome', labelNames: ['type', 'status'], buckets: BOUNDS, registers: [reference] });
   const metrics = new NodeRunMetrics(BOUNDS);
@@ -38,10 +39,13 @@ describe('NodeRunMetrics (node attempt durations and runs, without prom-client o
   });
 
   it('does the same for an OpenMetrics registry (counter names without _total, then _total per line)', async () => {
-    const { reference, ours, observe } = both(Registry.OPENMETRICS_CONTENT_TYPE);
+    const { reference, ours, observe } = both(true);
     observe('core.set', 'succeeded', 0);
     observe('core.set', 'failed', 0.3);
-    expect(await ours.metrics()).toBe(await reference.metrics());
+    const text = await ours.metrics();
+    expect(text).toContain('anchorflow_node_runs_total{type="core.set",status="failed"} 1');
+    expect(text).toContain('# EOF');
+    expect(text).toBe(await reference.metrics());
   });
 
   it('lists no series before its first observation, and ignores a duration that is not a number', async () => {
