@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ExecutionFinishedEvent, ExecutionStartedEvent, NodeFailedEvent, NodeSucceededEvent, NodeWaitingEvent } from '@anchorflow/engine';
 import { appendEntry, canonicalJson, Redactor } from '@anchorflow/security';
 import { auditedExecutionEvents, toAuditFields } from './audit-entries.js';
-import { toStorableJson } from './storable-json.js';
+import { toStorableJson, toStorableString } from './storable-json.js';
 
 describe('toAuditFields', () => {
   const redactor = new Redactor();
@@ -62,6 +62,14 @@ describe('toAuditFields', () => {
     expect(JSON.stringify(fields.details)).not.toMatch(/\\u0000/);
     expect(fields.details).toEqual({ nul: 'a\uFFFDb', lone: 'x\uFFFDy', 'k\uFFFD': 1, nan: null, big: '10', when: '1970-01-01T00:00:00.000Z', nested: { a: [1, null, null] } });
     expect(() => appendEntry(undefined, fields)).not.toThrow();
+  });
+
+  it('repairs only what needs it in audited strings: NUL and lone surrogates, not surrogate pairs', () => {
+    expect(toStorableString('node-1')).toBe('node-1');
+    expect(toStorableString('a\u0000b')).toBe('a\uFFFDb');
+    expect(toStorableString('x\uD800y\uDC00z')).toBe('x\uFFFDy\uFFFDz');
+    expect(toStorableString('pair \uD83D\uDE00 ok')).toBe('pair \uD83D\uDE00 ok');
+    expect(toStorableString('x'.repeat(10), 4)).toBe('xxxx…[6 more chars]');
   });
 
   it('bounds what one entry can hold', () => {

@@ -45,6 +45,12 @@ function isDecision(data: unknown): data is { decision: string; by: string } {
   return (d.decision === 'approve' || d.decision === 'reject') && typeof d.by === 'string';
 }
 
+/** the audit action of each engine event type, made once (a string made per event is hashed anew by every map lookup of it) */
+const ACTIONS = new Map<string, string>(
+  ['execution.started', 'node.started', 'node.succeeded', 'node.failed', 'node.waiting', 'node.resumed', 'node.skipped', 'node.cancelled', 'execution.cancel-requested', 'execution.finished']
+    .map((type) => [type, type.startsWith('execution.') ? type : `execution.${type}`]),
+);
+
 /**
  * The audit action of an engine event: `execution.started`, `execution.node.succeeded`, `execution.finished`…
  * Details carry what happened, not the data: node inputs and outputs stay in the execution history
@@ -55,7 +61,7 @@ function isDecision(data: unknown): data is { decision: string; by: string } {
  * numbers are checked finite, nothing needs a generic deep walk afterwards.
  */
 export function executionEventFields(event: ExecutionEvent, text: Text = (s) => toStorableString(s)): AuditFields {
-  const action = event.type.startsWith('execution.') ? event.type : `execution.${event.type}`;
+  const action = ACTIONS.get(event.type) ?? (event.type.startsWith('execution.') ? event.type : `execution.${event.type}`);
   const details: Record<string, JsonValue> = { seq: num(event.seq) };
   switch (event.type) {
     case 'execution.started':

@@ -6,8 +6,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** the same without the global flag: `test` on a /g regex keeps state between calls */
 const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** U+0000 or any surrogate: a string without one needs no repair (one scan of a character class, for every audited string) */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+
 /** A string jsonb and canonical JSON accept (U+0000 and lone surrogates → U+FFFD), cut at `max` chars. */
 export function toStorableString(s: string, max = 2000): string {
+  if (s.length <= max && !MAYBE_UNSTORABLE.test(s)) return s;
   let out = s.length > max ? `${s.slice(0, max)}…[${s.length - max} more chars]` : s;
   if (out.includes('\u0000')) out = out.replace(NUL, '\uFFFD');
   return HAS_LONE_SURROGATE.test(out) ? out.replace(LONE_SURROGATE, '\uFFFD') : out;
