@@ -338,6 +338,14 @@ describe('Engine: per-execution output quota (issue 17)', () => {
     expect(h.calls.get('c')).toBeUndefined();
   });
 
+  it('counts exact sizes: outputs whose upper bounds pass the quota but whose JSON does not are stored', async () => {
+    // each output's bound (6 bytes per character) is ~2.4 KB, their JSON ~0.4 and ~0.8 KB
+    const h = harness({ options: { maxExecutionOutputBytes: 1800 } });
+    const v = await h.run(chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { a: pad } }], ['b', 'test.set', { fields: { b: pad } }]), { x: 0 });
+    expect(v.status).toBe('succeeded');
+    expect(h.node(v, 'b').status).toBe('succeeded');
+  });
+
   it('lets the same workflow through under the default quota, and 0 turns the quota off', async () => {
     const wf = chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { a: pad } }], ['b', 'test.set', { fields: { b: pad } }]);
     expect((await harness().run(wf)).status).toBe('succeeded');

@@ -45,6 +45,7 @@ import { ExecutionOwnership } from './execution/ownership.js';
 import type { ExecutionStore } from './ports/execution-store.port.js';
 import { type Ids, randomIds } from './ports/ids.port.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome } from './ports/node-transport.port.js';
+import { jsonBytes } from './transport/json-size.js';
 import type { CompiledGraph } from './workflow/compiled-graph.js';
 import { validateWorkflow } from './workflow/validate-workflow.js';
 import type { ValidationProblem, ValidationWarning, WorkflowDefinition } from './workflow/workflow.types.js';
@@ -133,7 +134,10 @@ class ExecutionRun {
   suspended = 0;
   readonly viewFn: () => ExecutionView;
   bindings?: ExpressionBindings;
-  /** serialized bytes of the outputs this execution stored so far (computed from the state on first use, so a recovered run counts what it stored before) */
+  /**
+   * serialized bytes of the outputs this execution stored so far, or an upper bound of them (computed
+   * from the state on first use, so a recovered run counts what it stored before)
+   */
   outputBytes?: number;
 
   constructor(readonly state: ExecutionState) {
@@ -709,7 +713,7 @@ export class Engine {
     if (current && !run.finishing && !state.finished) {
       if (failure !== undefined) this.onFailure(run, index, attempt, startedAt, failure);
       else if (outcome!.kind === 'output') {
-        const overQuota = this.chargeOutput(run, outcome!.outputs, outcome!.outputBytes);
+        const overQuota = this.chargeOutput(run, outcome!.outputs, outcome!.outputBytes, outcome!.outputBytesBound);
         if (overQuota) this.onFailure(run, index, attempt, startedAt, overQuota);
         else this.onSuccess(run, index, attempt, startedAt, outcome!.outputs);
       }
@@ -728,18 +732,24 @@ export class Engine {
    * when it would take the total past `maxExecutionOutputBytes`. Output that is not JSON is left to the
    * store to report.
    */
-  private chargeOutput(run: ExecutionRun, outputs: NodeOutputs, measured?: number): NodeError | undefined {
+  private chargeOutput(run: ExecutionRun, outputs: NodeOutputs, measured?: number, bound?: number): NodeError | undefined {
     const limit = this.options.maxExecutionOutputBytes;
     if (!limit) return undefined;
     const size = (value: unknown): number => {
       try {
-        return Buffer.byteLength(JSON.stringify(value) ?? '');
+        return jsonBytes(value);
       } catch {
         return 0;
       }
     };
-    run.outputBytes ??= run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
-    const bytes = measured ?? size(outputs);
+    const exactTotal = (): number => run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
+    run.outputBytes ??= exactTotal();
+    let bytes = measured ?? bound ?? size(outputs);
+    if (run.outputBytes + bytes > limit) {
+      // (upper bounds may have gone past the quota: the exact sizes decide)
+      run.outputBytes = exactTotal();
+      bytes = measured ?? size(outputs);
+    }
     if (run.outputBytes + bytes > limit) {
       return new NodeError(
         `this node's ${bytes} bytes of output would take the execution's stored output to ${run.outputBytes + bytes} bytes; an execution may store at most ${limit} (engine.maxExecutionOutputBytes)`,

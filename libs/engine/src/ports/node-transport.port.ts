@@ -28,9 +28,10 @@ export interface NodeJobEnvironment {
 
 /**
  * what a node attempt came to: the SDK's invocation outcome, with the outputs' serialized size (UTF-8
- * bytes of their JSON) when the transport measured it already (the engine's output quota then reuses it)
+ * bytes of their JSON) when the transport measured it already, or an upper bound of it (the engine's
+ * output quota then reuses it, and measures exactly only when the bound would go past the quota)
  */
-export type NodeJobOutcome = NodeInvocationOutcome & { outputBytes?: number };
+export type NodeJobOutcome = NodeInvocationOutcome & { outputBytes?: number; outputBytesBound?: number };
 
 /** Runs node jobs. Throws what the node threw (NodeError / TransientNodeError / other). */
 export interface NodeTransport {

@@ -1,6 +1,7 @@
 import { NodeError, invokeNode, type OutboundFetch } from '@anchorflow/plugin-sdk';
 import type { NodeCatalog } from '../catalog.js';
 import type { NodeJob, NodeJobEnvironment, NodeJobOutcome, NodeTransport } from '../ports/node-transport.port.js';
+import { jsonBytes, jsonBytesBound } from './json-size.js';
 
 /**
  * Largest serialized output (all ports, JSON) one node attempt may emit in process: outputs are stored
@@ -44,9 +45,12 @@ export class InProcessTransport implements NodeTransport {
       executions: env.executions,
     });
     if (outcome.kind === 'output') {
+      // most outputs are far below the limit: an upper bound says so without serializing them
+      const bound = jsonBytesBound(outcome.outputs);
+      if (bound <= this.maxOutputBytes) return { kind: 'output', outputs: outcome.outputs, outputBytesBound: bound };
       let bytes: number;
       try {
-        bytes = Buffer.byteLength(JSON.stringify(outcome.outputs) ?? '');
+        bytes = jsonBytes(outcome.outputs);
       } catch {
         // not JSON (a cycle, a BigInt): the engine reports that when it stores the output
         return outcome;
