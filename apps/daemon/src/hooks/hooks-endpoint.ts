@@ -285,8 +285,12 @@ export function installHooksFastPath(app: NestExpressApplication): void {
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (adapter.isShuttingDown !== true && endpoint.takes(req)) {
-      // the client as Express computes req.ip (security.trustProxy)
-      endpoint.fast(req, res, proxyaddr(req, express.get('trust proxy fn') as (addr: string, i: number) => boolean));
+      // the client as Express computes req.ip (security.trustProxy); trusting no proxy (the default),
+      // that is the socket's peer, without parsing X-Forwarded-For
+      const client = express.get('trust proxy')
+        ? proxyaddr(req, express.get('trust proxy fn') as (addr: string, i: number) => boolean)
+        : (req.socket.remoteAddress ?? '');
+      endpoint.fast(req, res, client);
       return;
     }
     for (const listener of listeners) listener.call(server, req, res);
