@@ -60,11 +60,10 @@ function paramPathOf(params: Record<string, unknown> | undefined, expression: st
 }
 
 
-/** `logger` with `fields` on every line (a line's own fields win). */
 /**
- * A node attempt's logger: every line names its execution and node. Made for every attempt, so the fields
- * are only copied when a line is written, and the methods live on the prototype (issue 18: four closures
- * per attempt were a tenth of what the engine allocated per node).
+ * A node attempt's logger: every line names its execution and node (a line's own fields win). Made for
+ * every attempt, so the fields are only copied when a line is written, and the methods live on the
+ * prototype instead of four closures per attempt (issue 18).
  */
 class AttemptLogger implements NodeLogger {
   constructor(

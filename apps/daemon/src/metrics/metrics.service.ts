@@ -46,10 +46,11 @@ interface NodeChildren { succeeded: NodeRunSeries; failed: NodeRunSeries; retrie
  * Prometheus metrics in a registry of their own (never prom-client's global one), served by
  * MetricsController at GET /metrics.
  *
- * Engine events come from the daemon's fan-out (EngineEvents) through one subscription: per event a switch, a map
- * lookup or two and an increment on a series cached per node type (NodeRunMetrics for node attempts,
- * prom-client label children for the rest) — no per-event allocation of our own. Gauges that mirror state (live executions, store and audit stats) are read
- * when Prometheus scrapes, not maintained per event.
+ * Engine events come from the daemon's fan-out (EngineEvents) through one subscription: per event a
+ * switch, a map lookup or two and an increment on a series cached per node type (NodeRunMetrics for node
+ * attempts, prom-client label children for the rest) — no per-event allocation of our own. Gauges that
+ * mirror state (live executions, store and audit stats) are read when Prometheus scrapes, not maintained
+ * per event.
  *
  * Other parts of the daemon register their own metrics on `registry` (the socket gateway calls
  * `setSocketClients`; the chain-anchor and payment-observer plugins will add anchor batches and observer lag).
