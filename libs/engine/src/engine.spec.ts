@@ -338,6 +338,14 @@ describe('Engine: per-execution output quota (issue 17)', () => {
     expect(h.calls.get('c')).toBeUndefined();
   });
 
+  it('names the exact bytes stored so far when the quota is reached after outputs counted by their upper bounds', async () => {
+    const h = harness({ options: { maxExecutionOutputBytes: 3000 } });
+    const v = await h.run(chain(['t', 'test.trigger'], ['a', 'test.set', { fields: { a: pad } }], ['b', 'test.set', { fields: { b: pad } }], ['c', 'test.set', { fields: { c: pad } }], ['d', 'test.set', { fields: { d: pad } }]), { x: 0 });
+    expect(v.status).toBe('failed');
+    const stored = ['t', 'a', 'b', 'c'].reduce((sum, id) => sum + Buffer.byteLength(JSON.stringify(h.node(v, id).output ?? {})), 0);
+    expect(h.node(v, 'd')).toMatchObject({ status: 'failed', error: { code: 'EXECUTION_OUTPUT_QUOTA', details: { executionBytes: stored, limit: 3000 } } });
+  });
+
   it('counts exact sizes: outputs whose upper bounds pass the quota but whose JSON does not are stored', async () => {
     // each output's bound (6 bytes per character) is ~2.4 KB, their JSON ~0.4 and ~0.8 KB
     const h = harness({ options: { maxExecutionOutputBytes: 1800 } });

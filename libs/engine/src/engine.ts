@@ -134,10 +134,13 @@ class ExecutionRun {
   readonly viewFn: () => ExecutionView;
   bindings?: ExpressionBindings;
   /**
-   * serialized bytes of the outputs this execution stored so far, or an upper bound of them (computed
-   * from the state on first use, so a recovered run counts what it stored before)
+   * serialized bytes of the outputs this execution stored so far and measured (computed from the state on
+   * first use, so a recovered run counts what it stored before)
    */
   outputBytes?: number;
+  /** outputs counted only by an upper bound of their size so far, and the sum of those bounds */
+  unmeasuredOutputs: NodeOutputs[] = [];
+  unmeasuredBound = 0;
 
   constructor(readonly state: ExecutionState) {
     this.remaining = new Int32Array(state.graph.nodes.length);
@@ -741,13 +744,19 @@ export class Engine {
         return 0;
       }
     };
-    const exactTotal = (): number => run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
-    run.outputBytes ??= exactTotal();
+    run.outputBytes ??= run.state.nodes.reduce((sum, n) => sum + (n.output === undefined ? 0 : size(n.output)), 0);
     let bytes = measured ?? bound ?? size(outputs);
-    if (run.outputBytes + bytes > limit) {
-      // (upper bounds may have gone past the quota: the exact sizes decide)
-      run.outputBytes = exactTotal();
-      bytes = measured ?? size(outputs);
+    const bounded = measured === undefined && bound !== undefined;
+    if (run.outputBytes + run.unmeasuredBound + bytes > limit && (bounded || run.unmeasuredOutputs.length > 0)) {
+      // upper bounds went past the quota: the exact sizes decide, each output measured once
+      for (const earlier of run.unmeasuredOutputs) run.outputBytes += size(earlier);
+      run.unmeasuredOutputs = [];
+      run.unmeasuredBound = 0;
+      if (bounded) bytes = size(outputs);
+    } else if (bounded) {
+      run.unmeasuredOutputs.push(outputs);
+      run.unmeasuredBound += bytes;
+      return undefined;
     }
     if (run.outputBytes + bytes > limit) {
       return new NodeError(
