@@ -45,10 +45,11 @@ function isDecision(data: unknown): data is { decision: string; by: string } {
   return (d.decision === 'approve' || d.decision === 'reject') && typeof d.by === 'string';
 }
 
+const actionFor = (type: string): string => (type.startsWith('execution.') ? type : `execution.${type}`);
 /** the audit action of each engine event type, made once (a string made per event is hashed anew by every map lookup of it) */
 const ACTIONS = new Map<string, string>(
   ['execution.started', 'node.started', 'node.succeeded', 'node.failed', 'node.waiting', 'node.resumed', 'node.skipped', 'node.cancelled', 'execution.cancel-requested', 'execution.finished']
-    .map((type) => [type, type.startsWith('execution.') ? type : `execution.${type}`]),
+    .map((type) => [type, actionFor(type)]),
 );
 
 /**
@@ -61,7 +62,7 @@ const ACTIONS = new Map<string, string>(
  * numbers are checked finite, nothing needs a generic deep walk afterwards.
  */
 export function executionEventFields(event: ExecutionEvent, text: Text = (s) => toStorableString(s)): AuditFields {
-  const action = ACTIONS.get(event.type) ?? (event.type.startsWith('execution.') ? event.type : `execution.${event.type}`);
+  const action = ACTIONS.get(event.type) ?? actionFor(event.type);
   const details: Record<string, JsonValue> = { seq: num(event.seq) };
   switch (event.type) {
     case 'execution.started':
