@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { eventually } from './spec-support/eventually.js';
 import { harness, ManualClock } from './spec-support/harness.js';
 import { MemoryExecutionStore } from './testing/memory-execution-store.js';
 import type { WorkflowDefinition } from './workflow/workflow.types.js';
@@ -8,15 +9,6 @@ const def = (nodes: Array<[string, string, Record<string, unknown>?]>): Workflow
   nodes: nodes.map(([id, type, params]) => ({ id, type, params: params ?? {} })),
   edges: nodes.slice(1).map(([id], i) => ({ from: nodes[i][0], to: id })),
 });
-
-/** Polls `probe` until it holds; fails naming `what` after `timeoutMs` (no open-ended loops). */
-async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** lets every queued callback, promise and immediate run a few rounds (what the engine would do next) */
 async function settle(rounds = 20): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExecutionLeases } from './ports/execution-leases.port.js';
+import { eventually } from './spec-support/eventually.js';
 import { harness } from './spec-support/harness.js';
 import { MemoryExecutionStore } from './testing/memory-execution-store.js';
 import { ManualClock } from './testing/manual-clock.js';
@@ -79,6 +80,44 @@ describe('Engine: leases (several daemons on one database)', () => {
     store.heldElsewhere.add(executionId);
     await other.engine.cancel(executionId, 'please');
     expect(store.requested).toEqual([{ id: executionId, reason: 'please' }]);
+  });
+
+  it('a signal for an execution another daemon is just letting go waits for it; one it keeps is refused with CONFLICT', async () => {
+    const parked: WorkflowDefinition = {
+      name: 'parked',
+      nodes: [{ id: 't', type: 'test.trigger' }, { id: 'w', type: 'test.wait', params: { token: 'tok-release' } }, { id: 'after', type: 'test.set', params: { fields: { done: true } } }],
+      edges: [{ from: 't', to: 'w' }, { from: 'w', to: 'after' }],
+    };
+    const store = new LeasedStore();
+    const first = harness({ store, leases: store });
+    first.workflows.put('p', 1, parked);
+    const { executionId } = await first.engine.start({ workflowId: 'p', version: 1 });
+    await eventually('parked on its token', async () => (await store.get(executionId))?.status === 'waiting');
+    await first.engine.stop();
+
+    // the holder releases it after two refused claims
+    const other = harness({ store, leases: store });
+    other.workflows.put('p', 1, parked);
+    let refusals = 2;
+    store.claim = async () => refusals-- <= 0;
+    expect(await other.engine.signal('tok-release', { ok: 1 })).toEqual({ executionId, nodeId: 'w' });
+    expect(refusals).toBeLessThan(0);
+    expect((await other.engine.whenFinished(executionId, 5_000))!.status).toBe('succeeded');
+    await other.engine.stop();
+
+    // kept: refused, retryable
+    const parkedToo = { ...parked, nodes: parked.nodes.map((n) => (n.id === 'w' ? { ...n, params: { token: 'tok-kept' } } : n)) };
+    const s2 = new LeasedStore();
+    const starter = harness({ store: s2, leases: s2 });
+    starter.workflows.put('p', 1, parkedToo);
+    const kept = await starter.engine.start({ workflowId: 'p', version: 1 });
+    await eventually('parked on its token', async () => (await s2.get(kept.executionId))?.status === 'waiting');
+    await starter.engine.stop();
+    const refused = harness({ store: s2, leases: s2 });
+    refused.workflows.put('p', 1, parkedToo);
+    s2.claim = async () => false;
+    await expect(refused.engine.signal('tok-kept')).rejects.toMatchObject({ code: 'CONFLICT', retryable: true });
+    await refused.engine.stop();
   });
 
   it('recovers what it can claim and releases its executions on shutdown', async () => {

@@ -105,6 +105,8 @@ const noProgress = (): void => undefined;
 
 /** the resume token a parent's node waits on for a child: the engine signals it when the child ends */
 const CHILD_TOKEN = 'child:';
+/** longest wait between two tries to claim an execution another daemon is letting go (25, 50 … 400 ms) */
+const MAX_CLAIM_RETRY_MS = 400;
 /** longest wait between two tries to start an error workflow while the store is down */
 const ERROR_WORKFLOW_MAX_BACKOFF_MS = 10_000;
 
@@ -348,7 +350,7 @@ export class Engine {
   async signal(token: string, data?: unknown): Promise<{ executionId: string; nodeId: string }> {
     const where = this.tokenIndex.get(token) ?? (await this.store.findResumeToken(token));
     if (!where) throw new EngineError('NOT_FOUND', 'no node is waiting for this resume token');
-    const run = await this.load(where.executionId);
+    const run = await this.loadOnceReleased(where.executionId);
     const g = run?.graph.byId.get(where.nodeId);
     const n = g && run!.state.nodes[g.index];
     if (!run || !g || !n || n.status !== 'waiting' || n.resumeToken !== token) throw new EngineError('NOT_FOUND', 'no node is waiting for this resume token');
@@ -479,6 +481,23 @@ export class Engine {
       this.loading.set(executionId, p);
     }
     return p;
+  }
+
+  /**
+   * `load`, waiting a moment (up to ~0.8 s) for another daemon to let the execution go. A daemon releases
+   * an execution parked on a token only after its waiting state is committed, so a caller that saw it
+   * waiting and sent the token to another daemon could find the lease not yet released (CONFLICT, seen in
+   * the cross-daemon e2e under load). Still held after that: CONFLICT, which is retryable.
+   */
+  private async loadOnceReleased(executionId: string): Promise<ExecutionRun | undefined> {
+    for (let delay = 25; ; delay *= 2) {
+      try {
+        return await this.load(executionId);
+      } catch (err) {
+        if (!(err instanceof EngineError) || err.code !== 'CONFLICT' || delay > MAX_CLAIM_RETRY_MS || this.stopping) throw err;
+        await new Promise<void>((resolve) => this.clock.setTimer(delay, resolve));
+      }
+    }
   }
 
   private async rehydrate(executionId: string): Promise<ExecutionRun | undefined> {
